@@ -1,0 +1,2 @@
+build/common/util.o: common/util.c common/pidbox.h
+common/pidbox.h:

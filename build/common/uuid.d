@@ -1,0 +1,2 @@
+build/common/uuid.o: common/uuid.c common/pidbox.h
+common/pidbox.h:

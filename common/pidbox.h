@@ -1,0 +1,319 @@
+/*
+ * pidbox: kombu's pidbox (broadcast RPC mailbox) over Redis, in C.
+ * Shared definitions for pidboxd, pidboxctl and the unit tests.
+ *
+ * Conventions: functions return 0 or -1 (or a pointer / NULL) and give the
+ * reason through a strtonum-style `const char **errstr` or a caller buffer;
+ * the caller that knows the context logs it, once.
+ */
+#ifndef PIDBOX_H
+#define PIDBOX_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define PIDBOX_VERSION "0.1.0"
+
+/* Bounds on everything that comes from the wire or the command line. */
+#define MAX_ENVELOPE	(4 * 1024 * 1024) /* one raw message, bytes */
+#define MAX_JSON_DEPTH	32	/* nesting of any JSON document */
+#define MAX_NAME	255	/* hostname, namespace, method name */
+#define MAX_KEY		1024	/* a Redis key or channel we build */
+#define MAX_DESTINATIONS 4096	/* entries in a destination list */
+#define MAX_PATTERN	1024	/* glob / pcre pattern length */
+
+#define KOMBU_SEP	"\x06\x16" /* kombu's binding field separator */
+#define KOMBU_SEP_LEN	2
+
+#ifndef nitems
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#ifndef __printflike
+#define __printflike(f, a) __attribute__((__format__(__printf__, f, a)))
+#endif
+
+/* Mailbox exchange types (kombu Mailbox(type=...)). */
+enum mailbox_type {
+	MAILBOX_FANOUT = 0,
+	MAILBOX_DIRECT,
+	MAILBOX_TOPIC,
+};
+
+/* log.c */
+void	 log_init(int foreground, int verbose, const char *ident);
+void	 log_setverbose(int verbose);
+int	 log_getverbose(void);
+void	 log_warn(const char *, ...) __printflike(1, 2);
+void	 log_warnx(const char *, ...) __printflike(1, 2);
+void	 log_info(const char *, ...) __printflike(1, 2);
+void	 log_debug(const char *, ...) __printflike(1, 2);
+_Noreturn void fatal(const char *, ...) __printflike(1, 2);
+_Noreturn void fatalx(const char *, ...) __printflike(1, 2);
+/*
+ * Escape untrusted text (vis(3) C-style) for a log line or a terminal.
+ * Returns one of a few rotating static buffers: use it in the same
+ * statement, at most 4 per call. Long input is cut and marked "...".
+ */
+const char *log_vis(const char *s, size_t len);
+const char *log_viss(const char *s);	/* NUL-terminated, NULL -> "(null)" */
+
+/* xmalloc.c: fatal on OOM; for start-up sized data only. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+char	*xstrdup(const char *);
+
+/* pyjson.c: JSON exactly as Python's json.dumps() writes it. */
+/*
+ * Serialize obj with Python json.dumps() defaults (", " and ": "
+ * separators, ensure_ascii, repr() floats, insertion key order).
+ * Returns a malloc'd NUL-terminated string the caller frees, length in
+ * *lenp (may be NULL); NULL with errno set (ENOMEM, EINVAL for NaN/Inf).
+ */
+char	*pyjson_dumps(json_object *obj, size_t *lenp);
+/*
+ * Parse one complete JSON document of len bytes (no trailing garbage,
+ * depth <= MAX_JSON_DEPTH, len <= MAX_ENVELOPE). Returns a new object the
+ * caller must json_object_put(); a JSON null yields NULL with *errstr
+ * NULL and *isnull = 1. On error NULL and *errstr set.
+ */
+json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
+	    const char **errstr);
+/*
+ * Python repr() of a JSON value as kombu's error strings use it:
+ * 'text' / "it's", None, True, 5, 1.5. For arrays and objects, the
+ * Python type name ("list", "dict") is returned. Caller frees.
+ */
+char	*pyjson_repr(json_object *obj);
+
+/* envelope.c: the kombu message envelope around every request and reply. */
+struct envelope {
+	json_object	*root;		/* parsed envelope; owns the borrowed fields */
+	json_object	*headers;	/* borrowed; NULL when absent */
+	const char	*content_type;	/* borrowed; NULL when absent */
+	const char	*delivery_tag;	/* borrowed */
+	const char	*exchange;	/* properties.delivery_info; may be NULL */
+	const char	*routing_key;	/* may be NULL */
+	char		*body;		/* decoded body, malloc'd, NUL-terminated */
+	size_t		 bodylen;
+};
+/*
+ * Decode the serialized envelope buf[len]: JSON object, content-type
+ * application/json (absent/other types refused), body base64-decoded when
+ * properties.body_encoding is "base64", taken as is when it is absent.
+ * On error returns -1 with *errstr; env is then empty (safe to free).
+ */
+int	 envelope_decode(const char *buf, size_t len, struct envelope *env,
+	    const char **errstr);
+void	 envelope_free(struct envelope *env);
+/* headers.clock: 0 and *clock = 0 when absent; -1 when not an integer >= 0. */
+int	 envelope_clock(const struct envelope *env, int64_t *clock);
+/* headers.expires: 0.0 when absent/0; -1 when not a number. */
+int	 envelope_expires(const struct envelope *env, double *expires);
+/* headers.ticket (replies): borrowed string or NULL. */
+const char *envelope_ticket(const struct envelope *env);
+
+struct envelope_out {
+	const char	*body;		/* JSON text of the body */
+	size_t		 bodylen;
+	json_object	*headers;	/* borrowed; serialized in insertion order */
+	int		 delivery_mode;	/* 2 for requests, 1 for replies */
+	const char	*exchange;
+	const char	*routing_key;
+	const char	*delivery_tag;	/* NULL: a fresh uuid4 */
+};
+/*
+ * Serialize an envelope byte for byte as kombu does. Returns a malloc'd
+ * string (caller frees), length in *lenp; NULL on ENOMEM.
+ */
+char	*envelope_encode(const struct envelope_out *out, size_t *lenp);
+
+/* request.c: the pidbox request body {method, arguments, destination, ...}. */
+struct request {
+	json_object	*body;		/* owned; all pointers below borrow from it */
+	json_object	*method_obj;	/* the raw "method" value (may be NULL) */
+	const char	*method;	/* NULL unless method is a string */
+	json_object	*arguments;	/* always an object (null/absent -> {}) */
+	json_object	*destination;	/* array of strings, or NULL (= everybody) */
+	const char	*pattern;	/* NULL when absent, null or "" */
+	const char	*matcher;	/* NULL when absent, null or "" */
+	const char	*ticket;	/* NULL when absent/null */
+	const char	*reply_exchange; /* NULL: a cast, no reply wanted */
+	const char	*reply_routing_key;
+};
+/*
+ * Decode and validate a request body (the text inside the envelope).
+ * Refused (-1, *errstr): not an object, no "method" key, arguments not an
+ * object/null, destination not a list of strings/null, pattern/matcher
+ * not strings, unknown matcher or pattern that does not compile (when
+ * both are given), reply_to not an object or without string
+ * exchange/routing_key, ticket not a string. These are the messages that
+ * crash a kombu node (spec 3.9); pidboxd logs and drops them.
+ * A non-string method is accepted (kombu replies KeyError(<repr>)).
+ */
+int	 request_decode(const char *body, size_t len, struct request *req,
+	    const char **errstr);
+void	 request_free(struct request *req);
+/* 1 when hostname is addressed by req (spec 3.2), 0 when not. */
+int	 request_addressed(const struct request *req, const char *hostname);
+
+struct request_out {
+	const char	*method;
+	json_object	*arguments;	/* borrowed object, or NULL for {} */
+	const char *const *destination;	/* NULL: everybody */
+	size_t		 ndestination;
+	const char	*pattern;	/* NULL: none */
+	const char	*matcher;	/* NULL: none (glob when pattern set) */
+	const char	*ticket;	/* NULL: a cast (no ticket/reply_to) */
+	const char	*reply_exchange;
+	const char	*reply_routing_key;
+};
+/*
+ * Validate and serialize a request body in kombu's key order. Refuses
+ * (NULL, *errstr) anything that could make a kombu node deaf: empty or
+ * over-long method, arguments not an object, destination entries that
+ * are empty, an unknown matcher, a pattern that does not compile.
+ * Returns a malloc'd string, length in *lenp.
+ */
+char	*request_encode(const struct request_out *out, size_t *lenp,
+	    const char **errstr);
+
+/* reply.c: reply bodies {hostname: value} and kombu-style errors. */
+/* {hostname: value} serialized; value borrowed (NULL -> null). Caller frees. */
+char	*reply_encode(const char *hostname, json_object *value, size_t *lenp);
+/* New {"error": "<text>"} object (caller puts). */
+json_object *reply_error(const char *fmt, ...) __printflike(1, 2);
+/* kombu's reply to an unknown method: {"error": "KeyError('m')"}. */
+json_object *reply_unknown_method(json_object *method_obj);
+/*
+ * Decode a reply body: exactly one member {node: value}. *node is
+ * borrowed from *root, *value borrowed (may be NULL for JSON null);
+ * caller puts *root. -1 with *errstr otherwise.
+ */
+int	 reply_decode(const char *body, size_t len, json_object **root,
+	    const char **node, json_object **value, const char **errstr);
+/* 1 if value looks like {"error": ...} without "ok" (Celery's ERROR). */
+int	 reply_is_error(json_object *value);
+
+/* binding.c: kombu entity names and _kombu.binding.* members. */
+struct names {
+	char	exchange[MAX_KEY];		/* <ns>.pidbox */
+	char	reply_exchange[MAX_KEY];	/* reply.<ns>.pidbox */
+	char	node_queue[MAX_KEY];		/* <host>.<ns>.pidbox (no prefix) */
+	char	node_queue_keys[4][MAX_KEY];	/* prefixed, priorities 0,3,6,9 */
+	char	node_binding_key[MAX_KEY];	/* prefixed _kombu.binding.<ex> */
+	char	node_member[MAX_KEY];		/* "" SEP pattern SEP node_queue */
+	size_t	node_member_len;
+	char	reply_binding_key[MAX_KEY];	/* prefixed */
+	char	fanout_channel[MAX_KEY];	/* prefixed /<db>.<ns>.pidbox */
+	char	keyprefix[MAX_KEY];		/* global_keyprefix, may be "" */
+};
+/*
+ * Derive every name for a namespace/hostname. fanout_prefix NULL means
+ * kombu's default "/{db}."; "" means none; anything else is used with
+ * "{db}" replaced. hostname may be NULL (client side). -1 with *errstr
+ * when a name is too long or contains the separator.
+ */
+int	 names_init(struct names *n, const char *ns, const char *hostname,
+	    enum mailbox_type type, int db, const char *keyprefix,
+	    const char *fanout_prefix, const char **errstr);
+/* Reply queue of oid: "<oid>.reply.<ns>.pidbox" (unprefixed). -1 if too long. */
+int	 names_reply_queue(const struct names *n, const char *oid, char *buf,
+	    size_t len);
+/* The four prefixed keys of a queue (priorities 0, 3, 6, 9). */
+int	 names_queue_keys(const struct names *n, const char *queue,
+	    char keys[4][MAX_KEY]);
+/* member = rk SEP pattern SEP queue into buf; returns its length or -1. */
+int	 binding_member(const char *rk, const char *pattern, const char *queue,
+	    char *buf, size_t len);
+struct binding {
+	const char *rk, *pattern, *queue;	/* point into the member */
+	size_t	rklen, patternlen, queuelen;
+};
+/* Split a member into exactly three fields; -1 when it is malformed. */
+int	 binding_parse(const char *member, size_t len, struct binding *b);
+/* "text" -> "fanout" / "direct" / "topic"; -1 when unknown. */
+int	 mailbox_type_parse(const char *s, enum mailbox_type *t);
+const char *mailbox_type_name(enum mailbox_type t);
+
+/* match.c: kombu's matchers. */
+/* Python fnmatch.fnmatch(name, pattern) on POSIX: 1 match, 0 not. */
+int	 match_glob(const char *name, const char *pattern);
+/* Python re.match(pattern, name) via PCRE2: 1, 0, or -1 bad pattern. */
+int	 match_pcre(const char *name, const char *pattern, const char **errstr);
+/* kombu.matcher.match(): matcher "glob"/"pcre"/NULL(glob); -1 otherwise. */
+int	 match(const char *name, const char *pattern, const char *matcher,
+	    const char **errstr);
+/* 0 when matcher is known and pattern compiles; -1 with *errstr. */
+int	 match_check(const char *pattern, const char *matcher,
+	    const char **errstr);
+
+/* redis_url.c: kombu broker URLs. */
+struct redis_url {
+	int	 is_unix;
+	char	 host[256];
+	int	 port;
+	char	 path[108];		/* unix socket path */
+	int	 db;
+	char	 user[128];
+	char	 password[256];		/* secret: never log, wipe when done */
+	char	 keyprefix[128];	/* global_keyprefix */
+	int	 fanout_prefix_set;	/* fanout_prefix given */
+	char	 fanout_prefix[128];	/* "" when false */
+	double	 connect_timeout;	/* seconds; socket_connect_timeout */
+	double	 socket_timeout;	/* seconds */
+	double	 health_check_interval;	/* seconds, 0 = off */
+};
+/*
+ * Parse redis://[[user]:password@]host[:port][/db][?opts],
+ * unix:///path[?db=N], redis+socket:///path[?db=N]. Options:
+ * db, global_keyprefix, fanout_prefix (true/false/string),
+ * socket_timeout, socket_connect_timeout, health_check_interval.
+ * On error -1 and a message naming the wrong part in err.
+ */
+int	 redis_url_parse(const char *s, struct redis_url *u, char *err,
+	    size_t errlen);
+/* The URL with the password masked as ***, for logs and messages. */
+const char *redis_url_redacted(const struct redis_url *u, char *buf,
+	    size_t len);
+/* Wipe secrets. */
+void	 redis_url_clear(struct redis_url *u);
+
+/* clock.c: kombu's LamportClock. */
+struct lamport {
+	int64_t	value;
+};
+int64_t	 clock_adjust(struct lamport *c, int64_t other); /* max(v,o)+1 */
+int64_t	 clock_forward(struct lamport *c);		  /* v+1 */
+
+/* uuid.c */
+#define UUID_STRLEN 36
+/* A random (version 4) UUID string, lowercase, into out[UUID_STRLEN + 1]. */
+void	 uuid4(char *out);
+
+/* kv.c: key=value arguments of the CLI. */
+/*
+ * Add "key=value" to the object args: the value is JSON when the whole of
+ * it parses as JSON (5, true, null, {"a":1}, "x"), otherwise the string.
+ * -1 with *errstr when there is no '=', the key is empty or too long.
+ */
+int	 kv_parse(const char *arg, json_object *args, const char **errstr);
+
+/* b64.c: wrappers over glibc's b64_ntop/b64_pton. */
+/* Encode; returns malloc'd NUL-terminated text, length in *outlen. */
+char	*b64_encode(const void *src, size_t len, size_t *outlen);
+/* Decode; returns malloc'd NUL-terminated bytes or NULL (invalid/ENOMEM). */
+char	*b64_decode(const char *src, size_t len, size_t *outlen);
+
+/* util.c */
+/* Wall clock (seconds since the epoch, as Python's time.time()). */
+double	 now_wall(void);
+/* Monotonic clock in milliseconds. */
+int64_t	 now_mono_ms(void);
+
+#endif /* PIDBOX_H */
