@@ -68,7 +68,9 @@ units: $(UNIT_BIN)
 
 # The whole suite: unit tests, integration against a private redis-server,
 # interop with real kombu/Celery. TEST_PREFIX wraps the daemons (valgrind).
-check: all units
+check:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory all units
 	BUILD=$(B) tests/run
 
 check-asan:
@@ -76,13 +78,18 @@ check-asan:
 	    HARDEN= HARDLD="-fsanitize=address,undefined" check
 
 check-valgrind:
+	@tests/deps.sh
 	$(MAKE) B=build-vg OPT="-O1 -g" HARDEN= HARDLD= all units
 	BUILD=build-vg TEST_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-origins=yes" tests/run
 
-run: all
+run:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory all
 	tests/demo.sh run
 
-demo: all
+demo:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory all
 	tests/demo.sh demo
 
 deps:

@@ -47,6 +47,9 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+static void	vlog(int, const char *, va_list) __printflike(2, 0);
+static void	vwarn_errno(int, const char *, va_list) __printflike(2, 0);
+
 static void
 vlog(int pri, const char *fmt, va_list ap)
 {
@@ -92,7 +95,7 @@ vwarn_errno(int pri, const char *fmt, va_list ap)
 	int	 saved = errno;
 
 	if (vasprintf(&s, fmt, ap) == -1) {
-		vlog(pri, fmt, ap);
+		logit(pri, "%s", fmt);	/* out of memory: the bare format */
 		return;
 	}
 	if (saved != 0)

@@ -310,6 +310,33 @@ char	*b64_encode(const void *src, size_t len, size_t *outlen);
 /* Decode; returns malloc'd NUL-terminated bytes or NULL (invalid/ENOMEM). */
 char	*b64_decode(const char *src, size_t len, size_t *outlen);
 
+/* yconf.c: YAML documents (libyaml) with line/column for error messages. */
+#define YCONF_MAX_FILE	(1024 * 1024)
+enum ynode_type {
+	YNODE_SCALAR,
+	YNODE_MAP,	/* kids: key, value, key, value, ... */
+	YNODE_SEQ,
+};
+struct ynode {
+	enum ynode_type	  type;
+	char		 *value;	/* scalar text (NUL-terminated) */
+	size_t		  len;
+	int		  plain;	/* unquoted scalar */
+	size_t		  line, col;	/* 1-based */
+	struct ynode	**kids;
+	size_t		  nkids;
+};
+/* Parse; NULL with "file:line:col: why" in err. Caller ynode_free()s. */
+struct ynode *ynode_load_buf(const char *buf, size_t len, const char *file,
+	    char *err, size_t errlen);
+struct ynode *ynode_load_file(const char *file, char *err, size_t errlen);
+void	 ynode_free(struct ynode *n);
+/* Value of key in a mapping (borrowed), NULL when absent. */
+struct ynode *ynode_get(const struct ynode *map, const char *key);
+int	 ynode_is_null(const struct ynode *n);
+int	 ynode_bool(const struct ynode *n, int *v);
+int	 ynode_double(const struct ynode *n, double min, double max, double *v);
+
 /* util.c */
 /* Wall clock (seconds since the epoch, as Python's time.time()). */
 double	 now_wall(void);

@@ -1,0 +1,250 @@
+/*
+ * A hiredis context driven by our own ppoll() loop: every command has a
+ * deadline, and SIGINT/SIGTERM (blocked everywhere else, unblocked only
+ * inside ppoll) interrupt a wait so the caller can clean up.
+ */
+#include <sys/types.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "pidbox.h"
+#include "pidboxctl.h"
+
+/* Monotonic deadline secs seconds from now, in milliseconds. */
+int64_t
+deadline_in(double secs)
+{
+	return now_mono_ms() + (int64_t)(secs * 1000.0);
+}
+
+void
+rcmd_init(struct rcmd *cmd, const char *name)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	rcmd_adds(cmd, name);
+}
+
+void
+rcmd_add(struct rcmd *cmd, const char *arg, size_t len)
+{
+	if (cmd->argc >= RCMD_MAXARGS)
+		fatalx("%s: too many arguments", __func__);
+	cmd->argv[cmd->argc] = arg;
+	cmd->argvlen[cmd->argc] = len;
+	cmd->argc++;
+}
+
+void
+rcmd_adds(struct rcmd *cmd, const char *arg)
+{
+	rcmd_add(cmd, arg, strlen(arg));
+}
+
+void
+replies_free(redisReply **r, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i] != NULL)
+			freeReplyObject(r[i]);
+		r[i] = NULL;
+	}
+}
+
+static int
+setup_fd(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	if ((fl = fcntl(fd, F_GETFD)) == -1 ||
+	    fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Connect to the broker of u, AUTH and SELECT. Connect and handshake are
+ * bounded by the URL's connect timeout (default 5 s), capped to cap
+ * seconds when cap > 0. -1 with rc->err (no secrets in it) on failure.
+ */
+int
+rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
+{
+	struct timeval	 tv;
+	struct rcmd	 cmds[2];
+	redisReply	*r[2] = { NULL, NULL };
+	const char	*what[2];
+	char		 db[16];
+	double		 secs;
+	size_t		 n = 0, i;
+	int		 rv;
+
+	memset(rc, 0, sizeof(*rc));
+	secs = u->connect_timeout > 0 ? u->connect_timeout : 5.0;
+	if (cap > 0 && secs > cap)
+		secs = cap;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	if (u->is_unix)
+		rc->c = redisConnectUnixWithTimeout(u->path, tv);
+	else
+		rc->c = redisConnectWithTimeout(u->host, u->port, tv);
+	if (rc->c == NULL) {
+		snprintf(rc->err, sizeof(rc->err), "connect: out of memory");
+		return -1;
+	}
+	if (rc->c->err) {
+		snprintf(rc->err, sizeof(rc->err), "connect: %s",
+		    log_viss(rc->c->errstr));
+		goto fail;
+	}
+	if (setup_fd(rc->c->fd) == -1) {
+		snprintf(rc->err, sizeof(rc->err), "fcntl: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	rc->c->flags &= ~REDIS_BLOCK;
+
+	if (u->password[0] != '\0') {
+		rcmd_init(&cmds[n], "AUTH");
+		if (u->user[0] != '\0')
+			rcmd_adds(&cmds[n], u->user);
+		rcmd_adds(&cmds[n], u->password);
+		what[n++] = "AUTH";
+	}
+	if (u->db != 0) {
+		snprintf(db, sizeof(db), "%d", u->db);
+		rcmd_init(&cmds[n], "SELECT");
+		rcmd_adds(&cmds[n], db);
+		what[n++] = "SELECT";
+	}
+	if (n == 0)
+		return 0;
+	rv = rconn_run(rc, deadline_in(secs), 1, n, cmds, r);
+	explicit_bzero(cmds, sizeof(cmds));
+	if (rv == RCONN_TIMEOUT)
+		snprintf(rc->err, sizeof(rc->err), "handshake timed out");
+	else if (rv == RCONN_INTR)
+		snprintf(rc->err, sizeof(rc->err), "interrupted");
+	if (rv != RCONN_OK)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (r[i]->type == REDIS_REPLY_ERROR) {
+			snprintf(rc->err, sizeof(rc->err), "%s: %s", what[i],
+			    log_viss(r[i]->str));
+			replies_free(r, n);
+			goto fail;
+		}
+	}
+	replies_free(r, n);
+	return 0;
+fail:
+	rconn_close(rc);
+	return -1;
+}
+
+void
+rconn_close(struct rconn *rc)
+{
+	if (rc->c != NULL)
+		redisFree(rc->c);
+	rc->c = NULL;
+	rc->dirty = 0;
+}
+
+/*
+ * Send n commands in one write and read their n replies into r[], before
+ * the monotonic deadline (ms). With intr, a pending SIGINT/SIGTERM ends
+ * the wait (RCONN_INTR). Unless RCONN_OK, r[] is all NULL and the
+ * connection is left dirty (a reply may still be in flight).
+ */
+int
+rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
+    const struct rcmd *cmds, redisReply **r)
+{
+	struct pollfd	 pfd;
+	struct timespec	 ts;
+	redisContext	*c = rc->c;
+	const char	*argv[RCMD_MAXARGS];
+	void		*reply;
+	int64_t		 now;
+	size_t		 i, got = 0;
+	int		 wdone = 0, rv;
+
+	for (i = 0; i < n; i++)
+		r[i] = NULL;
+	if (c == NULL || rc->dirty || c->err) {
+		snprintf(rc->err, sizeof(rc->err), "connection unusable");
+		return RCONN_ERR;
+	}
+	for (i = 0; i < n; i++) {
+		/* hiredis 0.14 takes a non-const argv array. */
+		memcpy(argv, cmds[i].argv, sizeof(argv));
+		if (redisAppendCommandArgv(c, cmds[i].argc, argv,
+		    cmds[i].argvlen) != REDIS_OK)
+			goto ioerr;
+	}
+	rc->dirty = 1;
+	for (;;) {
+		if (!wdone && redisBufferWrite(c, &wdone) == REDIS_ERR)
+			goto ioerr;
+		while (got < n) {
+			reply = NULL;
+			if (redisGetReplyFromReader(c, &reply) == REDIS_ERR)
+				goto ioerr;
+			if (reply == NULL)
+				break;
+			r[got++] = reply;
+		}
+		if (got == n) {
+			rc->dirty = 0;
+			return RCONN_OK;
+		}
+		if (intr && ctl_signal) {
+			rv = RCONN_INTR;
+			goto fail;
+		}
+		now = now_mono_ms();
+		if (now >= deadline) {
+			snprintf(rc->err, sizeof(rc->err), "timed out");
+			rv = RCONN_TIMEOUT;
+			goto fail;
+		}
+		ts.tv_sec = (deadline - now) / 1000;
+		ts.tv_nsec = ((deadline - now) % 1000) * 1000000;
+		pfd.fd = c->fd;
+		pfd.events = POLLIN | (wdone ? 0 : POLLOUT);
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, &ts, &ctl_waitmask) == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(rc->err, sizeof(rc->err), "ppoll: %s",
+			    strerror(errno));
+			rv = RCONN_ERR;
+			goto fail;
+		}
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    redisBufferRead(c) == REDIS_ERR)
+			goto ioerr;
+	}
+ioerr:
+	snprintf(rc->err, sizeof(rc->err), "%s",
+	    c->errstr[0] != '\0' ? log_viss(c->errstr) : "I/O error");
+	rc->dirty = 1;
+	rv = RCONN_ERR;
+fail:
+	replies_free(r, got);
+	return rv;
+}

@@ -1,0 +1,172 @@
+/*
+ * The built-in methods, one row each (redis' command table style).
+ * A handler gets the request's arguments (an object, never NULL) and
+ * returns the reply value.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pidboxd.h"
+
+static int	h_clock(struct node *, json_object *, json_object **);
+static int	h_describe(struct node *, json_object *, json_object **);
+static int	h_ping(struct node *, json_object *, json_object **);
+static int	h_print_msg(struct node *, json_object *, json_object **);
+static int	h_stats(struct node *, json_object *, json_object **);
+
+/* clang-format off */
+static const struct handler handlers[] = {
+	{ "clock",	h_clock,	"this node's Lamport clock: {\"clock\": N}" },
+	{ "describe",	h_describe,	"the methods this node offers, with help" },
+	{ "ping",	h_ping,		"liveness check: {\"ok\": \"pong\"}" },
+	{ "print_msg",	h_print_msg,	"log the argument msg on the node" },
+	{ "stats",	h_stats,	"pid, uptime, counters, rusage, broker" },
+};
+/* clang-format on */
+
+const struct handler *
+handler_table(size_t *n)
+{
+	*n = nitems(handlers);
+	return handlers;
+}
+
+const struct handler *
+handler_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(handlers); i++)
+		if (strcmp(handlers[i].name, name) == 0)
+			return &handlers[i];
+	return NULL;
+}
+
+static json_object *
+ok(json_object *v)
+{
+	json_object *o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", v);
+	return o;
+}
+
+static int
+h_ping(struct node *n, json_object *args, json_object **res)
+{
+	(void)n;
+	(void)args;
+	*res = ok(json_object_new_string("pong"));
+	return 0;
+}
+
+static int
+h_print_msg(struct node *n, json_object *args, json_object **res)
+{
+	json_object	*msg;
+	const char	*s;
+
+	(void)n;
+	if (!json_object_object_get_ex(args, "msg", &msg)) {
+		*res = reply_error("print_msg: missing argument 'msg'");
+		return -1;
+	}
+	if (json_object_is_type(msg, json_type_string))
+		s = json_object_get_string(msg);
+	else
+		s = json_object_to_json_string(msg);
+	log_info("print_msg: %s", log_viss(s));
+	*res = ok(json_object_new_string("message printed"));
+	return 0;
+}
+
+static int
+h_clock(struct node *n, json_object *args, json_object **res)
+{
+	(void)args;
+	*res = json_object_new_object();
+	json_object_object_add(*res, "clock",
+	    json_object_new_int64(n->clock.value));
+	return 0;
+}
+
+static int
+h_describe(struct node *n, json_object *args, json_object **res)
+{
+	json_object	*methods;
+	size_t		 i;
+
+	(void)args;
+	methods = json_object_new_object();
+	for (i = 0; i < n->nhandlers; i++)
+		json_object_object_add(methods, n->handlers[i].name,
+		    json_object_new_string(n->handlers[i].help));
+	*res = json_object_new_object();
+	json_object_object_add(*res, "methods", methods);
+	json_object_object_add(*res, "version",
+	    json_object_new_string(PIDBOX_VERSION));
+	return 0;
+}
+
+static json_object *
+tv_seconds(const struct timeval *tv)
+{
+	return json_object_new_double((double)tv->tv_sec +
+	    (double)tv->tv_usec / 1e6);
+}
+
+static int
+h_stats(struct node *n, json_object *args, json_object **res)
+{
+	struct rusage	 ru;
+	json_object	*o, *c, *r;
+	char		 url[512];
+
+	(void)args;
+	o = json_object_new_object();
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "hostname",
+	    json_object_new_string(n->conf->hostname));
+	json_object_object_add(o, "version",
+	    json_object_new_string(PIDBOX_VERSION));
+	json_object_object_add(o, "uptime",
+	    json_object_new_int64((now_mono_ms() - n->started_mono) / 1000));
+	json_object_object_add(o, "namespace",
+	    json_object_new_string(n->conf->ns));
+	json_object_object_add(o, "type",
+	    json_object_new_string(mailbox_type_name(n->conf->type)));
+	json_object_object_add(o, "broker", json_object_new_string(
+	    redis_url_redacted(&n->url, url, sizeof(url))));
+	json_object_object_add(o, "clock",
+	    json_object_new_int64(n->clock.value));
+	c = json_object_new_object();
+#define COUNTER(f) json_object_object_add(c, #f, \
+	    json_object_new_int64((int64_t)n->stats.f))
+	COUNTER(received);
+	COUNTER(dispatched);
+	COUNTER(replied);
+	COUNTER(reply_unrouted);
+	COUNTER(not_addressed);
+	COUNTER(expired);
+	COUNTER(malformed);
+	COUNTER(refused_reply_to);
+	COUNTER(errors);
+	COUNTER(reconnects);
+#undef COUNTER
+	json_object_object_add(o, "counters", c);
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		r = json_object_new_object();
+		json_object_object_add(r, "utime", tv_seconds(&ru.ru_utime));
+		json_object_object_add(r, "stime", tv_seconds(&ru.ru_stime));
+		json_object_object_add(r, "maxrss",
+		    json_object_new_int64(ru.ru_maxrss));
+		json_object_object_add(o, "rusage", r);
+	}
+	*res = o;
+	return 0;
+}

@@ -1,0 +1,322 @@
+/*
+ * pidboxd: runs a kombu pidbox Node named after this host on a Redis
+ * broker and answers the methods of its handler table.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libutil.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pidboxd.h"
+
+#define DEFAULT_PIDFILE	"/run/pidboxd.pid"
+#define STOP_GRACE_MS	3000
+
+extern char **environ;
+
+static volatile sig_atomic_t got_term, got_hup;
+
+/* What the command line set; it wins over the file on every (re)load. */
+struct overrides {
+	const char	*hostname;
+	const char	*broker;
+	const char	*ns;
+	const char	*type;
+	int		 verbose;
+};
+
+static const struct option longopts[] = {
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "foreground",		no_argument,		NULL, 'f' },
+	{ "hostname",		required_argument,	NULL, 'n' },
+	{ "broker",		required_argument,	NULL, 'b' },
+	{ "namespace",		required_argument,	NULL, 'N' },
+	{ "type",		required_argument,	NULL, 'T' },
+	{ "check-config",	no_argument,		NULL, 't' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static _Noreturn void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: %s [-ftvV] [-c file] [-n name] [-b url] [-N namespace] "
+	    "[-T fanout|direct]\n", getprogname());
+	exit(code);
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+/* Defaults, then the file, then the environment, then the flags. */
+static int
+load_conf(struct pidboxd_conf *c, const char *file, int file_required,
+    const struct overrides *o)
+{
+	const char	*why, *env;
+	char		 host[MAX_NAME + 1];
+	int		 rc = 0;
+
+	conf_defaults(c);
+	if (file != NULL && (file_required || access(file, F_OK) == 0))
+		if (conf_load(c, file) == -1)
+			rc = -1;
+	if ((env = getenv("PIDBOX_BROKER")) != NULL && env[0] != '\0') {
+		free(c->broker);
+		c->broker = xstrdup(env);
+	}
+	if (o->broker != NULL) {
+		free(c->broker);
+		c->broker = xstrdup(o->broker);
+	}
+	if (c->broker == NULL)
+		c->broker = xstrdup(DEFAULT_BROKER);
+	if (o->hostname != NULL)
+		strlcpy(c->hostname, o->hostname, sizeof(c->hostname));
+	if (c->hostname[0] == '\0') {
+		if (gethostname(host, sizeof(host)) == -1) {
+			warn("gethostname");
+			return -1;
+		}
+		host[sizeof(host) - 1] = '\0';
+		strlcpy(c->hostname, host, sizeof(c->hostname));
+	}
+	if (conf_valid_name(c->hostname, strlen(c->hostname), &why) == -1) {
+		warnx("bad node name \"%s\": %s", log_viss(c->hostname), why);
+		rc = -1;
+	}
+	if (o->ns != NULL) {
+		if (conf_valid_name(o->ns, strlen(o->ns), &why) == -1) {
+			warnx("bad namespace \"%s\": %s", log_viss(o->ns), why);
+			rc = -1;
+		} else
+			strlcpy(c->ns, o->ns, sizeof(c->ns));
+	}
+	if (o->type != NULL && mailbox_type_parse(o->type, &c->type) == -1) {
+		warnx("bad type \"%s\": expected fanout, direct or topic",
+		    log_viss(o->type));
+		rc = -1;
+	}
+	if (o->verbose)
+		c->verbose = o->verbose;
+	return rc;
+}
+
+static int
+same_identity(const struct pidboxd_conf *a, const struct pidboxd_conf *b)
+{
+	return strcmp(a->hostname, b->hostname) == 0 &&
+	    strcmp(a->broker, b->broker) == 0 && strcmp(a->ns, b->ns) == 0 &&
+	    a->type == b->type;
+}
+
+enum run_result { RUN_EXIT, RUN_RESTART };
+
+/* Serve until told to stop; on a reload that changes who we are, restart. */
+static enum run_result
+run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
+    const sigset_t *waitmask)
+{
+	struct node		 node;
+	struct pidboxd_conf	 next;
+	const char		*errstr;
+	int64_t			 deadline;
+	enum run_result		 result = RUN_EXIT;
+
+	if (node_init(&node, conf, &errstr) == -1)
+		fatalx("%s", errstr);
+	loop_init();
+	service_start(&node);
+	sdnotify_status("STATUS=connecting to the broker");
+	for (;;) {
+		loop_once(1000, waitmask);
+		if (got_term)
+			break;
+		if (!got_hup)
+			continue;
+		got_hup = 0;
+		sdnotify_status("RELOADING=1");
+		log_info("reloading the configuration");
+		if (load_conf(&next, file, file != NULL, o) == -1) {
+			log_warnx("reload failed; keeping the running "
+			    "configuration");
+			conf_clear(&next);
+			sdnotify_status("READY=1");
+			continue;
+		}
+		if (!same_identity(conf, &next)) {
+			log_info("node identity changed; restarting the node");
+			result = RUN_RESTART;
+			break;
+		}
+		/* settings that apply in place */
+		conf->expiry_skew = next.expiry_skew;
+		conf->reply_ttl = next.reply_ttl;
+		conf->max_message = next.max_message;
+		conf->verbose = next.verbose;
+		log_setverbose(conf->verbose);
+		conf_clear(&next);
+		sdnotify_status("READY=1");
+	}
+	service_stop();
+	deadline = now_mono_ms() + STOP_GRACE_MS;
+	while (!service_stopped() && now_mono_ms() < deadline)
+		loop_once(100, waitmask);
+	if (!service_stopped())
+		log_warnx("broker did not confirm the shutdown in time");
+	service_abort();
+	redis_url_clear(&node.url);
+	if (result == RUN_RESTART) {
+		conf_clear(conf);
+		*conf = next;
+	}
+	return result;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct pidboxd_conf	 conf;
+	struct overrides	 o;
+	struct sigaction	 sa;
+	struct pidfh		*pfh = NULL;
+	sigset_t		 block, waitmask;
+	const char		*file = NULL;
+	char			 url[512];
+	struct redis_url	 u;
+	char			 ebuf[256];
+	int			 ch, foreground = 0, check = 0, file_required = 0;
+	pid_t			 otherpid;
+
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "c:fn:b:N:T:tvVh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			file_required = 1;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			o.hostname = optarg;
+			break;
+		case 'b':
+			o.broker = optarg;
+			break;
+		case 'N':
+			o.ns = optarg;
+			break;
+		case 'T':
+			o.type = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'v':
+			o.verbose++;
+			break;
+		case 'V':
+			printf("pidboxd %s\n", PIDBOX_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(64);
+		}
+	}
+	if (optind != argc)
+		usage(64);
+	if (file == NULL)
+		file = PIDBOXD_CONF;
+
+	if (load_conf(&conf, file, file_required, &o) == -1) {
+		conf_clear(&conf);
+		return 78;	/* EX_CONFIG */
+	}
+	if (redis_url_parse(conf.broker, &u, ebuf, sizeof(ebuf)) == -1) {
+		warnx("broker: %s", ebuf);
+		conf_clear(&conf);
+		return 78;
+	}
+	redis_url_redacted(&u, url, sizeof(url));
+	if (u.password[0] != '\0' && o.broker != NULL)
+		warnx("warning: a password on the command line is visible to "
+		    "other users; use PIDBOX_BROKER or the config file");
+	redis_url_clear(&u);
+	if (check) {
+		printf("configuration OK: node %s, %s mailbox %s.pidbox, "
+		    "broker %s\n", log_viss(conf.hostname),
+		    mailbox_type_name(conf.type), log_viss(conf.ns), url);
+		conf_clear(&conf);
+		return 0;
+	}
+
+	log_init(foreground, conf.verbose, "pidboxd");
+	/* Hide argv (it may hold a broker URL) behind the process title. */
+	setproctitle_init(argc, argv, environ);
+	setproctitle("%s %s.pidbox", conf.hostname, conf.ns);
+
+	if (!foreground) {
+		pfh = pidfile_open(conf.pidfile ? conf.pidfile :
+		    DEFAULT_PIDFILE, 0644, &otherpid);
+		if (pfh == NULL) {
+			if (errno == EEXIST)
+				errx(1, "already running as pid %d",
+				    (int)otherpid);
+			warn("pidfile");
+		}
+		if (daemon(0, 0) == -1)
+			err(1, "daemon");
+		if (pfh != NULL)
+			pidfile_write(pfh);
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* Signals are delivered only inside ppoll(), never mid-work. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGHUP);
+
+	log_info("pidboxd %s starting: node %s, %s mailbox %s.pidbox, "
+	    "broker %s", PIDBOX_VERSION, log_viss(conf.hostname),
+	    mailbox_type_name(conf.type), log_viss(conf.ns), url);
+	while (run(&conf, file_required || access(file, F_OK) == 0 ? file :
+	    NULL, &o, &waitmask) == RUN_RESTART)
+		log_setverbose(conf.verbose);
+	log_info("stopped");
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+	conf_clear(&conf);
+	return 0;
+}

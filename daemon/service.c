@@ -1,0 +1,561 @@
+/*
+ * The Node wired to Redis. Fanout: SUBSCRIBE to the mailbox channel on one
+ * connection; direct/topic: BRPOP the node queue on one connection. A
+ * command connection declares the binding and routes replies with one Lua
+ * script, so a reply is pushed only while the client's binding exists and
+ * the list always carries a TTL (spec 9).
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pidboxd.h"
+
+/*
+ * KEYS[1] reply binding set, KEYS[2] the canonical reply list
+ * ARGV[1] routing key, ARGV[2] envelope, ARGV[3] TTL ms,
+ * ARGV[4] canonical member, ARGV[5] SSCAN pattern for rk SEP *,
+ * ARGV[6] global key prefix. Returns the number of lists pushed.
+ * The canonical member (kombu's own reply queue) is checked in O(1);
+ * other queues bound with the routing key are found with SSCAN, never a
+ * whole SMEMBERS; malformed members are skipped.
+ */
+static const char reply_script[] =
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[4]) == 1 then\n"
+    "  redis.call('LPUSH', KEYS[2], ARGV[2])\n"
+    "  redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
+    "  return 1\n"
+    "end\n"
+    "local n, cursor = 0, '0'\n"
+    "repeat\n"
+    "  local r = redis.call('SSCAN', KEYS[1], cursor, 'MATCH', ARGV[5],"
+    " 'COUNT', 1000)\n"
+    "  cursor = r[1]\n"
+    "  for _, m in ipairs(r[2]) do\n"
+    "    local f, s = {}, 1\n"
+    "    while true do\n"
+    "      local a = string.find(m, '\\6\\22', s, true)\n"
+    "      if not a then f[#f + 1] = string.sub(m, s); break end\n"
+    "      f[#f + 1] = string.sub(m, s, a - 1); s = a + 2\n"
+    "    end\n"
+    "    if #f == 3 and f[1] == ARGV[1] and #f[3] > 0 then\n"
+    "      local k = ARGV[6] .. f[3]\n"
+    "      redis.call('LPUSH', k, ARGV[2])\n"
+    "      redis.call('PEXPIRE', k, ARGV[3])\n"
+    "      n = n + 1\n"
+    "    end\n"
+    "  end\n"
+    "until cursor == '0'\n"
+    "return n\n";
+
+static struct service {
+	struct node	*node;
+	struct link	 cmd;		/* commands and replies */
+	struct link	 in;		/* SUBSCRIBE or BRPOP */
+	char		 sha[64];	/* of reply_script, once loaded */
+	int		 declared;	/* binding SADD done */
+	int		 listening;	/* subscribed / popping */
+	int		 announced;
+	int		 brpop_pending;
+	int		 stopping;
+	struct timer	 refresh;
+	struct timer	 brpop_watch;
+	char		 health_channel[MAX_KEY];
+	struct timer	 health;
+	struct timer	 health_deadline;
+	int		 health_pending;
+} svc;
+
+static void	 cmd_up(struct link *);
+static void	 cmd_down(struct link *);
+static void	 in_up(struct link *);
+static void	 in_down(struct link *);
+static void	 brpop(void);
+
+static const struct link_ops cmd_ops = { cmd_up, cmd_down };
+static const struct link_ops in_ops = { in_up, in_down };
+
+static void
+announce(void)
+{
+	char url[512];
+
+	if (svc.announced || !svc.declared || !svc.listening)
+		return;
+	svc.announced = 1;
+	log_info("node %s listening on %s mailbox %s (%s)",
+	    log_viss(svc.node->conf->hostname),
+	    mailbox_type_name(svc.node->conf->type),
+	    svc.node->names.exchange,
+	    redis_url_redacted(&svc.node->url, url, sizeof(url)));
+	sdnotify_status("READY=1\nSTATUS=listening");
+}
+
+static void
+on_sadd(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply *reply = r;
+
+	(void)ac;
+	(void)priv;
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("cannot declare the binding: %s",
+		    log_vis(reply->str, reply->len));
+		return;
+	}
+	svc.declared = 1;
+	announce();
+}
+
+static void
+declare(void)
+{
+	const char	*argv[3];
+	size_t		 argvlen[3];
+
+	argv[0] = "SADD";
+	argvlen[0] = 4;
+	argv[1] = svc.node->names.node_binding_key;
+	argvlen[1] = strlen(argv[1]);
+	argv[2] = svc.node->names.node_member;
+	argvlen[2] = svc.node->names.node_member_len;
+	if (link_cmd(&svc.cmd, on_sadd, NULL, 3, argv, argvlen) == -1)
+		log_warn("cannot declare the binding");
+}
+
+static void
+on_refresh(void *arg)
+{
+	(void)arg;
+	if (svc.cmd.state == LINK_UP && !svc.stopping)
+		declare();
+	timer_add(&svc.refresh, REFRESH_MS);
+}
+
+static void
+on_script_load(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply *reply = r;
+
+	(void)ac;
+	(void)priv;
+	if (reply == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_STRING ||
+	    reply->len >= sizeof(svc.sha)) {
+		log_warnx("cannot load the reply script: %s",
+		    reply->type == REDIS_REPLY_ERROR ?
+		    log_vis(reply->str, reply->len) : "unexpected reply");
+		return;
+	}
+	memcpy(svc.sha, reply->str, reply->len);
+	svc.sha[reply->len] = '\0';
+}
+
+static void
+cmd_up(struct link *l)
+{
+	const char	*argv[3] = { "SCRIPT", "LOAD", reply_script };
+	size_t		 argvlen[3] = { 6, 4, sizeof(reply_script) - 1 };
+
+	svc.sha[0] = '\0';
+	if (link_cmd(l, on_script_load, NULL, 3, argv, argvlen) == -1)
+		log_warn("cannot load the reply script");
+	declare();
+	timer_add(&svc.refresh, REFRESH_MS);
+	if (svc.node->conf->type == MAILBOX_FANOUT &&
+	    svc.node->url.health_check_interval > 0)
+		timer_add(&svc.health, 1000);
+}
+
+static void
+cmd_down(struct link *l)
+{
+	(void)l;
+	svc.declared = 0;
+	svc.sha[0] = '\0';
+	timer_del(&svc.refresh);
+	timer_del(&svc.health);
+	timer_del(&svc.health_deadline);
+	svc.health_pending = 0;
+	svc.node->stats.reconnects++;
+	sdnotify_status("STATUS=broker connection lost, reconnecting");
+}
+
+static void
+on_reply_routed(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply *reply = r;
+
+	(void)ac;
+	(void)priv;
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("cannot route a reply: %s",
+		    log_vis(reply->str, reply->len));
+		svc.node->stats.reply_unrouted++;
+		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+			cmd_up(&svc.cmd);	/* script cache flushed */
+		return;
+	}
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
+		/* the client is gone or never bound its queue */
+		log_debug("reply dropped: no reply queue bound");
+		svc.node->stats.reply_unrouted++;
+		return;
+	}
+	svc.node->stats.replied++;
+}
+
+/* Escape the glob metacharacters of Redis' MATCH. */
+static int
+glob_escape(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; *s != '\0'; s++) {
+		if (i + 3 >= len)
+			return -1;
+		if (strchr("*?[]\\", *s) != NULL)
+			buf[i++] = '\\';
+		buf[i++] = *s;
+	}
+	buf[i] = '\0';
+	return 0;
+}
+
+static void
+send_reply(struct node_action *act)
+{
+	const struct names *nm = &svc.node->names;
+	char		 list[MAX_KEY], member[MAX_KEY], pat[2 * MAX_KEY];
+	char		 ttl[32];
+	const char	*argv[11];
+	size_t		 argvlen[11];
+	int		 mlen, i = 0;
+
+	if (snprintf(list, sizeof(list), "%s%s", nm->keyprefix, act->queue) >=
+	    (int)sizeof(list) ||
+	    (mlen = binding_member(act->routing_key, "", act->queue, member,
+	    sizeof(member))) == -1 ||
+	    glob_escape(act->routing_key, pat, sizeof(pat) - 4) == -1) {
+		log_warnx("reply to %s: names too long",
+		    log_viss(act->routing_key));
+		svc.node->stats.reply_unrouted++;
+		return;
+	}
+	strlcat(pat, KOMBU_SEP "*", sizeof(pat));
+	snprintf(ttl, sizeof(ttl), "%d", svc.node->conf->reply_ttl * 1000);
+	if (svc.sha[0] != '\0') {
+		argv[i] = "EVALSHA";
+		argvlen[i++] = 7;
+		argv[i] = svc.sha;
+	} else {
+		argv[i] = "EVAL";
+		argvlen[i++] = 4;
+		argv[i] = reply_script;
+	}
+	argvlen[i] = strlen(argv[i]);
+	i++;
+	argv[i] = "2";
+	argvlen[i++] = 1;
+	argv[i] = nm->reply_binding_key;
+	argvlen[i] = strlen(argv[i]);
+	i++;
+	argv[i] = list;
+	argvlen[i] = strlen(list);
+	i++;
+	argv[i] = act->routing_key;
+	argvlen[i] = strlen(argv[i]);
+	i++;
+	argv[i] = act->payload;
+	argvlen[i++] = act->payloadlen;
+	argv[i] = ttl;
+	argvlen[i] = strlen(ttl);
+	i++;
+	argv[i] = member;
+	argvlen[i++] = (size_t)mlen;
+	argv[i] = pat;
+	argvlen[i] = strlen(pat);
+	i++;
+	argv[i] = nm->keyprefix;
+	argvlen[i] = strlen(argv[i]);
+	i++;
+	if (link_cmd(&svc.cmd, on_reply_routed, NULL, i, argv, argvlen) ==
+	    -1) {
+		log_warn("reply to %s lost", log_viss(act->routing_key));
+		svc.node->stats.reply_unrouted++;
+	}
+}
+
+static void
+handle(const char *buf, size_t len)
+{
+	struct node_action act;
+
+	if (node_handle(svc.node, buf, len, now_wall(), &act) == 0 &&
+	    act.reply)
+		send_reply(&act);
+	node_action_free(&act);
+}
+
+/* fanout: every frame of the subscription */
+static void
+on_message(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply	*reply = r, *kind, *chan;
+
+	(void)ac;
+	(void)priv;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 3)
+		return;
+	kind = reply->element[0];
+	chan = reply->element[1];
+	if (kind->type != REDIS_REPLY_STRING)
+		return;
+	if (strcmp(kind->str, "unsubscribe") == 0) {
+		/* leaving: once no channel is left, disconnect cleanly */
+		if (svc.stopping && reply->element[2]->type ==
+		    REDIS_REPLY_INTEGER && reply->element[2]->integer == 0)
+			link_stop(&svc.in);
+		return;
+	}
+	if (strcmp(kind->str, "subscribe") == 0) {
+		if (chan->type == REDIS_REPLY_STRING &&
+		    strcmp(chan->str, svc.node->names.fanout_channel) == 0) {
+			svc.listening = 1;
+			announce();
+		}
+		return;
+	}
+	if (strcmp(kind->str, "message") != 0 ||
+	    reply->element[2]->type != REDIS_REPLY_STRING)
+		return;
+	if (chan->type == REDIS_REPLY_STRING &&
+	    strcmp(chan->str, svc.health_channel) == 0) {
+		svc.health_pending = 0;
+		timer_del(&svc.health_deadline);
+		return;
+	}
+	handle(reply->element[2]->str, reply->element[2]->len);
+}
+
+static void
+on_health(void *arg)
+{
+	const char	*argv[3];
+	size_t		 argvlen[3];
+
+	(void)arg;
+	if (svc.stopping || svc.cmd.state != LINK_UP ||
+	    svc.in.state != LINK_UP)
+		goto again;
+	argv[0] = "PUBLISH";
+	argvlen[0] = 7;
+	argv[1] = svc.health_channel;
+	argvlen[1] = strlen(svc.health_channel);
+	argv[2] = "ping";
+	argvlen[2] = 4;
+	if (link_cmd(&svc.cmd, NULL, NULL, 3, argv, argvlen) == 0 &&
+	    !svc.health_pending) {
+		svc.health_pending = 1;
+		timer_add(&svc.health_deadline, 5000);
+	}
+again:
+	timer_add(&svc.health,
+	    (int64_t)(svc.node->url.health_check_interval * 1000));
+}
+
+static void
+on_health_deadline(void *arg)
+{
+	(void)arg;
+	if (!svc.health_pending)
+		return;
+	svc.health_pending = 0;
+	link_reset(&svc.in, "subscription health check got no answer");
+}
+
+/* direct: one BRPOP in flight at a time */
+static void
+on_brpop(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply *reply = r;
+
+	(void)ac;
+	(void)priv;
+	svc.brpop_pending = 0;
+	timer_del(&svc.brpop_watch);
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("BRPOP: %s", log_vis(reply->str, reply->len));
+		link_reset(&svc.in, "BRPOP failed");
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[1]->type == REDIS_REPLY_STRING)
+		handle(reply->element[1]->str, reply->element[1]->len);
+	brpop();
+}
+
+static void
+on_brpop_watch(void *arg)
+{
+	(void)arg;
+	if (svc.brpop_pending)
+		link_reset(&svc.in, "BRPOP got no answer in time");
+}
+
+static void
+brpop(void)
+{
+	const struct names *nm = &svc.node->names;
+	const char	*argv[6];
+	size_t		 argvlen[6];
+	char		 to[16];
+	int		 i;
+
+	if (svc.stopping || svc.in.state != LINK_UP || svc.brpop_pending)
+		return;
+	argv[0] = "BRPOP";
+	argvlen[0] = 5;
+	for (i = 0; i < 4; i++) {
+		argv[i + 1] = nm->node_queue_keys[i];
+		argvlen[i + 1] = strlen(argv[i + 1]);
+	}
+	snprintf(to, sizeof(to), "%d", BRPOP_TIMEOUT);
+	argv[5] = to;
+	argvlen[5] = strlen(to);
+	if (link_cmd(&svc.in, on_brpop, NULL, 6, argv, argvlen) == -1) {
+		log_warn("BRPOP");
+		return;
+	}
+	svc.brpop_pending = 1;
+	timer_add(&svc.brpop_watch, (BRPOP_TIMEOUT + 10) * 1000);
+	svc.listening = 1;
+	announce();
+}
+
+static void
+in_up(struct link *l)
+{
+	const char	*argv[3];
+	size_t		 argvlen[3];
+	int		 argc = 2;
+
+	if (svc.node->conf->type != MAILBOX_FANOUT) {
+		brpop();
+		return;
+	}
+	argv[0] = "SUBSCRIBE";
+	argvlen[0] = 9;
+	argv[1] = svc.node->names.fanout_channel;
+	argvlen[1] = strlen(argv[1]);
+	if (svc.node->url.health_check_interval > 0) {
+		argv[2] = svc.health_channel;
+		argvlen[2] = strlen(argv[2]);
+		argc = 3;
+	}
+	if (link_cmd(l, on_message, NULL, argc, argv, argvlen) == -1)
+		link_reset(l, "cannot subscribe");
+}
+
+static void
+in_down(struct link *l)
+{
+	(void)l;
+	svc.listening = 0;
+	svc.brpop_pending = 0;
+	svc.announced = 0;
+	timer_del(&svc.brpop_watch);
+}
+
+int
+service_start(struct node *n)
+{
+	char uuid[UUID_STRLEN + 1];
+
+	memset(&svc, 0, sizeof(svc));
+	svc.node = n;
+	uuid4(uuid);
+	if (snprintf(svc.health_channel, sizeof(svc.health_channel),
+	    "%spidbox.health.%s", n->names.keyprefix, uuid) >=
+	    (int)sizeof(svc.health_channel))
+		fatalx("global key prefix too long");
+	timer_set(&svc.refresh, on_refresh, NULL);
+	timer_set(&svc.brpop_watch, on_brpop_watch, NULL);
+	timer_set(&svc.health, on_health, NULL);
+	timer_set(&svc.health_deadline, on_health_deadline, NULL);
+	link_init(&svc.cmd, "broker", &n->url, &cmd_ops, NULL);
+	link_init(&svc.in, n->conf->type == MAILBOX_FANOUT ? "subscriber" :
+	    "consumer", &n->url, &in_ops, NULL);
+	link_start(&svc.cmd);
+	link_start(&svc.in);
+	return 0;
+}
+
+static void
+on_srem(redisAsyncContext *ac, void *r, void *priv)
+{
+	(void)ac;
+	(void)r;
+	(void)priv;
+	link_stop(&svc.cmd);
+}
+
+/* Leave cleanly: unsubscribe, remove our binding member, disconnect. */
+void
+service_stop(void)
+{
+	const struct names *nm = &svc.node->names;
+	const char	*argv[3];
+	size_t		 argvlen[3];
+
+	if (svc.stopping)
+		return;
+	svc.stopping = 1;
+	timer_del(&svc.refresh);
+	timer_del(&svc.health);
+	timer_del(&svc.health_deadline);
+	timer_del(&svc.brpop_watch);
+	if (svc.node->conf->type == MAILBOX_FANOUT &&
+	    svc.in.state == LINK_UP) {
+		argv[0] = "UNSUBSCRIBE";
+		argvlen[0] = 11;
+		if (redisAsyncCommandArgv(svc.in.ac, NULL, NULL, 1, argv,
+		    argvlen) != REDIS_OK)
+			link_close(&svc.in);
+	} else
+		link_close(&svc.in);	/* a BRPOP may be in flight */
+	argv[0] = "SREM";
+	argvlen[0] = 4;
+	argv[1] = nm->node_binding_key;
+	argvlen[1] = strlen(argv[1]);
+	argv[2] = nm->node_member;
+	argvlen[2] = nm->node_member_len;
+	if (link_cmd(&svc.cmd, on_srem, NULL, 3, argv, argvlen) == -1)
+		link_close(&svc.cmd);
+	sdnotify_status("STOPPING=1");
+}
+
+int
+service_stopped(void)
+{
+	return svc.cmd.state == LINK_DOWN && svc.in.state == LINK_DOWN;
+}
+
+/* Tear everything down now (after the stop deadline). */
+void
+service_abort(void)
+{
+	link_close(&svc.in);
+	link_close(&svc.cmd);
+}
