@@ -1,2 +1,0 @@
-build/common/log.o: common/log.c common/pidbox.h
-common/pidbox.h:

@@ -1,2 +1,0 @@
-build/common/uuid.o: common/uuid.c common/pidbox.h
-common/pidbox.h:
