@@ -79,9 +79,12 @@ dispatch(struct node *n, const struct request *req)
 	}
 	n->stats.dispatched++;
 	if (h->fn(n, req->arguments, &result) == -1) {
+		json_object *e = NULL;
+
 		n->stats.errors++;
+		json_object_object_get_ex(result, "error", &e);
 		log_warnx("method %s failed: %s", h->name,
-		    log_viss(json_object_to_json_string(result)));
+		    log_viss(json_object_get_string(e)));
 	}
 	return result;
 }

@@ -68,18 +68,20 @@ t_boom(struct node *n, json_object *args, json_object **res)
 static int
 t_needs_x(struct node *n, json_object *args, json_object **res)
 {
+	struct json_object_iterator it, end;
 	json_object *x;
 
 	(void)n;
 	handler_ran = 1;
-	json_object_object_foreach(args, k, v) {
-		(void)v;
-		if (strcmp(k, "x") != 0) {
+	it = json_object_iter_begin(args);
+	end = json_object_iter_end(args);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		if (strcmp(json_object_iter_peek_name(&it), "x") != 0) {
 			*res = reply_error("TypeError(\"<lambda>() got an "
-			    "unexpected keyword argument '%s'\")", k);
+			    "unexpected keyword argument '%s'\")",
+			    json_object_iter_peek_name(&it));
 			return -1;
 		}
-	}
 	if (!json_object_object_get_ex(args, "x", &x)) {
 		*res = reply_error("TypeError(\"<lambda>() missing 1 required "
 		    "positional argument: 'x'\")");
