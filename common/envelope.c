@@ -1,0 +1,341 @@
+/*
+ * The kombu message envelope around every pidbox request and reply:
+ * {"body", "content-encoding", "content-type", "headers", "properties"}.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "pidbox.h"
+
+/*
+ * Content types kombu refuses (or hands over undecoded), with the reason we
+ * give. Anything not listed and not application/json gets the last row.
+ */
+struct ctype {
+	const char	*type;
+	const char	*why;
+};
+/* clang-format off */
+static const struct ctype refused_ctypes[] = {
+	{ "application/x-python-serialize",
+	    "refusing content type pickle (application/x-python-serialize)" },
+	{ "application/x-yaml",
+	    "refusing content type yaml (application/x-yaml)" },
+	{ "application/x-msgpack",
+	    "refusing content type msgpack (application/x-msgpack)" },
+	{ "application/data",
+	    "refusing content type application/data (not JSON)" },
+	{ "application/text",
+	    "refusing content type application/text (not JSON)" },
+	{ NULL,
+	    "refusing content type that is not application/json" },
+};
+/* clang-format on */
+
+/* Borrowed member key of obj when it is a string, else NULL. */
+static const char *
+get_string(json_object *obj, const char *key)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Why a content type (NULL: absent) is refused; NULL when it is JSON. */
+static const char *
+ctype_refused(json_object *v)
+{
+	const char	*ct;
+	size_t		 i;
+
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return "no content-type (application/data, not JSON)";
+	if (!json_object_is_type(v, json_type_string))
+		return "content-type is not a string";
+	ct = json_object_get_string(v);
+	if (strcmp(ct, "application/json") == 0)
+		return NULL;
+	for (i = 0; refused_ctypes[i].type != NULL; i++)
+		if (strcmp(ct, refused_ctypes[i].type) == 0)
+			break;
+	return refused_ctypes[i].why;
+}
+
+int
+envelope_decode(const char *buf, size_t len, struct envelope *env,
+    const char **errstr)
+{
+	json_object	*root, *v, *props, *info, *enc;
+	const char	*body, *why;
+	size_t		 bodylen;
+	int		 isnull;
+
+	memset(env, 0, sizeof(*env));
+	if ((root = pyjson_parse(buf, len, &isnull, errstr)) == NULL) {
+		if (isnull)
+			*errstr = "envelope is not an object";
+		return -1;
+	}
+	env->root = root;
+	if (!json_object_is_type(root, json_type_object)) {
+		*errstr = "envelope is not an object";
+		goto fail;
+	}
+	v = NULL;
+	json_object_object_get_ex(root, "content-type", &v);
+	if ((why = ctype_refused(v)) != NULL) {
+		*errstr = why;
+		goto fail;
+	}
+	env->content_type = json_object_get_string(v);
+
+	if (!json_object_object_get_ex(root, "properties", &props) ||
+	    !json_object_is_type(props, json_type_object)) {
+		*errstr = "no properties";
+		goto fail;
+	}
+	/* kombu raises KeyError('delivery_tag') without one. */
+	if (!json_object_object_get_ex(props, "delivery_tag", &v)) {
+		*errstr = "no delivery_tag";
+		goto fail;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		*errstr = "delivery_tag is not a string";
+		goto fail;
+	}
+	env->delivery_tag = json_object_get_string(v);
+	if (json_object_object_get_ex(props, "delivery_info", &info) &&
+	    json_object_is_type(info, json_type_object)) {
+		env->exchange = get_string(info, "exchange");
+		env->routing_key = get_string(info, "routing_key");
+	}
+
+	if (json_object_object_get_ex(root, "headers", &v) &&
+	    !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_object)) {
+			*errstr = "headers is not an object";
+			goto fail;
+		}
+		env->headers = v;
+	}
+
+	if (!json_object_object_get_ex(root, "body", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		*errstr = "body is not a string";
+		goto fail;
+	}
+	body = json_object_get_string(v);
+	bodylen = (size_t)json_object_get_string_len(v);
+
+	/*
+	 * kombu: "base64" decodes, a falsy encoding means the body is the
+	 * payload; kombu >= 5.4 also takes "utf-8" as no encoding.
+	 */
+	enc = NULL;
+	json_object_object_get_ex(props, "body_encoding", &enc);
+	if (enc != NULL && !json_object_is_type(enc, json_type_null) &&
+	    !json_object_is_type(enc, json_type_string)) {
+		*errstr = "body_encoding is not a string";
+		goto fail;
+	}
+	if (enc != NULL && json_object_is_type(enc, json_type_string) &&
+	    strcmp(json_object_get_string(enc), "base64") == 0) {
+		env->body = b64_decode(body, bodylen, &env->bodylen);
+		if (env->body == NULL) {
+			*errstr = errno == ENOMEM ? "out of memory" :
+			    "body is not valid base64";
+			goto fail;
+		}
+	} else if (enc == NULL || json_object_is_type(enc, json_type_null) ||
+	    json_object_get_string_len(enc) == 0 ||
+	    strcmp(json_object_get_string(enc), "utf-8") == 0) {
+		if ((env->body = malloc(bodylen + 1)) == NULL) {
+			*errstr = "out of memory";
+			goto fail;
+		}
+		memcpy(env->body, body, bodylen);
+		env->body[bodylen] = '\0';
+		env->bodylen = bodylen;
+	} else {
+		*errstr = "unknown body_encoding";
+		goto fail;
+	}
+	*errstr = NULL;
+	return 0;
+
+fail:
+	envelope_free(env);
+	return -1;
+}
+
+void
+envelope_free(struct envelope *env)
+{
+	if (env == NULL)
+		return;
+	json_object_put(env->root);
+	free(env->body);
+	memset(env, 0, sizeof(*env));
+}
+
+/* Borrowed headers[key], NULL when absent or null. */
+static json_object *
+header(const struct envelope *env, const char *key)
+{
+	json_object	*v;
+
+	if (env == NULL || env->headers == NULL ||
+	    !json_object_object_get_ex(env->headers, key, &v) ||
+	    json_object_is_type(v, json_type_null))
+		return NULL;
+	return v;
+}
+
+/*
+ * kombu does max(clock, headers.clock or 0) + 1 and raises TypeError on
+ * anything but a number; we take only integers that fit an int64.
+ */
+int
+envelope_clock(const struct envelope *env, int64_t *clock)
+{
+	json_object	*v;
+	int64_t		 c;
+
+	*clock = 0;
+	if ((v = header(env, "clock")) == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	c = json_object_get_int64(v);
+	/* json-c saturates bigger values to INT64_MAX (uint64 kept aside). */
+	if (c < 0 || (c == INT64_MAX && json_object_get_uint64(v) !=
+	    (uint64_t)INT64_MAX))
+		return -1;
+	*clock = c;
+	return 0;
+}
+
+int
+envelope_expires(const struct envelope *env, double *expires)
+{
+	json_object	*v;
+	double		 d;
+
+	*expires = 0.0;
+	if ((v = header(env, "expires")) == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return -1;
+	d = json_object_get_double(v);
+	if (!isfinite(d))
+		return -1;
+	*expires = d;
+	return 0;
+}
+
+/* Borrowed from env; valid until envelope_free(env). */
+const char *
+envelope_ticket(const struct envelope *env)
+{
+	json_object	*v;
+
+	if ((v = header(env, "ticket")) == NULL ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Add val to obj under key, taking val; -1 (val released) on failure. */
+static int
+add(json_object *obj, const char *key, json_object *val)
+{
+	if (val == NULL)
+		return -1;
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+static json_object *
+new_str(const char *s)
+{
+	return json_object_new_string(s != NULL ? s : "");
+}
+
+/*
+ * Returns a malloc'd NUL-terminated string the caller frees; NULL with
+ * errno (ENOMEM, EMSGSIZE for an over-long body, EINVAL for headers that
+ * JSON cannot carry).
+ */
+char *
+envelope_encode(const struct envelope_out *out, size_t *lenp)
+{
+	json_object	*root, *props = NULL, *info = NULL, *hdrs;
+	char		*b64, *s = NULL, tag[UUID_STRLEN + 1];
+	size_t		 b64len;
+	int		 saved;
+
+	if (out == NULL || (out->body == NULL && out->bodylen > 0)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((b64 = b64_encode(out->body != NULL ? out->body : "",
+	    out->bodylen, &b64len)) == NULL)
+		return NULL;
+	if (out->delivery_tag == NULL)
+		uuid4(tag);
+	if ((root = json_object_new_object()) == NULL) {
+		free(b64);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (add(root, "body", json_object_new_string_len(b64,
+	    (int)b64len)) == -1 ||
+	    add(root, "content-encoding", new_str("utf-8")) == -1 ||
+	    add(root, "content-type", new_str("application/json")) == -1)
+		goto fail;
+	/* The caller keeps its reference to headers; we take our own. */
+	hdrs = out->headers != NULL ? json_object_get(out->headers) :
+	    json_object_new_object();
+	if (add(root, "headers", hdrs) == -1)
+		goto fail;
+	if ((props = json_object_new_object()) == NULL ||
+	    add(root, "properties", props) == -1)
+		goto fail;
+	if (add(props, "delivery_mode",
+	    json_object_new_int(out->delivery_mode)) == -1)
+		goto fail;
+	if ((info = json_object_new_object()) == NULL ||
+	    add(props, "delivery_info", info) == -1 ||
+	    add(info, "exchange", new_str(out->exchange)) == -1 ||
+	    add(info, "routing_key", new_str(out->routing_key)) == -1 ||
+	    add(props, "priority", json_object_new_int(0)) == -1 ||
+	    add(props, "body_encoding", new_str("base64")) == -1 ||
+	    add(props, "delivery_tag", new_str(out->delivery_tag != NULL ?
+	    out->delivery_tag : tag)) == -1)
+		goto fail;
+	s = pyjson_dumps(root, lenp);
+	saved = errno;
+	json_object_put(root);
+	free(b64);
+	errno = saved;
+	return s;
+
+fail:
+	json_object_put(root);
+	free(b64);
+	errno = ENOMEM;
+	return NULL;
+}

@@ -1,0 +1,497 @@
+/*
+ * kombu Redis broker URLs:
+ *	redis://[[user]:password@]host[:port][/db][?opts]
+ *	unix://[[user]:password@]/path[?opts]  (also redis+socket://, socket://)
+ * Every error names the part that is wrong and never echoes the password.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pidbox.h"
+
+#define URL_MAX		4096
+#define SECONDS_MAX	1000000.0
+#define DB_MAX		1000000
+#define DEFAULT_PORT	6379
+#define DEFAULT_CONNECT_TIMEOUT	5.0
+#define WANT_SCHEMES	"(want redis://, unix:// or redis+socket://)"
+
+static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* clang-format off */
+enum { S_TCP, S_UNIX, S_TLS };
+static const struct scheme {
+	const char	*name;
+	int		 kind;
+} schemes[] = {
+	{ "redis",		S_TCP },
+	{ "unix",		S_UNIX },
+	{ "redis+socket",	S_UNIX },
+	{ "socket",		S_UNIX },	/* kombu's internal spelling */
+	{ "rediss",		S_TLS },
+};
+/* clang-format on */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode s[0..len) into dst[dstlen] (NUL-terminated); '+' means
+ * space when plus is set (query strings, as Python's parse_qsl). Returns
+ * 0, -1 for a bad or NUL escape, -2 when dst is too small.
+ */
+static int
+pct_decode(const char *s, size_t len, char *dst, size_t dstlen, int plus)
+{
+	size_t	 i, o = 0;
+	int	 hi, lo, c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= len)
+				return -1;
+			if ((hi = hexval(s[i + 1])) == -1 ||
+			    (lo = hexval(s[i + 2])) == -1)
+				return -1;
+			c = hi << 4 | lo;
+			if (c == 0)
+				return -1;
+			i += 2;
+		} else if (c == '+' && plus)
+			c = ' ';
+		if (o + 1 >= dstlen)
+			return -2;
+		dst[o++] = (char)c;
+	}
+	if (dstlen == 0)
+		return -2;
+	dst[o] = '\0';
+	return 0;
+}
+
+/* Decode a URL part, reporting errors by the part's name. */
+static int
+decode_part(const char *what, const char *s, size_t len, char *dst,
+    size_t dstlen, int plus, char *err, size_t errlen)
+{
+	switch (pct_decode(s, len, dst, dstlen, plus)) {
+	case 0:
+		return 0;
+	case -2:
+		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		    what, dstlen - 1);
+	default:
+		return fail(err, errlen, "bad percent-encoding in %s of redis URL",
+		    what);
+	}
+}
+
+/* Non-negative seconds: digits, '.', exponent; no inf/nan/hex. */
+static int
+parse_seconds(const char *name, const char *v, double *out, char *err,
+    size_t errlen)
+{
+	char	*end;
+	double	 d;
+
+	if (*v == '\0' || strspn(v, "0123456789.eE+-") != strlen(v))
+		goto bad;
+	d = strtod(v, &end);
+	if (*end != '\0' || !isfinite(d) || d < 0 || d > SECONDS_MAX)
+		goto bad;
+	*out = d;
+	return 0;
+bad:
+	return fail(err, errlen,
+	    "bad %s \"%s\" in redis URL (want seconds, 0 to %.0f)", name,
+	    log_viss(v), SECONDS_MAX);
+}
+
+static int
+parse_db(const char *v, int *db, char *err, size_t errlen)
+{
+	const char	*errstr;
+	long long	 n;
+
+	n = strtonum(v, 0, DB_MAX, &errstr);
+	if (errstr != NULL)
+		return fail(err, errlen, "bad db \"%s\" in redis URL (%s)",
+		    log_viss(v), errstr);
+	*db = (int)n;
+	return 0;
+}
+
+static int
+opt_db(struct redis_url *u, const char *name, const char *v, char *err,
+    size_t errlen)
+{
+	(void)name;
+	return parse_db(v, &u->db, err, errlen);
+}
+
+static int
+opt_keyprefix(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	if (strlcpy(u->keyprefix, v, sizeof(u->keyprefix)) >=
+	    sizeof(u->keyprefix))
+		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		    name, sizeof(u->keyprefix) - 1);
+	return 0;
+}
+
+/* clang-format off */
+static const struct boolword {
+	const char	*word;
+	int		 value;
+} boolwords[] = {
+	{ "true", 1 }, { "yes", 1 }, { "on", 1 }, { "1", 1 },
+	{ "false", 0 }, { "no", 0 }, { "off", 0 }, { "0", 0 },
+};
+/* clang-format on */
+
+/* true -> kombu's default "/{db}.", false -> none, else that prefix. */
+static int
+opt_fanout_prefix(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	const char	*p = v;
+	size_t		 i;
+
+	for (i = 0; i < nitems(boolwords); i++)
+		if (strcasecmp(v, boolwords[i].word) == 0) {
+			p = boolwords[i].value ? "/{db}." : "";
+			break;
+		}
+	if (strlcpy(u->fanout_prefix, p, sizeof(u->fanout_prefix)) >=
+	    sizeof(u->fanout_prefix))
+		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		    name, sizeof(u->fanout_prefix) - 1);
+	u->fanout_prefix_set = 1;
+	return 0;
+}
+
+static int
+opt_socket_timeout(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return parse_seconds(name, v, &u->socket_timeout, err, errlen);
+}
+
+static int
+opt_connect_timeout(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return parse_seconds(name, v, &u->connect_timeout, err, errlen);
+}
+
+static int
+opt_health_check(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return parse_seconds(name, v, &u->health_check_interval, err, errlen);
+}
+
+/* clang-format off */
+static const struct option {
+	const char	*name;
+	int		(*set)(struct redis_url *, const char *, const char *,
+			    char *, size_t);
+} options[] = {
+	{ "db",				opt_db },
+	{ "fanout_prefix",		opt_fanout_prefix },
+	{ "global_keyprefix",		opt_keyprefix },
+	{ "health_check_interval",	opt_health_check },
+	{ "socket_connect_timeout",	opt_connect_timeout },
+	{ "socket_timeout",		opt_socket_timeout },
+};
+/* clang-format on */
+
+/* The query string q[0..len): name=value pairs separated by '&'. */
+static int
+parse_query(struct redis_url *u, const char *q, size_t len, char *err,
+    size_t errlen)
+{
+	char		 name[64], value[512];
+	const char	*p, *end, *amp, *eq;
+	size_t		 i;
+
+	for (p = q, end = q + len; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', end - p)) == NULL)
+			amp = end;
+		if (amp == p)
+			continue;	/* "a=1&&b=2" */
+		if ((eq = memchr(p, '=', amp - p)) == NULL)
+			return fail(err, errlen,
+			    "bad option \"%s\" in redis URL (want name=value)",
+			    log_vis(p, amp - p));
+		if (pct_decode(p, eq - p, name, sizeof(name), 1) != 0)
+			return fail(err, errlen,
+			    "unknown option \"%s\" in redis URL",
+			    log_vis(p, eq - p));
+		for (i = 0; i < nitems(options); i++)
+			if (strcmp(options[i].name, name) == 0)
+				break;
+		if (i == nitems(options))
+			return fail(err, errlen,
+			    "unknown option \"%s\" in redis URL",
+			    log_viss(name));
+		if (decode_part(name, eq + 1, amp - eq - 1, value,
+		    sizeof(value), 1, err, errlen) == -1)
+			return -1;
+		if (options[i].set(u, name, value, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* host[:port] or [v6]:port of a redis:// URL. */
+static int
+parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
+    size_t errlen)
+{
+	char		 port[16];
+	const char	*host, *colon = NULL, *errstr;
+	size_t		 hostlen, i;
+	long long	 n;
+	int		 v6 = 0;
+
+	if (len > 0 && h[0] == '[') {
+		host = h + 1;
+		for (hostlen = 0; hostlen + 1 < len && host[hostlen] != ']';)
+			hostlen++;
+		if (hostlen + 1 >= len || hostlen == 0 ||
+		    (hostlen + 2 < len && host[hostlen + 1] != ':'))
+			return fail(err, errlen,
+			    "bad host \"%s\" in redis URL", log_vis(h, len));
+		if (hostlen + 2 < len)
+			colon = host + hostlen + 1;
+		v6 = 1;
+	} else {
+		host = h;
+		if ((colon = memchr(h, ':', len)) != NULL)
+			hostlen = colon - h;
+		else
+			hostlen = len;
+	}
+	for (i = 0; i < hostlen; i++) {
+		if (isalnum((unsigned char)host[i]) || host[i] == '.' ||
+		    host[i] == '-' || host[i] == '_' ||
+		    (v6 && (host[i] == ':' || host[i] == '%')))
+			continue;
+		return fail(err, errlen, "bad host \"%s\" in redis URL",
+		    log_vis(host, hostlen));
+	}
+	if (hostlen >= sizeof(u->host))
+		return fail(err, errlen, "host too long in redis URL (max %zu)",
+		    sizeof(u->host) - 1);
+	if (hostlen > 0) {
+		for (i = 0; i < hostlen; i++)
+			u->host[i] = (char)tolower((unsigned char)host[i]);
+		u->host[hostlen] = '\0';
+	}
+	if (colon != NULL && colon + 1 < h + len) {
+		if ((size_t)(h + len - colon - 1) >= sizeof(port))
+			return fail(err, errlen,
+			    "bad port \"%s\" in redis URL",
+			    log_vis(colon + 1, h + len - colon - 1));
+		memcpy(port, colon + 1, h + len - colon - 1);
+		port[h + len - colon - 1] = '\0';
+		n = strtonum(port, 1, 65535, &errstr);
+		if (errstr != NULL)
+			return fail(err, errlen,
+			    "bad port \"%s\" in redis URL", log_viss(port));
+		u->port = (int)n;
+	}
+	return 0;
+}
+
+int
+redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	char		 tmp[16];
+	const char	*p, *sep, *netloc, *nlend, *path, *pend, *at, *colon;
+	size_t		 i, n, len;
+	int		 kind, quiet;
+
+	memset(u, 0, sizeof(*u));
+	strlcpy(u->host, "localhost", sizeof(u->host));
+	u->port = DEFAULT_PORT;
+	u->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+
+	if (s == NULL || (len = strlen(s)) == 0)
+		return fail(err, errlen, "empty redis URL " WANT_SCHEMES);
+	if (len > URL_MAX)
+		return fail(err, errlen, "redis URL too long (max %d)",
+		    URL_MAX);
+	if ((sep = strstr(s, "://")) == NULL ||
+	    strcspn(s, "/?#@") < (size_t)(sep - s))
+		return fail(err, errlen, "not a redis URL " WANT_SCHEMES);
+	n = sep - s;
+	for (i = 0; i < nitems(schemes); i++)
+		if (strlen(schemes[i].name) == n &&
+		    strncasecmp(s, schemes[i].name, n) == 0)
+			break;
+	if (i == nitems(schemes))
+		return fail(err, errlen, "unsupported scheme \"%s\" "
+		    WANT_SCHEMES, log_vis(s, n));
+	if ((kind = schemes[i].kind) == S_TLS)
+		return fail(err, errlen,
+		    "unsupported scheme \"%s\": TLS not supported",
+		    log_vis(s, n));
+	u->is_unix = kind == S_UNIX;
+
+	netloc = sep + 3;
+	if (strchr(netloc, '#') != NULL) {
+		redis_url_clear(u);
+		return fail(err, errlen,
+		    "fragment (\"#...\") not supported in redis URL; "
+		    "percent-encode '#' as %%23");
+	}
+	nlend = netloc + strcspn(netloc, "/?");
+	/*
+	 * An '@' after the host part most likely ends a password with an
+	 * unescaped '/' or '?': the parts we would echo may hold the rest
+	 * of the password, so errors then say only that.
+	 */
+	quiet = strchr(nlend, '@') != NULL;
+	path = nlend;
+	pend = path + strcspn(path, "?");
+
+	/* userinfo: split at the last '@', then at the first ':' */
+	at = NULL;
+	for (p = netloc; p < nlend; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL) {
+		colon = memchr(netloc, ':', at - netloc);
+		if (decode_part("user", netloc,
+		    (colon != NULL ? colon : at) - netloc, u->user,
+		    sizeof(u->user), 0, err, errlen) == -1)
+			goto fail;
+		if (colon != NULL && decode_part("password", colon + 1,
+		    at - colon - 1, u->password, sizeof(u->password), 0,
+		    err, errlen) == -1)
+			goto fail;
+		netloc = at + 1;
+	}
+
+	if (u->is_unix) {
+		if (netloc != nlend) {
+			fail(err, errlen,
+			    "unexpected host \"%s\" in unix socket URL "
+			    "(want unix:///path)", log_vis(netloc,
+			    nlend - netloc));
+			goto fail;
+		}
+		u->host[0] = '\0';
+		u->port = 0;
+		if (pend == path || (pend - path == 1)) {
+			fail(err, errlen, "missing socket path in unix "
+			    "socket URL (want unix:///path)");
+			goto fail;
+		}
+		if (decode_part("socket path", path, pend - path, u->path,
+		    sizeof(u->path), 0, err, errlen) == -1)
+			goto fail;
+	} else {
+		if (parse_hostport(u, netloc, nlend - netloc, err,
+		    errlen) == -1)
+			goto fail;
+		/* "/", "" -> db 0; "/N" -> N */
+		if (pend - path > 1) {
+			if ((size_t)(pend - path) > sizeof(tmp)) {
+				fail(err, errlen, "bad db \"%s\" in redis URL",
+				    log_vis(path + 1, pend - path - 1));
+				goto fail;
+			}
+			if (decode_part("db", path + 1, pend - path - 1, tmp,
+			    sizeof(tmp), 0, err, errlen) == -1 ||
+			    parse_db(tmp, &u->db, err, errlen) == -1)
+				goto fail;
+		}
+	}
+	if (*pend == '?' && parse_query(u, pend + 1, strlen(pend + 1), err,
+	    errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	redis_url_clear(u);
+	if (quiet)
+		fail(err, errlen, "bad redis URL: '@' after the host part "
+		    "(is there an unescaped '/' or '?' in the password? "
+		    "percent-encode it)");
+	return -1;
+}
+
+/* The user part for display: "user:***@", ":***@", "user@" or "". */
+static void
+userpart(const struct redis_url *u, char *buf, size_t len)
+{
+	if (u->password[0] != '\0')
+		snprintf(buf, len, "%s:***@", log_viss(u->user));
+	else if (u->user[0] != '\0')
+		snprintf(buf, len, "%s@", log_viss(u->user));
+	else if (len > 0)
+		buf[0] = '\0';
+}
+
+const char *
+redis_url_redacted(const struct redis_url *u, char *buf, size_t len)
+{
+	char	 user[sizeof(u->user) * 4 + 8];
+	int	 v6;
+
+	if (len == 0)
+		return buf;
+	userpart(u, user, sizeof(user));
+	if (u->is_unix)
+		snprintf(buf, len, "unix://%s%s?db=%d", user,
+		    log_viss(u->path), u->db);
+	else {
+		v6 = strchr(u->host, ':') != NULL;
+		snprintf(buf, len, "redis://%s%s%s%s:%d/%d", user,
+		    v6 ? "[" : "", log_viss(u->host), v6 ? "]" : "",
+		    u->port, u->db);
+	}
+	return buf;
+}
+
+void
+redis_url_clear(struct redis_url *u)
+{
+	if (u != NULL)
+		explicit_bzero(u, sizeof(*u));
+}

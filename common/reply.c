@@ -1,0 +1,164 @@
+/*
+ * Pidbox reply bodies {hostname: value} and the kombu-style error values
+ * {"error": "<Python repr of the exception>"} (spec 2.3, 3.4).
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "pidbox.h"
+
+/*
+ * Returns a malloc'd string the caller frees (length in *lenp), NULL with
+ * errno (EINVAL: no hostname or a value JSON cannot carry; ENOMEM).
+ */
+char *
+reply_encode(const char *hostname, json_object *value, size_t *lenp)
+{
+	json_object	*root;
+	char		*s;
+	int		 saved;
+
+	if (hostname == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((root = json_object_new_object()) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* The caller keeps its reference to value; the object takes one. */
+	if (json_object_object_add(root, hostname,
+	    json_object_get(value)) != 0) {
+		json_object_put(value);
+		json_object_put(root);
+		errno = ENOMEM;
+		return NULL;
+	}
+	s = pyjson_dumps(root, lenp);
+	saved = errno;
+	json_object_put(root);
+	errno = saved;
+	return s;
+}
+
+/* New {"error": text} object (caller puts); NULL on ENOMEM. */
+static json_object *
+error_object(const char *text, size_t len)
+{
+	json_object	*obj, *v;
+
+	if ((obj = json_object_new_object()) == NULL)
+		return NULL;
+	if ((v = json_object_new_string_len(text, (int)len)) == NULL ||
+	    json_object_object_add(obj, "error", v) != 0) {
+		json_object_put(v);
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+json_object *
+reply_error(const char *fmt, ...)
+{
+	json_object	*obj;
+	va_list		 ap;
+	char		*text;
+	int		 r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return NULL;
+	obj = error_object(text, (size_t)r);
+	free(text);
+	return obj;
+}
+
+/*
+ * kombu's handlers[method] on an unknown method: KeyError(repr(method)),
+ * or TypeError("unhashable type: 'list'") when a list or dict is not even
+ * a valid dict key. Returns a new object the caller puts; NULL on ENOMEM.
+ */
+json_object *
+reply_unknown_method(json_object *method_obj)
+{
+	json_object	*msg, *obj = NULL;
+	char		*repr, *text = NULL, what[64];
+	int		 r;
+
+	if (json_object_is_type(method_obj, json_type_array) ||
+	    json_object_is_type(method_obj, json_type_object)) {
+		snprintf(what, sizeof(what), "unhashable type: '%s'",
+		    json_object_is_type(method_obj, json_type_array) ?
+		    "list" : "dict");
+		if ((msg = json_object_new_string(what)) == NULL)
+			return NULL;
+		repr = pyjson_repr(msg);
+		json_object_put(msg);
+		if (repr == NULL)
+			return NULL;
+		r = asprintf(&text, "TypeError(%s)", repr);
+	} else {
+		if ((repr = pyjson_repr(method_obj)) == NULL)
+			return NULL;
+		r = asprintf(&text, "KeyError(%s)", repr);
+	}
+	free(repr);
+	if (r < 0)
+		return NULL;
+	obj = error_object(text, (size_t)r);
+	free(text);
+	return obj;
+}
+
+int
+reply_decode(const char *body, size_t len, json_object **root,
+    const char **node, json_object **value, const char **errstr)
+{
+	struct json_object_iter	 it;
+	int			 isnull;
+
+	*node = NULL;
+	*value = NULL;
+	if ((*root = pyjson_parse(body, len, &isnull, errstr)) == NULL) {
+		if (isnull)
+			*errstr = "reply is not an object";
+		return -1;
+	}
+	if (!json_object_is_type(*root, json_type_object)) {
+		*errstr = "reply is not an object";
+		goto fail;
+	}
+	if (json_object_object_length(*root) != 1) {
+		*errstr = "reply is not a one-member object";
+		goto fail;
+	}
+	json_object_object_foreachC(*root, it) {
+		*node = it.key;
+		*value = it.val;
+	}
+	*errstr = NULL;
+	return 0;
+
+fail:
+	json_object_put(*root);
+	*root = NULL;
+	return -1;
+}
+
+int
+reply_is_error(json_object *value)
+{
+	return json_object_is_type(value, json_type_object) &&
+	    json_object_object_get_ex(value, "error", NULL) &&
+	    !json_object_object_get_ex(value, "ok", NULL);
+}

@@ -1,0 +1,194 @@
+/*
+ * clock.c: kombu's LamportClock. Replays every sequence of
+ * vectors/clock.jsonl as its own test.
+ */
+#include <sys/types.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "pidbox.h"
+
+#define VECTOR_FILE	"clock.jsonl"
+#define VECTOR_COUNT	5	/* records in the file (vectors/README.md) */
+
+static json_object *vectors;	/* array of records, each with "_line" */
+static const char *vector_error; /* why loading failed */
+
+/* Read a JSON Lines file into an array; NULL with vector_error set. */
+static json_object *
+load_jsonl(const char *file)
+{
+	static char	 why[1200];
+	const char	*dir;
+	char		 path[1024], *line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	json_object	*arr, *rec;
+	FILE		*fp;
+	int		 lineno = 0;
+
+	if ((dir = getenv("PIDBOX_VECTORS")) == NULL)
+		dir = "../shared/spec/vectors";
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    sizeof(path) || (fp = fopen(path, "r")) == NULL) {
+		snprintf(why, sizeof(why), "cannot open %s", path);
+		vector_error = why;
+		return NULL;
+	}
+	arr = json_object_new_array();
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (n <= 1)
+			continue;
+		if ((rec = json_tokener_parse(line)) == NULL ||
+		    !json_object_is_type(rec, json_type_object)) {
+			snprintf(why, sizeof(why), "%s:%d: not a JSON object",
+			    path, lineno);
+			vector_error = why;
+			json_object_put(rec);
+			json_object_put(arr);
+			arr = NULL;
+			break;
+		}
+		json_object_object_add(rec, "_line",
+		    json_object_new_int(lineno));
+		json_object_array_add(arr, rec);
+	}
+	free(line);
+	fclose(fp);
+	return arr;
+}
+
+static const char *
+jstr(json_object *rec, const char *key)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(rec, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The vector file loaded completely and has the documented count. */
+static void
+test_vectors_loaded(void **state)
+{
+	(void)state;
+	if (vectors == NULL)
+		fail_msg("%s: %s", VECTOR_FILE, vector_error);
+	assert_int_equal(json_object_array_length(vectors), VECTOR_COUNT);
+}
+
+/*
+ * One sequence: recv adjusts with header_clock (null = 0), send_* forwards
+ * and emits the new value.
+ */
+static void
+test_vector(void **state)
+{
+	json_object	*rec = *state, *steps, *step, *v;
+	struct lamport	 c;
+	const char	*op, *name;
+	int64_t		 got, want;
+	size_t		 i;
+	int		 line;
+
+	line = json_object_get_int(json_object_object_get(rec, "_line"));
+	name = jstr(rec, "name");
+	c.value = json_object_get_int64(json_object_object_get(rec,
+	    "initial_value"));
+	if (!json_object_object_get_ex(rec, "steps", &steps) ||
+	    json_object_array_length(steps) == 0)
+		fail_msg("%s:%d %s: no steps", VECTOR_FILE, line, name);
+	for (i = 0; i < json_object_array_length(steps); i++) {
+		step = json_object_array_get_idx(steps, i);
+		got = 0;
+		if ((op = jstr(step, "op")) == NULL)
+			fail_msg("%s:%d %s: step %zu has no op", VECTOR_FILE,
+			    line, name, i);
+		if (strcmp(op, "recv") == 0) {
+			v = json_object_object_get(step, "header_clock");
+			got = clock_adjust(&c, v != NULL ?
+			    json_object_get_int64(v) : 0);
+		} else if (strncmp(op, "send_", 5) == 0) {
+			got = clock_forward(&c);
+			want = json_object_get_int64(json_object_object_get(
+			    step, "header_clock_emitted"));
+			if (got != want)
+				fail_msg("%s:%d %s: step %zu (%s) emitted %jd,"
+				    " want %jd", VECTOR_FILE, line, name, i,
+				    op, (intmax_t)got, (intmax_t)want);
+		} else
+			fail_msg("%s:%d %s: step %zu: unknown op %s",
+			    VECTOR_FILE, line, name, i, op);
+		want = json_object_get_int64(json_object_object_get(step,
+		    "value_after"));
+		if (c.value != want || got != want)
+			fail_msg("%s:%d %s: step %zu (%s) value %jd, want %jd",
+			    VECTOR_FILE, line, name, i, op, (intmax_t)c.value,
+			    (intmax_t)want);
+	}
+}
+
+/* The clock saturates instead of overflowing. */
+static void
+test_clock_saturates(void **state)
+{
+	struct lamport	 c = { .value = INT64_MAX - 1 };
+
+	(void)state;
+	assert_true(clock_forward(&c) == INT64_MAX);
+	assert_true(clock_forward(&c) == INT64_MAX);
+	c.value = 0;
+	assert_true(clock_adjust(&c, INT64_MAX) == INT64_MAX);
+	c.value = 5;
+	assert_true(clock_adjust(&c, -3) == 6);
+}
+
+static const struct CMUnitTest fixed_tests[] = {
+	cmocka_unit_test(test_vectors_loaded),
+	cmocka_unit_test(test_clock_saturates),
+};
+
+int
+main(void)
+{
+	struct CMUnitTest	*tests;
+	json_object		*rec;
+	char			*name;
+	size_t			 i, n, nv;
+	int			 rc;
+
+	vectors = load_jsonl(VECTOR_FILE);
+	nv = vectors != NULL ? json_object_array_length(vectors) : 0;
+	n = nitems(fixed_tests) + nv;
+	if ((tests = calloc(n, sizeof(*tests))) == NULL)
+		return 1;
+	memcpy(tests, fixed_tests, sizeof(fixed_tests));
+	for (i = 0; i < nv; i++) {
+		rec = json_object_array_get_idx(vectors, i);
+		if (asprintf(&name, "%s:%d %s", VECTOR_FILE,
+		    json_object_get_int(json_object_object_get(rec, "_line")),
+		    log_viss(jstr(rec, "name"))) == -1)
+			return 1;
+		tests[nitems(fixed_tests) + i].name = name;
+		tests[nitems(fixed_tests) + i].test_func = test_vector;
+		tests[nitems(fixed_tests) + i].initial_state = rec;
+	}
+	rc = _cmocka_run_group_tests("clock", tests, n, NULL, NULL);
+	for (i = nitems(fixed_tests); i < n; i++)
+		free((void *)(uintptr_t)tests[i].name);
+	free(tests);
+	json_object_put(vectors);
+	return rc;
+}

@@ -1,0 +1,395 @@
+/*
+ * match.c: kombu.matcher.match() as glob (Python fnmatch) and pcre
+ * (Python re.match). Replays every record of vectors/matcher.jsonl as its
+ * own test, then table cases (the glob ones checked against Python 3.11's
+ * fnmatch.fnmatchcase()).
+ */
+#include <sys/types.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "pidbox.h"
+
+#define VECTOR_FILE	"matcher.jsonl"
+#define VECTOR_COUNT	43	/* records in the file (vectors/README.md) */
+
+static json_object *vectors;	/* array of records, each with "_line" */
+static const char *vector_error; /* why loading failed */
+
+/* Read a JSON Lines file into an array; NULL with vector_error set. */
+static json_object *
+load_jsonl(const char *file)
+{
+	static char	 why[1200];
+	const char	*dir;
+	char		 path[1024], *line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	json_object	*arr, *rec;
+	FILE		*fp;
+	int		 lineno = 0;
+
+	if ((dir = getenv("PIDBOX_VECTORS")) == NULL)
+		dir = "../shared/spec/vectors";
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    sizeof(path) || (fp = fopen(path, "r")) == NULL) {
+		snprintf(why, sizeof(why), "cannot open %s", path);
+		vector_error = why;
+		return NULL;
+	}
+	arr = json_object_new_array();
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (n <= 1)
+			continue;
+		if ((rec = json_tokener_parse(line)) == NULL ||
+		    !json_object_is_type(rec, json_type_object)) {
+			snprintf(why, sizeof(why), "%s:%d: not a JSON object",
+			    path, lineno);
+			vector_error = why;
+			json_object_put(rec);
+			json_object_put(arr);
+			arr = NULL;
+			break;
+		}
+		json_object_object_add(rec, "_line",
+		    json_object_new_int(lineno));
+		json_object_array_add(arr, rec);
+	}
+	free(line);
+	fclose(fp);
+	return arr;
+}
+
+static const char *
+jstr(json_object *rec, const char *key)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(rec, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The vector file loaded completely and has the documented count. */
+static void
+test_vectors_loaded(void **state)
+{
+	(void)state;
+	if (vectors == NULL)
+		fail_msg("%s: %s", VECTOR_FILE, vector_error);
+	assert_int_equal(json_object_array_length(vectors), VECTOR_COUNT);
+}
+
+/* One record: match() and match_check() agree with kombu. */
+static void
+test_vector(void **state)
+{
+	json_object	*rec = *state, *exp;
+	const char	*host, *pat, *matcher, *err, *errstr;
+	int		 line, rc, crc;
+
+	line = json_object_get_int(json_object_object_get(rec, "_line"));
+	host = jstr(rec, "hostname");
+	pat = jstr(rec, "pattern");
+	matcher = jstr(rec, "matcher");	/* null -> glob */
+	err = jstr(rec, "error");
+	exp = json_object_object_get(rec, "expected");
+	if (host == NULL || pat == NULL)
+		fail_msg("%s:%d: record lacks hostname/pattern", VECTOR_FILE,
+		    line);
+	rc = match(host, pat, matcher, &errstr);
+	crc = match_check(pat, matcher, &errstr);
+	if (exp != NULL) {
+		if (rc != json_object_get_boolean(exp))
+			fail_msg("%s:%d: match(%s, %s, %s) = %d, want %d",
+			    VECTOR_FILE, line, host, pat, matcher ? matcher :
+			    "null", rc, json_object_get_boolean(exp));
+		if (crc != 0)
+			fail_msg("%s:%d: match_check(%s, %s) = %d (%s)",
+			    VECTOR_FILE, line, pat, matcher ? matcher : "null",
+			    crc, errstr);
+		return;
+	}
+	if (rc != -1 || crc != -1)
+		fail_msg("%s:%d: match = %d, match_check = %d, want -1 (%s)",
+		    VECTOR_FILE, line, rc, crc, err ? err : "?");
+	if (err != NULL && strcmp(err, "MatcherNotInstalled") == 0 &&
+	    (errstr == NULL || strstr(errstr, "No matcher installed for") ==
+	    NULL || strstr(errstr, matcher) == NULL))
+		fail_msg("%s:%d: errstr \"%s\" does not name matcher %s",
+		    VECTOR_FILE, line, errstr ? errstr : "(null)", matcher);
+	if (errstr == NULL)
+		fail_msg("%s:%d: no errstr", VECTOR_FILE, line);
+}
+
+struct gcase {
+	const char	*name, *pattern;
+	int		 want;
+};
+
+/* Glob table: expected values are Python 3.11 fnmatch.fnmatchcase(). */
+static const struct gcase glob_cases[] = {
+	{ "a", "[b-a!x]", 1 },		/* reversed range dropped -> [!x] */
+	{ "x", "[b-a!x]", 0 },
+	{ "-", "[b-a!-x]", 0 },		/* -> [^-x] */
+	{ "a", "[b-a!-x]", 1 },
+	{ "b", "[b-a]", 0 },		/* empty class never matches */
+	{ "", "[b-a]", 0 },
+	{ "z", "[!b-a]", 1 },		/* negated empty class: any char */
+	{ "\n", "[!b-a]", 1 },
+	{ "b", "[a--b]", 1 },
+	{ "a", "[a--b]", 0 },
+	{ "-", "[a-b-c]", 1 },
+	{ "c", "[a-b-c]", 1 },
+	{ "d", "[a-bc-d]", 1 },
+	{ "-", "[!-a]", 0 },
+	{ "b", "[!-a]", 1 },
+	{ "-", "[-a]", 1 },
+	{ "-", "[a-]", 1 },
+	{ "a", "[]-a]", 1 },
+	{ "^", "[]-a]", 1 },
+	{ "-", "[]-]]", 0 },
+	{ "-]", "[]-]]", 1 },
+	{ "]", "[!]]", 0 },
+	{ "]a", "[!]a]", 0 },
+	{ "b]", "[!]a]", 0 },
+	{ "a", "[[:alpha:]]", 0 },
+	{ "a]", "[[:alpha:]]", 1 },
+	{ "[", "[", 1 },
+	{ "a[", "a[", 1 },
+	{ "[!", "[!", 1 },
+	{ "[]", "[]", 1 },
+	{ "[!]", "[!]", 1 },
+	{ "]", "[]]", 1 },
+	{ "\\", "[\\-a]", 1 },
+	{ "-", "[\\-a]", 0 },		/* range '\\'..'a', not '-' */
+	{ "_", "[\\-a]", 1 },
+	{ "\xc3\xb1", "[\xc3\xa9-\xc3\xbc]", 1 },	/* ñ in [é-ü] */
+	{ "\xc3\xa9", "?", 1 },		/* one code point, two bytes */
+	{ "\xc3\xa9", "??", 0 },
+	{ "aXbYc", "a*b*c", 1 },
+	{ "abcbc", "*b*c", 1 },
+	{ "abcbd", "*b*c", 0 },
+	{ "", "*", 1 },
+	{ "", "", 1 },
+	{ "a", "", 0 },
+	{ "x\xffy", "x?y", 1 },		/* invalid UTF-8: one char */
+	{ "x\xffy", "x\xffy", 1 },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "*a*a*a*a*a*a*a*a*c", 0 },
+};
+
+static void
+test_glob_table(void **state)
+{
+	size_t	 i;
+	int	 rc;
+
+	(void)state;
+	for (i = 0; i < nitems(glob_cases); i++) {
+		rc = match_glob(glob_cases[i].name, glob_cases[i].pattern);
+		if (rc != glob_cases[i].want)
+			fail_msg("glob_cases[%zu]: fnmatch(\"%s\", \"%s\") = %d,"
+			    " want %d", i, log_viss(glob_cases[i].name),
+			    log_viss(glob_cases[i].pattern), rc,
+			    glob_cases[i].want);
+	}
+}
+
+/* fnmatch semantics that differ from glibc fnmatch(3). */
+static void
+test_glob_not_glibc(void **state)
+{
+	(void)state;
+	assert_int_equal(match_glob("a", "[^b]"), 0);	/* ^ is literal */
+	assert_int_equal(match_glob("^", "[^b]"), 1);
+	assert_int_equal(match_glob("a*b", "a\\*b"), 0); /* \ is literal */
+	assert_int_equal(match_glob("a\\xb", "a\\*b"), 1);
+	assert_int_equal(match_glob("a/b/c", "a*c"), 1); /* no FNM_PATHNAME */
+	assert_int_equal(match_glob(".x", "*"), 1);	 /* no FNM_PERIOD */
+	assert_int_equal(match_glob("W1@VM", "w1@vm"), 0);
+}
+
+struct pcase {
+	const char	*name, *pattern;
+	int		 want;
+};
+
+static const struct pcase pcre_cases[] = {
+	{ "w1@vm", "w1", 1 },		/* anchored at the start only */
+	{ "w1@vm", "vm", 0 },
+	{ "w1@vm", "(?i)W1@VM$", 1 },
+	{ "w1@vm\n", "w1@vm$", 1 },	/* $ before a final newline */
+	{ "w1@vm\n\n", "w1@vm$", 0 },
+	{ "w\xc3\xa9", "w\\w$", 1 },	/* Unicode \w */
+	{ "\xd9\xa1", "\\d", 1 },	/* Arabic-Indic digit one */
+	{ "x\xff", "x", 1 },		/* invalid UTF-8 in the name: */
+	{ "x\xff", "x.", 0 },		/* no error, never matched */
+	{ "ab", "a|b", 1 },
+	{ "b", "a|b", 1 },
+	{ "c", "a|b", 0 },
+	{ "", "", 1 },
+};
+
+static void
+test_pcre_table(void **state)
+{
+	const char	*errstr;
+	size_t		 i;
+	int		 rc;
+
+	(void)state;
+	for (i = 0; i < nitems(pcre_cases); i++) {
+		rc = match_pcre(pcre_cases[i].name, pcre_cases[i].pattern,
+		    &errstr);
+		if (rc != pcre_cases[i].want)
+			fail_msg("pcre_cases[%zu]: re.match(\"%s\", \"%s\") = %d"
+			    " (%s), want %d", i, log_viss(pcre_cases[i].pattern),
+			    log_viss(pcre_cases[i].name), rc,
+			    errstr ? errstr : "-", pcre_cases[i].want);
+	}
+}
+
+/* Bad regexes are -1 with a message; match_check agrees. */
+static void
+test_pcre_bad_pattern(void **state)
+{
+	static const char *const bad[] = { "(", "[a", "a{2,1}", "\\", "*",
+	    "x\xff" };
+	const char	*errstr;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++) {
+		errstr = NULL;
+		if (match_pcre("w1", bad[i], &errstr) != -1 || errstr == NULL)
+			fail_msg("bad[%zu] \"%s\": not refused", i,
+			    log_viss(bad[i]));
+		errstr = NULL;
+		if (match_check(bad[i], "pcre", &errstr) != -1 ||
+		    errstr == NULL)
+			fail_msg("bad[%zu] \"%s\": match_check accepted", i,
+			    log_viss(bad[i]));
+	}
+}
+
+/* Catastrophic backtracking hits the match limit instead of hanging. */
+static void
+test_pcre_match_limit(void **state)
+{
+	char		 name[4096];
+	const char	*errstr;
+	int		 rc;
+
+	(void)state;
+	memset(name, 'a', sizeof(name) - 2);
+	name[sizeof(name) - 2] = '!';
+	name[sizeof(name) - 1] = '\0';
+	rc = match_pcre(name, "(a+)+$", &errstr);
+	assert_int_equal(rc, -1);
+	assert_non_null(errstr);
+	assert_non_null(strstr(errstr, "limit"));
+	rc = match_pcre(name, "(?:a|a)*$", &errstr);
+	assert_int_not_equal(rc, 1);
+}
+
+/* Patterns longer than MAX_PATTERN are refused by both matchers. */
+static void
+test_pattern_too_long(void **state)
+{
+	char		 pat[MAX_PATTERN + 2];
+	const char	*errstr;
+
+	(void)state;
+	memset(pat, 'a', sizeof(pat) - 1);
+	pat[sizeof(pat) - 1] = '\0';
+	assert_int_equal(match_glob("a", pat), 0);
+	assert_int_equal(match(pat, pat, "glob", &errstr), -1);
+	assert_non_null(errstr);
+	assert_int_equal(match_check(pat, "glob", &errstr), -1);
+	assert_int_equal(match_check(pat, "pcre", &errstr), -1);
+	assert_int_equal(match_pcre("a", pat, &errstr), -1);
+	pat[MAX_PATTERN] = '\0';	/* exactly MAX_PATTERN is fine */
+	assert_int_equal(match_glob(pat, pat), 1);
+	assert_int_equal(match(pat, pat, "pcre", &errstr), 1);
+}
+
+/* Unknown matchers: kombu's MatcherNotInstalled text; NULL = glob. */
+static void
+test_matcher_names(void **state)
+{
+	const char	*errstr;
+
+	(void)state;
+	assert_int_equal(match("w1", "w?", NULL, &errstr), 1);
+	assert_int_equal(match("w1", "w?", "glob", &errstr), 1);
+	assert_int_equal(match("w1", "w.", "pcre", &errstr), 1);
+	assert_int_equal(match("w1", "w1", "GLOB", &errstr), -1);
+	assert_string_equal(errstr, "No matcher installed for GLOB");
+	assert_int_equal(match_check("w1", "regex", &errstr), -1);
+	assert_string_equal(errstr, "No matcher installed for regex");
+	assert_int_equal(match_check("w1", "", &errstr), -1);
+	assert_int_equal(match_check("(", "glob", &errstr), 0);
+	assert_int_equal(match_check("", NULL, &errstr), 0);
+	assert_int_equal(match_check(NULL, "glob", &errstr), -1);
+	assert_int_equal(match(NULL, "x", "glob", &errstr), -1);
+	assert_int_equal(match("x", NULL, "pcre", &errstr), -1);
+	assert_int_equal(match_glob(NULL, "x"), 0);
+}
+
+static const struct CMUnitTest fixed_tests[] = {
+	cmocka_unit_test(test_vectors_loaded),
+	cmocka_unit_test(test_glob_table),
+	cmocka_unit_test(test_glob_not_glibc),
+	cmocka_unit_test(test_pcre_table),
+	cmocka_unit_test(test_pcre_bad_pattern),
+	cmocka_unit_test(test_pcre_match_limit),
+	cmocka_unit_test(test_pattern_too_long),
+	cmocka_unit_test(test_matcher_names),
+};
+
+int
+main(void)
+{
+	struct CMUnitTest	*tests;
+	json_object		*rec;
+	const char		*m;
+	char			*name;
+	size_t			 i, n, nv;
+	int			 rc;
+
+	vectors = load_jsonl(VECTOR_FILE);
+	nv = vectors != NULL ? json_object_array_length(vectors) : 0;
+	n = nitems(fixed_tests) + nv;
+	if ((tests = calloc(n, sizeof(*tests))) == NULL)
+		return 1;
+	memcpy(tests, fixed_tests, sizeof(fixed_tests));
+	for (i = 0; i < nv; i++) {
+		rec = json_object_array_get_idx(vectors, i);
+		m = jstr(rec, "matcher");
+		if (asprintf(&name, "%s:%d %s ~ %s (%s)", VECTOR_FILE,
+		    json_object_get_int(json_object_object_get(rec, "_line")),
+		    log_viss(jstr(rec, "hostname")),
+		    log_viss(jstr(rec, "pattern")), m ? m : "null") == -1)
+			return 1;
+		tests[nitems(fixed_tests) + i].name = name;
+		tests[nitems(fixed_tests) + i].test_func = test_vector;
+		tests[nitems(fixed_tests) + i].initial_state = rec;
+	}
+	rc = _cmocka_run_group_tests("match", tests, n, NULL, NULL);
+	for (i = nitems(fixed_tests); i < n; i++)
+		free((void *)(uintptr_t)tests[i].name);
+	free(tests);
+	json_object_put(vectors);
+	return rc;
+}

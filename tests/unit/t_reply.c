@@ -1,0 +1,192 @@
+/* Unit tests for common/reply.c: reply bodies and kombu-style errors. */
+#include <sys/types.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "pidbox.h"
+
+struct encode_case {
+	const char	*host;
+	const char	*value;		/* JSON text */
+	const char	*want;
+};
+
+/* clang-format off */
+static const struct encode_case encode_cases[] = {
+	{ "hostA", "{\"ok\": \"pong\"}", "{\"hostA\": {\"ok\": \"pong\"}}" },
+	{ "w1@vm", "null", "{\"w1@vm\": null}" },
+	{ "w1@vm", "[\"tasks.add\"]", "{\"w1@vm\": [\"tasks.add\"]}" },
+	{ "h\xc3\xa9", "{\"ok\":{\"x\":1.0,\"s\":\"\\u2603\"}}",
+	    "{\"h\\u00e9\": {\"ok\": {\"x\": 1.0, \"s\": \"\\u2603\"}}}" },
+	{ "", "0", "{\"\": 0}" },
+};
+/* clang-format on */
+
+static void
+t_encode_table(void **state)
+{
+	json_object	*v;
+	const char	*errstr;
+	char		*s;
+	size_t		 i, len;
+	int		 isnull;
+
+	(void)state;
+	for (i = 0; i < nitems(encode_cases); i++) {
+		v = pyjson_parse(encode_cases[i].value,
+		    strlen(encode_cases[i].value), &isnull, &errstr);
+		s = reply_encode(encode_cases[i].host, v, &len);
+		if (s == NULL || strcmp(s, encode_cases[i].want) != 0 ||
+		    len != strlen(s))
+			fail_msg("case %zu: got %s", i, s ? s : "NULL");
+		free(s);
+		/* still ours */
+		json_object_put(v);
+	}
+	assert_null(reply_encode(NULL, NULL, &len));
+	v = json_object_new_double(1.0 / 0.0);
+	assert_null(reply_encode("h", v, &len));
+	json_object_put(v);
+}
+
+static void
+t_error(void **state)
+{
+	json_object	*e;
+	char		*s;
+
+	(void)state;
+	e = reply_error("ValueError(%s)", "'Autoscale not enabled'");
+	assert_non_null(e);
+	s = pyjson_dumps(e, NULL);
+	assert_string_equal(s, "{\"error\": \"ValueError('Autoscale not "
+	    "enabled')\"}");
+	assert_true(reply_is_error(e));
+	free(s);
+	json_object_put(e);
+}
+
+struct unknown_case {
+	const char	*method;	/* JSON text of the method value */
+	const char	*want;		/* the error text */
+};
+
+/* node_dispatch.jsonl unknown_method_* and method_* cases. */
+/* clang-format off */
+static const struct unknown_case unknown_cases[] = {
+	{ "\"nosuch\"", "KeyError('nosuch')" },
+	{ "\"it's\"", "KeyError(\"it's\")" },
+	{ "\"a\\\"b\"", "KeyError('a\"b')" },
+	{ "\"a'\\\"b\"", "KeyError('a\\'\"b')" },
+	{ "\"back\\\\slash\"", "KeyError('back\\\\slash')" },
+	{ "\"new\\nline\\t\"", "KeyError('new\\nline\\t')" },
+	{ "\"\\u00e9\\u2603\\ud83d\\ude00\"",
+	    "KeyError('\xc3\xa9\xe2\x98\x83\xf0\x9f\x98\x80')" },
+	{ "\"\\u0000\\u007f\\u200b\\u00ad\"",
+	    "KeyError('\\x00\\x7f\\u200b\\xad')" },
+	{ "null", "KeyError(None)" },
+	{ "5", "KeyError(5)" },
+	{ "1.5", "KeyError(1.5)" },
+	{ "true", "KeyError(True)" },
+	{ "[1]", "TypeError(\"unhashable type: 'list'\")" },
+	{ "{}", "TypeError(\"unhashable type: 'dict'\")" },
+};
+/* clang-format on */
+
+static void
+t_unknown_method(void **state)
+{
+	json_object	*m, *e, *v;
+	const char	*errstr;
+	size_t		 i;
+	int		 isnull;
+
+	(void)state;
+	for (i = 0; i < nitems(unknown_cases); i++) {
+		m = pyjson_parse(unknown_cases[i].method,
+		    strlen(unknown_cases[i].method), &isnull, &errstr);
+		e = reply_unknown_method(m);
+		if (e == NULL || !json_object_object_get_ex(e, "error", &v) ||
+		    strcmp(json_object_get_string(v),
+		    unknown_cases[i].want) != 0)
+			fail_msg("case %zu (%s): got %s", i,
+			    unknown_cases[i].method,
+			    e ? json_object_get_string(v) : "NULL");
+		json_object_put(e);
+		json_object_put(m);
+	}
+}
+
+struct decode_case {
+	const char	*body;
+	int		 rc;
+	const char	*node;
+	int		 is_error;
+};
+
+/* clang-format off */
+static const struct decode_case decode_cases[] = {
+	{ "{\"w1@vm\": {\"ok\": \"pong\"}}", 0, "w1@vm", 0 },
+	{ "{\"hostA\": {\"error\": \"KeyError('nosuch')\"}}", 0, "hostA", 1 },
+	{ "{\"hostA\": {\"error\": \"x\", \"ok\": \"y\"}}", 0, "hostA", 0 },
+	{ "{\"hostA\": {\"errors\": 1}}", 0, "hostA", 0 },
+	{ "{\"hostA\": \"error\"}", 0, "hostA", 0 },
+	{ "{\"hostA\": [\"error\"]}", 0, "hostA", 0 },
+	{ "{\"w1@vm\": null}", 0, "w1@vm", 0 },
+	{ "{}", -1, NULL, 0 },
+	{ "{\"a\": 1, \"b\": 2}", -1, NULL, 0 },
+	{ "[{\"a\": 1}]", -1, NULL, 0 },
+	{ "null", -1, NULL, 0 },
+	{ "{\"a\": 1} x", -1, NULL, 0 },
+	{ "", -1, NULL, 0 },
+};
+/* clang-format on */
+
+static void
+t_decode_table(void **state)
+{
+	json_object	*root, *value;
+	const char	*node, *errstr;
+	size_t		 i;
+	int		 rc;
+
+	(void)state;
+	for (i = 0; i < nitems(decode_cases); i++) {
+		errstr = NULL;
+		rc = reply_decode(decode_cases[i].body,
+		    strlen(decode_cases[i].body), &root, &node, &value,
+		    &errstr);
+		if (rc != decode_cases[i].rc)
+			fail_msg("case %zu (%s): rc %d %s", i,
+			    decode_cases[i].body, rc, errstr ? errstr : "");
+		if (rc == 0) {
+			if (strcmp(node, decode_cases[i].node) != 0 ||
+			    reply_is_error(value) != decode_cases[i].is_error)
+				fail_msg("case %zu: node %s", i, node);
+			json_object_put(root);
+		} else if (root != NULL || errstr == NULL)
+			fail_msg("case %zu: root left or no errstr", i);
+	}
+	assert_false(reply_is_error(NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_encode_table),
+		cmocka_unit_test(t_error),
+		cmocka_unit_test(t_unknown_method),
+		cmocka_unit_test(t_decode_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
