@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# pidboxctl ping against pidboxd in fanout mode (the default): human and
+# --json output, exit status, and two nodes answering well before --timeout
+# because pidboxctl knows how many nodes received the request.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need pidboxd pidboxctl
+start_redis
+start_pidboxd node1 || exit 1
+
+out=$(ctl ping 2>"$T/err")
+rc=$?
+expect_eq ping_exit_0 "$rc" 0
+expect_eq ping_output "$out" "$(printf '%s\n' '->  node1: OK' '        pong' '' '1 node online.')"
+
+out=$(ctl --json ping 2>"$T/err")
+rc=$?
+expect_eq json_exit_0 "$rc" 0
+expect_json json_output "$out" '{"node1": {"ok": "pong"}}'
+
+assert_no_reply_keys no_reply_keys_left
+
+start_pidboxd node2 || exit 1
+t0=$(now_ms)
+out=$(ctl ping --timeout 5 2>"$T/err")
+rc=$?
+expect_faster two_nodes_return_early "$t0" 2
+expect_eq two_nodes_exit_0 "$rc" 0
+expect_contains two_nodes_node1 "$out" '->  node1: OK'
+expect_contains two_nodes_node2 "$out" '->  node2: OK'
+expect_eq two_nodes_pongs "$(grep -cx '        pong' <<<"$out")" 2
+expect_contains two_nodes_count "$out" '2 nodes online.'
+
+out=$(ctl --json ping --timeout 5 2>"$T/err")
+expect_json two_nodes_json "$out" '{"node1": {"ok": "pong"}, "node2": {"ok": "pong"}}'
+
+assert_no_reply_keys no_reply_keys_left_2
+finish
