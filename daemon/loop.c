@@ -14,7 +14,7 @@
 
 #include "pidboxd.h"
 
-#define LOOP_MAXFD	16
+#define LOOP_MAXFD	1024	/* links, plus pipes of running handlers */
 
 struct loop_fd {
 	int		 fd;
@@ -142,8 +142,8 @@ loop_once(int max_ms, const sigset_t *waitmask)
 {
 	struct timespec	 ts;
 	struct timer	*t;
-	struct loop_fd	 ready[LOOP_MAXFD];
-	short		 rev[LOOP_MAXFD];
+	static struct loop_fd ready[LOOP_MAXFD];
+	static short	 rev[LOOP_MAXFD];
 	int64_t		 wait = max_ms, d;
 	int		 i, n, nready = 0;
 

@@ -164,6 +164,7 @@ void	 node_action_free(struct node_action *act);
 
 /* service.c: the node wired to Redis. */
 int	 service_start(struct node *n);
+void	 service_send_reply(const struct node_action *act);
 void	 service_stop(void);
 int	 service_stopped(void);
 void	 service_abort(void);

@@ -230,8 +230,9 @@ glob_escape(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-static void
-send_reply(struct node_action *act)
+/* Route one reply to its client's list (see reply_script). */
+void
+service_send_reply(const struct node_action *act)
 {
 	const struct names *nm = &svc.node->names;
 	char		 list[MAX_KEY], member[MAX_KEY], pat[2 * MAX_KEY];
@@ -301,7 +302,7 @@ handle(const char *buf, size_t len)
 
 	if (node_handle(svc.node, buf, len, now_wall(), &act) == 0 &&
 	    act.reply)
-		send_reply(&act);
+		service_send_reply(&act);
 	node_action_free(&act);
 }
 
