@@ -17,68 +17,12 @@
 #include <json-c/json.h>
 
 #include "pidbox.h"
+#include "vectors.h"
 
 #define VECTOR_FILE	"naming.jsonl"
 #define VECTOR_COUNT	8	/* records in the file (vectors/README.md) */
 
 static json_object *vectors;	/* array of records, each with "_line" */
-static const char *vector_error; /* why loading failed */
-
-/* Read a JSON Lines file into an array; NULL with vector_error set. */
-static json_object *
-load_jsonl(const char *file)
-{
-	static char	 why[1200];
-	const char	*dir;
-	char		 path[1024], *line = NULL;
-	size_t		 cap = 0;
-	ssize_t		 n;
-	json_object	*arr, *rec;
-	FILE		*fp;
-	int		 lineno = 0;
-
-	if ((dir = getenv("PIDBOX_VECTORS")) == NULL)
-		dir = "../shared/spec/vectors";
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
-	    sizeof(path) || (fp = fopen(path, "r")) == NULL) {
-		snprintf(why, sizeof(why), "cannot open %s", path);
-		vector_error = why;
-		return NULL;
-	}
-	arr = json_object_new_array();
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if (n <= 1)
-			continue;
-		if ((rec = json_tokener_parse(line)) == NULL ||
-		    !json_object_is_type(rec, json_type_object)) {
-			snprintf(why, sizeof(why), "%s:%d: not a JSON object",
-			    path, lineno);
-			vector_error = why;
-			json_object_put(rec);
-			json_object_put(arr);
-			arr = NULL;
-			break;
-		}
-		json_object_object_add(rec, "_line",
-		    json_object_new_int(lineno));
-		json_object_array_add(arr, rec);
-	}
-	free(line);
-	fclose(fp);
-	return arr;
-}
-
-static const char *
-jstr(json_object *rec, const char *key)
-{
-	json_object	*v;
-
-	if (!json_object_object_get_ex(rec, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 /* The vector file loaded completely and has the documented count. */
 static void

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "pidboxd.h"
+#include "vectors.h"
 
 static int handler_ran;
 
@@ -111,13 +112,6 @@ static const struct {
 	    "requests past expires + skew allowance are dropped" },
 };
 
-static const char *
-vectors_dir(void)
-{
-	const char *d = getenv("PIDBOX_VECTORS");
-
-	return d != NULL ? d : "../shared/spec/vectors";
-}
 
 static const char *
 stricter_reason(const char *name)
@@ -269,26 +263,16 @@ replay_one(json_object *rec)
 static void
 test_node_dispatch_vectors(void **state)
 {
-	char	 path[1024], *line = NULL;
-	size_t	 cap = 0, count = 0;
-	ssize_t	 n;
-	FILE	*f;
+	json_object	*recs;
+	size_t		 i;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/node_dispatch.jsonl", vectors_dir());
-	if ((f = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s", path);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		json_object *rec = json_tokener_parse(line);
-
-		assert_non_null(rec);
-		replay_one(rec);
-		json_object_put(rec);
-		count++;
-	}
-	free(line);
-	fclose(f);
-	assert_true(count >= 51);
+	if ((recs = load_jsonl("node_dispatch.jsonl")) == NULL)
+		fail_msg("%s", vector_error);
+	for (i = 0; i < json_object_array_length(recs); i++)
+		replay_one(json_object_array_get_idx(recs, i));
+	assert_true(json_object_array_length(recs) >= 51);
+	json_object_put(recs);
 }
 
 /* A reply must never go to an exchange other than reply.<ns>.pidbox. */

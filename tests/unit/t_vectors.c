@@ -19,9 +19,8 @@
 #include <json-c/json.h>
 
 #include "pidbox.h"
+#include "vectors.h"
 
-#define VECTORS_DEFAULT	"../shared/spec/vectors"
-#define MAX_VECTOR_FILE	(64 * 1024 * 1024)
 
 static int nfail;
 
@@ -47,48 +46,14 @@ fail_rec(json_object *rec, const char *fmt, ...)
 
 /* Every line of a vectors file, parsed; a new array the caller puts. */
 static json_object *
-load_jsonl(const char *file)
+load_records(const char *file)
 {
-	struct json_tokener	*tok;
-	json_object		*recs, *rec;
-	const char		*dir;
-	char			 path[1024], *buf, *line, *nl;
-	FILE			*fp;
-	long			 size = -1;
+	json_object *recs;
 
-	if ((dir = getenv("PIDBOX_VECTORS")) == NULL)
-		dir = VECTORS_DEFAULT;
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((fp = fopen(path, "r")) == NULL)
-		fail_msg("%s: %s", path, strerror(errno));
-	if (fseek(fp, 0, SEEK_END) == -1 || (size = ftell(fp)) < 0 ||
-	    size > MAX_VECTOR_FILE || fseek(fp, 0, SEEK_SET) == -1)
-		fail_msg("%s: cannot size", path);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	if (fread(buf, 1, (size_t)size, fp) != (size_t)size)
-		fail_msg("%s: short read", path);
-	buf[size] = '\0';
-	fclose(fp);
-
-	recs = json_object_new_array();
-	tok = json_tokener_new_ex(2 * MAX_JSON_DEPTH);
-	for (line = buf; *line != '\0'; line = nl + 1) {
-		if ((nl = strchr(line, '\n')) == NULL)
-			nl = line + strlen(line) - 1;
-		if (nl == line)
-			continue;
-		json_tokener_reset(tok);
-		rec = json_tokener_parse_ex(tok, line, (int)(nl - line + 1));
-		if (rec == NULL)
-			fail_msg("%s: bad line at offset %td", path,
-			    line - buf);
-		json_object_array_add(recs, rec);
-	}
-	json_tokener_free(tok);
-	free(buf);
+	if ((recs = load_jsonl(file)) == NULL)
+		fail_msg("%s", vector_error);
 	if (json_object_array_length(recs) == 0)
-		fail_msg("%s: no records", path);
+		fail_msg("%s: no records", file);
 	return recs;
 }
 
@@ -194,7 +159,7 @@ t_envelopes(void **state)
 
 	(void)state;
 	nfail = 0;
-	recs = load_jsonl("envelopes.jsonl");
+	recs = load_records("envelopes.jsonl");
 	n = json_object_array_length(recs);
 	for (i = 0; i < n; i++) {
 		rec = json_object_array_get_idx(recs, i);
@@ -266,7 +231,7 @@ t_request_reply(void **state)
 
 	(void)state;
 	nfail = 0;
-	recs = load_jsonl("request_reply.jsonl");
+	recs = load_records("request_reply.jsonl");
 	n = json_object_array_length(recs);
 	for (i = 0; i < n; i++) {
 		rec = json_object_array_get_idx(recs, i);
@@ -370,7 +335,7 @@ t_node_dispatch(void **state)
 
 	(void)state;
 	nfail = 0;
-	recs = load_jsonl("node_dispatch.jsonl");
+	recs = load_records("node_dispatch.jsonl");
 	n = json_object_array_length(recs);
 	for (i = 0; i < n; i++) {
 		rec = json_object_array_get_idx(recs, i);
