@@ -4,8 +4,13 @@
  */
 #include <sys/types.h>
 
+#include <netinet/in.h>
+#include <arpa/nameser.h>
+#include <resolv.h>
+
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,87 +260,137 @@ envelope_ticket(const struct envelope *env)
 	return json_object_get_string(v);
 }
 
-/* Add val to obj under key, taking val; -1 (val released) on failure. */
-static int
-add(json_object *obj, const char *key, json_object *val)
+/*
+ * A string as pyjson_dumps() writes it, malloc'd: printable ASCII without
+ * '"' or '\\' (exchange names, uuids, base64) is only quoted, anything else
+ * goes through the serializer. NULL with errno on failure.
+ */
+static char *
+quoted(const char *s, size_t *lenp)
 {
-	if (val == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, val) != 0) {
-		json_object_put(val);
-		return -1;
+	json_object	*o;
+	char		*q;
+	size_t		 i, n = strlen(s);
+	int		 saved;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ||
+		    s[i] == '"' || s[i] == '\\')
+			break;
+	if (i == n) {
+		if ((q = malloc(n + 3)) == NULL)
+			return NULL;
+		q[0] = '"';
+		memcpy(q + 1, s, n);
+		q[n + 1] = '"';
+		q[n + 2] = '\0';
+		*lenp = n + 2;
+		return q;
 	}
-	return 0;
+	if ((o = json_object_new_string(s)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	q = pyjson_dumps(o, lenp);
+	saved = errno;
+	json_object_put(o);
+	errno = saved;
+	return q;
 }
 
-static json_object *
-new_str(const char *s)
+static char *
+put(char *p, const char *s, size_t n)
 {
-	return json_object_new_string(s != NULL ? s : "");
+	memcpy(p, s, n);
+	return p + n;
 }
+
+#define PUTS(p, lit)	put((p), (lit), sizeof(lit) - 1)
 
 /*
  * Returns a malloc'd NUL-terminated string the caller frees; NULL with
  * errno (ENOMEM, EMSGSIZE for an over-long body, EINVAL for headers that
- * JSON cannot carry).
+ * JSON cannot carry). Written straight into one buffer in kombu's key
+ * order (spec 2.1) rather than through a json-c tree: only the headers
+ * object and odd strings go through the serializer.
  */
 char *
 envelope_encode(const struct envelope_out *out, size_t *lenp)
 {
-	json_object	*root, *props = NULL, *info = NULL, *hdrs;
-	char		*b64, *s = NULL, tag[UUID_STRLEN + 1];
-	size_t		 b64len;
-	int		 saved;
+	static const char p0[] = "{\"body\": \"";
+	static const char p1[] = "\", \"content-encoding\": \"utf-8\", "
+	    "\"content-type\": \"application/json\", \"headers\": ";
+	static const char p2[] = ", \"properties\": {\"delivery_mode\": ";
+	static const char p3[] = ", \"delivery_info\": {\"exchange\": ";
+	static const char p4[] = ", \"routing_key\": ";
+	static const char p5[] = "}, \"priority\": 0, \"body_encoding\": "
+	    "\"base64\", \"delivery_tag\": ";
+	static const char p6[] = "}}";
+	char		*hdr = NULL, *ex = NULL, *rk = NULL, *dt = NULL;
+	char		*s = NULL, *p, tag[UUID_STRLEN + 1], mode[16];
+	size_t		 b64len, hdrlen, exlen, rklen, dtlen, modelen, total;
+	int		 r, saved;
 
 	if (out == NULL || (out->body == NULL && out->bodylen > 0)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((b64 = b64_encode(out->body != NULL ? out->body : "",
-	    out->bodylen, &b64len)) == NULL)
-		return NULL;
-	if (out->delivery_tag == NULL)
-		uuid4(tag);
-	if ((root = json_object_new_object()) == NULL) {
-		free(b64);
-		errno = ENOMEM;
+	if (out->bodylen > MAX_ENVELOPE) {
+		errno = EMSGSIZE;
 		return NULL;
 	}
-	if (add(root, "body", json_object_new_string_len(b64,
-	    (int)b64len)) == -1 ||
-	    add(root, "content-encoding", new_str("utf-8")) == -1 ||
-	    add(root, "content-type", new_str("application/json")) == -1)
-		goto fail;
-	/* The caller keeps its reference to headers; we take our own. */
-	hdrs = out->headers != NULL ? json_object_get(out->headers) :
-	    json_object_new_object();
-	if (add(root, "headers", hdrs) == -1)
-		goto fail;
-	if ((props = json_object_new_object()) == NULL ||
-	    add(root, "properties", props) == -1)
-		goto fail;
-	if (add(props, "delivery_mode",
-	    json_object_new_int(out->delivery_mode)) == -1)
-		goto fail;
-	if ((info = json_object_new_object()) == NULL ||
-	    add(props, "delivery_info", info) == -1 ||
-	    add(info, "exchange", new_str(out->exchange)) == -1 ||
-	    add(info, "routing_key", new_str(out->routing_key)) == -1 ||
-	    add(props, "priority", json_object_new_int(0)) == -1 ||
-	    add(props, "body_encoding", new_str("base64")) == -1 ||
-	    add(props, "delivery_tag", new_str(out->delivery_tag != NULL ?
-	    out->delivery_tag : tag)) == -1)
-		goto fail;
-	s = pyjson_dumps(root, lenp);
+	if (out->delivery_tag == NULL)
+		uuid4(tag);
+	if (out->headers != NULL)
+		hdr = pyjson_dumps(out->headers, &hdrlen);
+	else if ((hdr = strdup("{}")) != NULL)
+		hdrlen = 2;
+	if (hdr == NULL ||
+	    (ex = quoted(out->exchange != NULL ? out->exchange : "",
+	    &exlen)) == NULL ||
+	    (rk = quoted(out->routing_key != NULL ? out->routing_key : "",
+	    &rklen)) == NULL ||
+	    (dt = quoted(out->delivery_tag != NULL ? out->delivery_tag : tag,
+	    &dtlen)) == NULL)
+		goto done;
+	modelen = (size_t)snprintf(mode, sizeof(mode), "%d",
+	    out->delivery_mode);
+	b64len = (out->bodylen + 2) / 3 * 4;
+	total = sizeof(p0) - 1 + b64len + sizeof(p1) - 1 + hdrlen +
+	    sizeof(p2) - 1 + modelen + sizeof(p3) - 1 + exlen +
+	    sizeof(p4) - 1 + rklen + sizeof(p5) - 1 + dtlen + sizeof(p6) - 1;
+	if ((s = malloc(total + 1)) == NULL)
+		goto done;
+	p = PUTS(s, p0);
+	r = b64_ntop((const unsigned char *)(out->body != NULL ? out->body :
+	    ""), out->bodylen, p, b64len + 1);
+	if (r < 0 || (size_t)r != b64len) {
+		free(s);
+		s = NULL;
+		errno = EINVAL;
+		goto done;
+	}
+	p += b64len;
+	p = PUTS(p, p1);
+	p = put(p, hdr, hdrlen);
+	p = PUTS(p, p2);
+	p = put(p, mode, modelen);
+	p = PUTS(p, p3);
+	p = put(p, ex, exlen);
+	p = PUTS(p, p4);
+	p = put(p, rk, rklen);
+	p = PUTS(p, p5);
+	p = put(p, dt, dtlen);
+	p = PUTS(p, p6);
+	*p = '\0';
+	if (lenp != NULL)
+		*lenp = total;
+done:
 	saved = errno;
-	json_object_put(root);
-	free(b64);
+	free(hdr);
+	free(ex);
+	free(rk);
+	free(dt);
 	errno = saved;
 	return s;
-
-fail:
-	json_object_put(root);
-	free(b64);
-	errno = ENOMEM;
-	return NULL;
 }

@@ -289,7 +289,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 		return;
 	}
 	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap == 0 ? 256 : b->cap;
+		ncap = b->cap == 0 ? 1024 : b->cap;
 		while (ncap < b->len + n + 1)
 			ncap *= 2;
 		if ((np = realloc(b->p, ncap)) == NULL) {
@@ -525,12 +525,20 @@ int_dump(struct buf *b, json_object *o)
 {
 	int64_t	i;
 
+	char		 tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t	 u;
+
 	i = json_object_get_int64(o);
 	if (i == INT64_MAX)
-		buf_addf(b, "%llu",
-		    (unsigned long long)json_object_get_uint64(o));
+		u = json_object_get_uint64(o);
 	else
-		buf_addf(b, "%lld", (long long)i);
+		u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (i < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 /*
@@ -719,8 +727,19 @@ fix_pairs(const char *buf, size_t len, char *out, size_t *outlen)
 	size_t	 i, o = 0, n = 0, step;
 
 	for (i = 0; i < len; i += step) {
+		const char *bs;
+
+		/* Only backslashes matter: copy the run up to the next one. */
+		if (buf[i] != '\\') {
+			bs = memchr(buf + i, '\\', len - i);
+			step = bs == NULL ? len - i : (size_t)(bs - (buf + i));
+			if (out != NULL)
+				memcpy(out + o, buf + i, step);
+			o += step;
+			continue;
+		}
 		step = 1;
-		if (buf[i] == '\\' && i + 1 < len) {
+		if (i + 1 < len) {
 			step = 2;
 			if (buf[i + 1] == 'u' && i + 12 <= len &&
 			    hex4(buf + i + 2, &hi) && hi >= 0xd800 &&
@@ -746,6 +765,8 @@ fix_pairs(const char *buf, size_t len, char *out, size_t *outlen)
 	*outlen = o;
 	return n;
 }
+
+static struct json_tokener *parse_tok;
 
 json_object *
 pyjson_parse(const char *buf, size_t len, int *isnull, const char **errstr)
@@ -781,11 +802,18 @@ pyjson_parse(const char *buf, size_t len, int *isnull, const char **errstr)
 		buf = fixed;
 		len = fixedlen;
 	}
-	if ((tok = json_tokener_new_ex(MAX_JSON_DEPTH)) == NULL) {
+	/*
+	 * One tokener for the life of the process (single-threaded callers):
+	 * a fresh one per document costs two allocations and their frees.
+	 */
+	if (parse_tok == NULL &&
+	    (parse_tok = json_tokener_new_ex(MAX_JSON_DEPTH)) == NULL) {
 		free(fixed);
 		*errstr = "out of memory";
 		return NULL;
 	}
+	tok = parse_tok;
+	json_tokener_reset(tok);
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
@@ -795,7 +823,6 @@ pyjson_parse(const char *buf, size_t len, int *isnull, const char **errstr)
 		for (end = json_tokener_get_parse_end(tok); end < len; end++)
 			if (strchr(" \t\n\r", buf[end]) == NULL) {
 				json_object_put(obj);
-				json_tokener_free(tok);
 				free(fixed);
 				*errstr = "trailing garbage after JSON";
 				return NULL;
@@ -809,11 +836,9 @@ pyjson_parse(const char *buf, size_t len, int *isnull, const char **errstr)
 		json_object_put(obj);
 		*errstr = jerr == json_tokener_continue ?
 		    "truncated JSON document" : json_tokener_error_desc(jerr);
-		json_tokener_free(tok);
 		free(fixed);
 		return NULL;
 	}
-	json_tokener_free(tok);
 	free(fixed);
 	if (obj == NULL && isnull != NULL)
 		*isnull = 1;

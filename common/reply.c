@@ -17,33 +17,63 @@
 /*
  * Returns a malloc'd string the caller frees (length in *lenp), NULL with
  * errno (EINVAL: no hostname or a value JSON cannot carry; ENOMEM).
+ * Written as "{" key ": " value "}" around pyjson_dumps(value), without
+ * building a one-member json-c object per reply.
  */
 char *
 reply_encode(const char *hostname, json_object *value, size_t *lenp)
 {
-	json_object	*root;
-	char		*s;
+	json_object	*k;
+	char		*key = NULL, *val, *s = NULL;
+	size_t		 keylen = 0, vallen, i, n;
 	int		 saved;
 
 	if (hostname == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((root = json_object_new_object()) == NULL) {
-		errno = ENOMEM;
-		return NULL;
+	n = strlen(hostname);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)hostname[i] < 0x20 ||
+		    (unsigned char)hostname[i] > 0x7e ||
+		    hostname[i] == '"' || hostname[i] == '\\')
+			break;
+	if (i < n) {	/* needs escaping: let the serializer do it */
+		if ((k = json_object_new_string(hostname)) == NULL) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		key = pyjson_dumps(k, &keylen);
+		saved = errno;
+		json_object_put(k);
+		errno = saved;
+		if (key == NULL)
+			return NULL;
 	}
-	/* The caller keeps its reference to value; the object takes one. */
-	if (json_object_object_add(root, hostname,
-	    json_object_get(value)) != 0) {
-		json_object_put(value);
-		json_object_put(root);
-		errno = ENOMEM;
-		return NULL;
+	if ((val = pyjson_dumps(value, &vallen)) == NULL)
+		goto done;
+	if (key == NULL)
+		keylen = n + 2;
+	if ((s = malloc(keylen + vallen + 5)) == NULL)
+		goto done;
+	s[0] = '{';
+	if (key != NULL)
+		memcpy(s + 1, key, keylen);
+	else {
+		s[1] = '"';
+		memcpy(s + 2, hostname, n);
+		s[n + 2] = '"';
 	}
-	s = pyjson_dumps(root, lenp);
+	memcpy(s + 1 + keylen, ": ", 2);
+	memcpy(s + 3 + keylen, val, vallen);
+	s[3 + keylen + vallen] = '}';
+	s[4 + keylen + vallen] = '\0';
+	if (lenp != NULL)
+		*lenp = keylen + vallen + 4;
+done:
 	saved = errno;
-	json_object_put(root);
+	free(key);
+	free(val);
 	errno = saved;
 	return s;
 }
