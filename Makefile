@@ -15,9 +15,11 @@ SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
+COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 B		?= build
 
-PKGS	 = hiredis json-c yaml-0.1 libbsd-overlay libpcre2-8
+PKGS	 = hiredis json-c yaml-0.1 libbsd-overlay libpcre2-8 libcrypto
 WARN	 = -std=gnu11 -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
 	   -Wundef -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wwrite-strings -Wcast-qual -Wvla \
@@ -102,15 +104,99 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/pidbox/pidboxd.yaml ] || \
 	    install -m 0640 conf/pidboxd.yaml $(DESTDIR)$(SYSCONFDIR)/pidbox/pidboxd.yaml
 	install -d $(DESTDIR)$(UNITDIR)
-	install -m 0644 systemd/pidboxd.service $(DESTDIR)$(UNITDIR)/pidboxd.service
+	@mkdir -p $(B)/systemd
+	for u in $(UNITS); do \
+	    sed -e 's|/usr/sbin/pidboxd|$(SBINDIR)/pidboxd|g' \
+	        -e 's|/etc/pidbox/|$(SYSCONFDIR)/pidbox/|g' \
+	        -e 's|/etc/default/|$(SYSCONFDIR)/default/|g' \
+	        systemd/$$u >$(B)/systemd/$$u && \
+	    install -m 0644 $(B)/systemd/$$u $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0644 docs/pidboxctl.1 $(DESTDIR)$(MANDIR)/man1/pidboxctl.1
+	install -m 0644 docs/pidboxd.yaml.5 $(DESTDIR)$(MANDIR)/man5/pidboxd.yaml.5
+	install -m 0644 docs/pidboxd.8 $(DESTDIR)$(MANDIR)/man8/pidboxd.8
+	install -m 0644 completion/pidboxctl.bash $(DESTDIR)$(COMPLETIONDIR)/pidboxctl
+	install -m 0644 systemd/pidbox.sysusers $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf
+	@if [ -z "$(DESTDIR)" ] && getent group pidbox >/dev/null; then \
+	    chgrp pidbox $(SYSCONFDIR)/pidbox/pidboxd.yaml; \
+	else \
+	    echo "install: create the pidbox user (systemd-sysusers), then" \
+	        "chgrp pidbox $(SYSCONFDIR)/pidbox/pidboxd.yaml"; \
+	fi
 
+# The units name the Debian paths; install rewrites them to ours.
+UNITS = pidboxd.service pidboxd@.service
+
+# Leaves the configuration in $(SYSCONFDIR)/pidbox, as dpkg's remove does.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pidboxd $(DESTDIR)$(BINDIR)/pidboxctl \
-	    $(DESTDIR)$(UNITDIR)/pidboxd.service
+	    $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
+	    $(DESTDIR)$(MANDIR)/man1/pidboxctl.1 \
+	    $(DESTDIR)$(MANDIR)/man5/pidboxd.yaml.5 \
+	    $(DESTDIR)$(MANDIR)/man8/pidboxd.8 \
+	    $(DESTDIR)$(COMPLETIONDIR)/pidboxctl \
+	    $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf
+
+# The Debian package (issue 7), built from a copy of the tree in $(B)/deb
+# and checked with lintian; the .deb is left in $(B)/deb.
+DEB_DIR = $(B)/deb/pidbox-$(shell sed -n 's/^\#define PIDBOX_VERSION "\(.*\)"/\1/p' common/pidbox.h)
+deb:
+	rm -rf $(B)/deb
+	mkdir -p $(DEB_DIR)
+	{ git ls-files --cached --others --exclude-standard 2>/dev/null || \
+	    find . -path ./.git -prune -o -path './build*' -prune -o -type f -print; } | \
+	    while read -r f; do [ -f "$$f" ] && echo "$$f"; done | \
+	    tar -cf - -T - | tar -xf - -C $(DEB_DIR)
+	cd $(DEB_DIR) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u B \
+	    dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --info $(B)/deb/*.changes
+
+# Man pages: mandoc -Tlint clean (make check runs tests/integration/92).
+lint-man:
+	mandoc -Tlint -Wwarning docs/pidboxd.8 docs/pidboxctl.1 docs/pidboxd.yaml.5
+
+# Benchmarks side by side with kombu/Celery (tests/bench/run.sh; issue 6).
+# Builds its own -O2 copies in build-bench; BENCH_QUICK=1 for a short run.
+$(B)/loadgen: $(B)/tests/bench/loadgen.o $(B)/libpidbox.a
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(B)/libpidbox.a $(LIBS)
+
+bench:
+	@$(MAKE) --no-print-directory B=build-bench OPT="-O2 -g" \
+	    build-bench/pidboxd build-bench/pidboxctl build-bench/loadgen
+	BUILD=build-bench tests/bench/run.sh
+
+# libFuzzer targets (tests/fuzz; issue 5): our objects rebuilt by clang with
+# the fuzzer's coverage plus ASan/UBSan in $(FUZZ_B); FUZZ_TIME seconds each.
+FUZZ_B		?= build-fuzz
+FUZZ_TIME	?= 60
+FUZZ_TARGETS	 = envelope request url kv config
+FUZZ_OPT	 = -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+		   -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+FUZZ_DEPS_config = $(DAEMON_LIB)
+
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $$(FUZZ_DEPS_$$*) $(B)/libpidbox.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    $(FUZZ_DEPS_$*) $(B)/libpidbox.a $(LIBS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang OPT="$(FUZZ_OPT)" \
+	    HARDEN= HARDLD= $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	tests/fuzz/run $(FUZZ_B) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=10
 
 clean:
-	rm -rf build build-asan build-vg build-clang
+	rm -rf build build-asan build-vg build-clang build-fuzz
 
-.PHONY: all units check check-asan check-valgrind run demo deps install uninstall clean
+.PHONY: all units check check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
 
--include $(wildcard $(B)/*/*.d $(B)/tests/unit/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/tests/unit/*.d $(B)/tests/fuzz/*.d)

@@ -22,19 +22,59 @@ static int	cmd_broadcast_exec(struct ctl *, int, char **);
 static int	cmd_gc_exec(struct ctl *, int, char **);
 static int	cmd_ping_exec(struct ctl *, int, char **);
 
+/* Options of every Celery command (cli/celery.c). */
+#define CO " [-t secs] [-d node[,...]] [-p pattern [-m glob|pcre]]"
+#define CELERY(n, a, u) \
+	{ .name = (n), .alias = (a), .usage = (u), .exec = celery_exec }
+
 /* clang-format off */
 const struct cmd_entry cmd_table[] = {
 	{ .name = "broadcast", .alias = "bc",
 	  .usage = "method [key=value ...] [-r] [-t secs] [-l limit]\n"
 	    "\t[-d node[,node...]] [-p pattern [-m glob|pcre]]",
 	  .exec = cmd_broadcast_exec },
+	{ .name = "describe", .alias = NULL,
+	  .usage = "[-t secs] [-d node[,node...]]",
+	  .exec = cmd_describe_exec },
 	{ .name = "gc", .alias = NULL,
 	  .usage = "[-n] [-g grace] [-i idle]",
 	  .exec = cmd_gc_exec },
+	{ .name = "nodes", .alias = NULL,
+	  .usage = "[-t secs] [-d node[,node...]] [-p pattern [-m glob|pcre]]",
+	  .exec = cmd_nodes_exec },
 	{ .name = "ping", .alias = NULL,
 	  .usage = "[-r] [-t secs] [-l limit] [-d node[,node...]]\n"
 	    "\t[-p pattern [-m glob|pcre]]",
 	  .exec = cmd_ping_exec },
+	/* Celery's inspect commands (celery inspect X) */
+	CELERY("active", "dump_active", CO),
+	CELERY("active_queues", NULL, CO),
+	CELERY("clock", NULL, CO),
+	CELERY("conf", "dump_conf", "[with_defaults]" CO),
+	CELERY("query_task", NULL, "id ..." CO),
+	CELERY("registered", "dump_tasks", "[taskinfoitem ...]" CO),
+	CELERY("report", NULL, CO),
+	CELERY("reserved", "dump_reserved", CO),
+	CELERY("revoked", "dump_revoked", CO),
+	CELERY("scheduled", "dump_schedule", CO),
+	CELERY("stats", NULL, CO),
+	CELERY("status", NULL, "[-t secs] [-d node[,...]]"),
+	/* Celery's control commands (celery control X) */
+	CELERY("add_consumer", NULL,
+	    "queue [exchange [exchange_type [routing_key]]]" CO),
+	CELERY("autoscale", NULL, "[max [min]]" CO),
+	CELERY("cancel_consumer", NULL, "queue" CO),
+	CELERY("disable_events", NULL, CO),
+	CELERY("enable_events", NULL, CO),
+	CELERY("pool_grow", NULL, "[n]" CO),
+	CELERY("pool_shrink", NULL, "[n]" CO),
+	CELERY("rate_limit", NULL, "task_name rate_limit" CO),
+	CELERY("revoke", NULL, "id ... [--terminate [--signal SIG]]" CO),
+	CELERY("shutdown", NULL, "[-y|--yes]" CO),
+	CELERY("time_limit", NULL, "task_name soft [hard]" CO),
+	/* celery inspect|control X ...: the same commands */
+	CELERY("inspect", NULL, "command [args] (any inspect command above)"),
+	CELERY("control", NULL, "command [args] (any control command above)"),
 	{ .name = NULL }
 };
 /* clang-format on */
@@ -53,7 +93,7 @@ cmd_find(const char *name)
 }
 
 /* Seconds: a finite number > 0 (fractions allowed). */
-static double
+double
 parse_secs(const char *s, const char *what)
 {
 	char	*end;
@@ -69,7 +109,7 @@ parse_secs(const char *s, const char *what)
 }
 
 /* Append the comma-separated node names of arg to the destination. */
-static void
+void
 add_destinations(struct call *call, const char *arg)
 {
 	const char	**d;
@@ -99,7 +139,7 @@ add_destinations(struct call *call, const char *arg)
 	}
 }
 
-static void
+void
 free_call(struct call *call)
 {
 	size_t	i;

@@ -60,7 +60,11 @@ struct session {
 	size_t		 memberlen;
 	int		 bound;		/* SADD sent: cleanup needed */
 	long long	 nreplies;	/* ours, counted for the limit */
+	int64_t		 t0;		/* publish time, ctl_now_us() */
 };
+
+/* On a TTY, wake up this often (ms) to refresh the progress line. */
+#define PROGRESS_MS	100
 
 /*
  * Remove our binding member and reply lists; on every exit path. With
@@ -124,6 +128,7 @@ broker_fail(struct session *s, const char *what, const char *why)
 	char	buf[512];
 
 	snprintf(buf, sizeof(buf), "%s", why);	/* why may be in s->rc */
+	output_progress_end();
 	if (ctl_signal) {
 		cleanup(s, 0);
 		rconn_close(&s->rc);
@@ -182,6 +187,7 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		goto done;
 	}
 	s->nreplies++;
+	rep.latency_ms = (double)(ctl_now_us() - s->t0) / 1000.0;
 	if (reply_decode(env.body, env.bodylen, &root, &rep.node, &rep.value,
 	    &errstr) == -1) {
 		warnx("reply skipped: %s", errstr);
@@ -221,7 +227,7 @@ collect(struct session *s, double timeout, long long expected, int trusted)
 	struct rcmd	 cmd, drain[4];
 	redisReply	*r, *dr[4];
 	char		 tmo[32], e[256];
-	int64_t		 deadline, remain;
+	int64_t		 deadline, remain, wait;
 	int		 i, rv, drain_ok = 1, float_ok = 1;
 
 	deadline = deadline_in(timeout);
@@ -229,9 +235,13 @@ collect(struct session *s, double timeout, long long expected, int trusted)
 		remain = deadline - now_mono_ms();
 		if (remain < 1)
 			break;
+		/* A shorter server timeout keeps the progress line live. */
+		wait = remain;
+		if (output_progress() && wait > PROGRESS_MS)
+			wait = PROGRESS_MS;
 		if (float_ok)
 			snprintf(tmo, sizeof(tmo), "%.3f",
-			    (double)remain / 1000.0);
+			    (double)wait / 1000.0);
 		else
 			snprintf(tmo, sizeof(tmo), "%lld",
 			    (long long)((remain + 999) / 1000));
@@ -263,6 +273,7 @@ collect(struct session *s, double timeout, long long expected, int trusted)
 		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
 			handle_popped(s, r->element[1]);
 		freeReplyObject(r);
+		output_tick();
 		if ((trusted && s->nreplies >= expected) || !drain_ok)
 			continue;
 
@@ -338,8 +349,9 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	const char		*errstr;
 	char			*body, *env, why[MAX_KEY + 128];
 	size_t			 bodylen, envlen;
+	struct expect		 ex;
 	long long		 receivers, expected;
-	int			 trusted, nodes;
+	int			 trusted, nodes, rv;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		err(EX_OSERR, NULL);
@@ -396,6 +408,7 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	    json_object_object_add(headers, "expires",
 	    json_object_new_double(now_wall() + call->timeout)) != 0)
 		errx(EX_OSERR, "out of memory");
+	sign_request(ctl, headers, body, bodylen, call->timeout);
 	memset(&eo, 0, sizeof(eo));
 	eo.body = body;
 	eo.bodylen = bodylen;
@@ -408,7 +421,9 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	json_object_put(headers);
 	free(body);
 
+	s->t0 = ctl_now_us();
 	receivers = publish(s, env, envlen);
+	ctl->receivers = receivers;
 	free(env);
 	ctl_debug(ctl, "%s %s: %lld receiver(s)",
 	    mailbox_type_name(ctl->type), ctl->names.exchange, receivers);
@@ -418,15 +433,31 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 		return 0;
 	}
 
+	/*
+	 * Who should answer: -l says how many to wait for, not who; -d
+	 * names them; otherwise Redis counted the receivers (a pattern
+	 * makes that count an upper bound only).
+	 */
+	memset(&ex, 0, sizeof(ex));
+	ex.count = -1;
 	if (call->limit > 0) {
 		expected = call->limit;
 		trusted = 1;
 	} else if (call->ndestination > 0) {
 		expected = (long long)call->ndestination;
 		trusted = 1;
+		ex.count = expected;
+		ex.names = call->destination;
+		ex.nnames = call->ndestination;
+		ex.source = "-d";
 	} else {
 		expected = receivers;
 		trusted = call->pattern == NULL;
+		if (trusted) {
+			ex.count = receivers;
+			ex.source = ctl->type == MAILBOX_FANOUT ?
+			    "PUBLISH receivers" : "queues delivered to";
+		}
 		if (receivers == 0) {
 			cleanup(s, 0);
 			rconn_close(&s->rc);
@@ -438,8 +469,11 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 		}
 	}
 
-	output_init(ctl);
+	output_init(ctl, call->style);
+	output_begin(ctl, call->method, &ex, expected, trusted, call->timeout,
+	    s->t0);
 	collect(s, call->timeout, expected, trusted);
+	output_progress_end();
 	/* Stopped at --limit while more nodes may still answer. */
 	cleanup(s, call->limit > 0 && s->nreplies >= call->limit &&
 	    receivers > call->limit ? CLEANUP_SETTLE : 0);
@@ -447,9 +481,9 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	free(s);
 	if (ctl_signal)
 		ctl_exit(EX_TEMPFAIL);
-	nodes = output_end(ctl);
+	rv = output_end(ctl, &ex, &nodes);
 	output_free();
 	if (nodes == 0)
 		no_replies("");
-	return 0;
+	return rv;
 }

@@ -1,14 +1,27 @@
 /*
- * Print replies as Celery's `inspect` does (spec 5.3), or as one JSON
- * object {node: reply} with --json. Untrusted text is vis(3)-escaped when
- * stdout is a terminal.
+ * Print replies as Celery's `inspect`, `control` and `status` do (spec
+ * 5.3), or as JSON with --json: inspect/status give one object
+ * {node: reply}, control the list of reply bodies [{node: reply}, ...] in
+ * arrival order, both as Celery prints them. --jsonl streams one line per
+ * reply as it arrives, --yaml prints one mapping node -> reply through
+ * libyaml's emitter. Then, where the caller knows who should have
+ * replied, a summary of errors and missing nodes, and the exit code that
+ * says which happened.
+ *
+ * Piped, the text is Celery's byte for byte (scripts parse it). On a
+ * terminal the node names are aligned, OK/ERROR/missing colored (not with
+ * NO_COLOR or TERM=dumb), a summary with latencies always ends the
+ * output, and while collecting a progress line lives on stderr.
+ * Untrusted text is vis(3)-escaped when stdout is a terminal.
  */
 #include <sys/types.h>
 
 #include <err.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -16,31 +29,181 @@
 #include <vis.h>
 
 #include <json-c/json.h>
+#include <yaml.h>
 
 #include "pidbox.h"
 #include "pidboxctl.h"
 
+#define C_GREEN		"\033[32m"
+#define C_RED		"\033[31m"
+#define C_YELLOW	"\033[33m"
+#define C_RESET		"\033[0m"
+#define ERASE_LINE	"\r\033[K"
+#define PROGRESS_EVERY	100000	/* us between progress redraws */
+
 static json_object	*replies;	/* {node: value}, arrival order */
-static int		 tty;
+static json_object	*bodies;	/* [{node: value}, ...] (control) */
+static json_object	*latency;	/* {node: ms} */
+static enum call_style	 style;
+static int		 tty;		/* stdout is a terminal: escape */
+static int		 align;		/* pad node names (terminal) */
+static int		 color_out;	/* colors on stdout */
+static int		 color_err;	/* colors on stderr */
+static int		 show_summary;	/* even when all is well */
+static size_t		 namew;		/* widest node name so far */
+
+/* The progress line on stderr while collecting. */
+static struct {
+	int		 on;		/* stderr is a terminal */
+	int		 shown;		/* a line is on the screen */
+	char		 method[64];
+	long long	 expected;
+	int		 trusted;
+	double		 timeout;
+	int64_t		 t0, last;
+	long long	 count;
+} prog;
 
 static void	 pretty(FILE *, json_object *, int *);
 
-void
-output_init(struct ctl *ctl)
+/* Colors for fd per --color, NO_COLOR (any value) and TERM=dumb. */
+static int
+want_color(const struct ctl *ctl, int fd)
 {
-	(void)ctl;
-	if ((replies = json_object_new_object()) == NULL)
+	const char	*term;
+
+	if (ctl->color == COLOR_ALWAYS)
+		return 1;
+	if (ctl->color == COLOR_NEVER || getenv("NO_COLOR") != NULL)
+		return 0;
+	if ((term = getenv("TERM")) != NULL && strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fd);
+}
+
+void
+output_init(struct ctl *ctl, enum call_style st)
+{
+	const char	*term;
+
+	style = st;
+	if ((replies = json_object_new_object()) == NULL ||
+	    (bodies = json_object_new_array()) == NULL ||
+	    (latency = json_object_new_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	tty = isatty(STDOUT_FILENO);
+	color_out = want_color(ctl, STDOUT_FILENO);
+	color_err = want_color(ctl, STDERR_FILENO);
+	align = tty || color_out;
+	show_summary = ctl->summary || isatty(ctl->json ? STDERR_FILENO :
+	    STDOUT_FILENO);
+	namew = 0;
+	memset(&prog, 0, sizeof(prog));
+	term = getenv("TERM");
+	prog.on = isatty(STDERR_FILENO) &&
+	    (term == NULL || strcmp(term, "dumb") != 0);
 }
 
 void
 output_free(void)
 {
 	json_object_put(replies);
-	replies = NULL;
+	json_object_put(bodies);
+	json_object_put(latency);
+	replies = bodies = latency = NULL;
 }
 
+int
+output_colored(void)
+{
+	return color_out;
+}
+
+/* Draw the progress line: "method: 2/3 replied, 0.4s (timeout 1.0s)". */
+static void
+progress_draw(int64_t now)
+{
+	double	el = (double)(now - prog.t0) / 1e6;
+
+	prog.last = now;
+	prog.shown = 1;
+	fprintf(stderr, ERASE_LINE "%s: ", prog.method);
+	if (prog.trusted && prog.expected > 0)
+		fprintf(stderr, "%lld/%lld replied", prog.count,
+		    prog.expected);
+	else if (prog.expected > 0)
+		fprintf(stderr, "%lld replied (at most %lld)", prog.count,
+		    prog.expected);
+	else
+		fprintf(stderr, "%lld replied", prog.count);
+	fprintf(stderr, ", %.1fs (timeout %.1fs)", el, prog.timeout);
+	fflush(stderr);
+}
+
+/* Erase the progress line, if any, before other output. */
+static void
+progress_clear(void)
+{
+	if (!prog.shown)
+		return;
+	fputs(ERASE_LINE, stderr);
+	fflush(stderr);
+	prog.shown = 0;
+}
+
+/*
+ * Collection starts: who is expected (for alignment and the progress
+ * line), how many replies end it (trusted) and when the request went out.
+ */
+void
+output_begin(struct ctl *ctl, const char *method, const struct expect *ex,
+    long long expected, int trusted, double timeout, int64_t t0)
+{
+	size_t	i, len;
+
+	(void)ctl;
+	for (i = 0; ex->names != NULL && i < ex->nnames; i++)
+		if ((len = strlen(log_viss(ex->names[i]))) > namew)
+			namew = len;
+	if (!prog.on)
+		return;
+	strlcpy(prog.method, log_viss(method), sizeof(prog.method));
+	prog.expected = expected;
+	prog.trusted = trusted;
+	prog.timeout = timeout;
+	prog.t0 = prog.last = t0;
+}
+
+/* Whether the caller should wake up now and then for output_tick(). */
+int
+output_progress(void)
+{
+	return prog.on;
+}
+
+/*
+ * Show or refresh the progress line, at most every 100 ms; not before
+ * 100 ms have passed, so that a quick answer does not flicker.
+ */
+void
+output_tick(void)
+{
+	int64_t	now;
+
+	if (!prog.on)
+		return;
+	now = ctl_now_us();
+	if (now - prog.last >= PROGRESS_EVERY)
+		progress_draw(now);
+}
+
+/* Collection is over: erase the progress line for good. */
+void
+output_progress_end(void)
+{
+	progress_clear();
+	prog.on = 0;
+}
 /* One line of untrusted text, escaped for a terminal. */
 static void
 put_text(const char *s, size_t len)
@@ -281,53 +444,433 @@ pretty(FILE *f, json_object *v, int *error)
 	}
 }
 
-/* Record one reply; print it at once unless --json. */
+/* --jsonl: {"node": ..., "reply": ..., "latency_ms": ...} on one line. */
+static void
+put_jsonl(const struct ctl_reply *rep)
+{
+	json_object	*o;
+	char		*s;
+	size_t		 len;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    json_object_object_add(o, "node",
+	    json_object_new_string(rep->node)) != 0 ||
+	    json_object_object_add(o, "reply",
+	    json_object_get(rep->value)) != 0 ||
+	    json_object_object_add(o, "latency_ms",
+	    json_object_new_double(rep->latency_ms)) != 0)
+		errx(EX_OSERR, "out of memory");
+	if ((s = pyjson_dumps(o, &len)) == NULL)
+		err(EX_OSERR, "pyjson_dumps");
+	fwrite(s, 1, len, stdout);
+	putchar('\n');
+	free(s);
+	json_object_put(o);
+}
+
+/* Celery's "->  node: OK" line; aligned and colored on a terminal. */
+static void
+put_status(const char *node, int error)
+{
+	const char	*word = error ? "ERROR" : "OK";
+	char		*esc;
+	size_t		 len;
+
+	if (!align) {
+		fputs("->  ", stdout);
+		put_text(node, strlen(node));
+		printf(": %s\n", word);
+		return;
+	}
+	if (stravis(&esc, node, VIS_SAFE | VIS_OCTAL | VIS_CSTYLE | VIS_NL |
+	    VIS_TAB) == -1)
+		err(EX_OSERR, NULL);
+	if ((len = strlen(esc)) > namew)
+		namew = len;
+	printf("->  %s:%*s %s%s%s\n", esc, (int)(namew - len), "",
+	    color_out ? (error ? C_RED : C_GREEN) : "", word,
+	    color_out ? C_RESET : "");
+	free(esc);
+}
+
+/* Record one reply; print it at once as text or --jsonl. */
 void
 output_reply(struct ctl *ctl, const struct ctl_reply *rep)
 {
-	FILE	*f;
-	char	*buf = NULL;
-	size_t	 len = 0;
-	int	 error = 0;
+	FILE		*f;
+	json_object	*body;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	int		 error = 0, shown = prog.shown;
 
+	progress_clear();
+	prog.count++;
 	if (json_object_object_get_ex(replies, rep->node, NULL))
 		warnx("duplicate node name %s: more than one node replied "
 		    "with that name", log_viss(rep->node));
 	json_object_object_add(replies, rep->node, json_object_get(rep->value));
-	if (ctl->json)
-		return;
+	json_object_object_add(latency, rep->node,
+	    json_object_new_double(rep->latency_ms));
+	if ((body = json_object_new_object()) == NULL ||
+	    json_object_object_add(body, rep->node,
+	    json_object_get(rep->value)) != 0 ||
+	    json_object_array_add(bodies, body) != 0)
+		errx(EX_OSERR, "out of memory");
+	if (style == STYLE_NODES || ctl->format == FORMAT_JSON ||
+	    ctl->format == FORMAT_YAML)
+		goto done;
+	if (ctl->format == FORMAT_JSONL) {
+		put_jsonl(rep);
+		fflush(stdout);
+		goto done;
+	}
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		err(EX_OSERR, NULL);
 	pretty(f, rep->value, &error);
 	if (fclose(f) != 0)
 		err(EX_OSERR, NULL);
-	fputs("->  ", stdout);
-	put_text(rep->node, strlen(rep->node));
-	printf(": %s\n", error ? "ERROR" : "OK");
-	put_indented(buf, len, 4);
+	put_status(rep->node, error);
+	if (style != STYLE_STATUS)
+		put_indented(buf, len, 4);
 	free(buf);
 	fflush(stdout);
+done:
+	if (prog.on && shown)
+		progress_draw(ctl_now_us());
 }
 
-/* Finish the output; returns the number of distinct nodes that replied. */
-int
-output_end(struct ctl *ctl)
+/* Celery's rule: an object with "error" and without "ok" is an error. */
+static int
+is_error(json_object *v)
 {
-	char	*s;
-	size_t	 len;
-	int	 n;
+	return json_object_is_type(v, json_type_object) &&
+	    json_object_object_get_ex(v, "error", NULL) &&
+	    !json_object_object_get_ex(v, "ok", NULL);
+}
 
-	n = json_object_object_length(replies);
+/*
+ * Print "label: a, b, c" with the names escaped (stdout) or to stderr,
+ * in color when col is not NULL.
+ */
+static void
+put_names(FILE *f, const char *label, const char **names, size_t n,
+    const char *col)
+{
+	size_t	i;
+
+	fprintf(f, "%s%s: ", col != NULL ? col : "", label);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		if (f == stdout)
+			put_text(names[i], strlen(names[i]));
+		else
+			fputs(log_viss(names[i]), f);
+	}
+	fprintf(f, "%s\n", col != NULL ? C_RESET : "");
+}
+
+static int
+cmpdouble(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "0.8 ms", "950.2 ms", "1.25 s". */
+static void
+fmt_ms(char *buf, size_t len, double ms)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%.1f ms", ms);
+	else
+		snprintf(buf, len, "%.2f s", ms / 1000);
+}
+
+/* "; latency min X, median Y, max Z" of the replies so far. */
+static void
+put_latency(FILE *f)
+{
+	struct json_object_iterator	 it, end;
+	double				*v, med;
+	char				 a[32], b[32], c[32];
+	size_t				 n = 0, cap;
+
+	cap = (size_t)json_object_object_length(latency);
+	if (cap == 0 || (v = reallocarray(NULL, cap, sizeof(*v))) == NULL)
+		return;
+	it = json_object_iter_begin(latency);
+	end = json_object_iter_end(latency);
+	for (; n < cap && !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it))
+		v[n++] = json_object_get_double(json_object_iter_peek_value(&it));
+	qsort(v, n, sizeof(*v), cmpdouble);
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	fmt_ms(a, sizeof(a), v[0]);
+	fmt_ms(b, sizeof(b), med);
+	fmt_ms(c, sizeof(c), v[n - 1]);
+	fprintf(f, "; latency min %s, median %s, max %s", a, b, c);
+	free(v);
+}
+
+/*
+ * The summary after the replies: how many were expected, replied,
+ * errored, did not reply, and their names where known. Piped it is
+ * printed only when something went wrong (so that a clean run looks
+ * exactly like Celery's); on a terminal or with --summary always, with
+ * the latencies. With a machine format it goes to stderr, keeping stdout
+ * parseable.
+ */
+static void
+summary(struct ctl *ctl, const struct expect *ex, int nodes,
+    const char **errs, size_t nerrs, const char **missing, size_t nmissing,
+    long long nmiss)
+{
+	FILE		*f = ctl->json ? stderr : stdout;
+	int		 col = ctl->json ? color_err : color_out;
+	const char	*red = col && nerrs > 0 ? C_RED : "";
+	const char	*yel = col && nmiss > 0 ? C_YELLOW : "";
+	const char	*grn = col ? C_GREEN : "";
+	const char	*rst = col ? C_RESET : "";
+
+	if (!show_summary && nerrs == 0 && nmiss == 0)
+		return;
+	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES))
+		fputc('\n', f);
+	if (ex->count >= 0)
+		fprintf(f, "summary: %lld expected (%s), %s%d replied%s, "
+		    "%s%zu error%s%s, %s%lld missing%s", ex->count, ex->source,
+		    grn, nodes, rst, red, nerrs, nerrs == 1 ? "" : "s",
+		    *red ? rst : "", yel, nmiss, *yel ? rst : "");
+	else
+		fprintf(f, "summary: %s%d replied%s, %s%zu error%s%s", grn,
+		    nodes, rst, red, nerrs, nerrs == 1 ? "" : "s",
+		    *red ? rst : "");
+	if (show_summary)
+		put_latency(f);
+	fputc('\n', f);
+	if (nerrs > 0)
+		put_names(f, "error", errs, nerrs, col ? C_RED : NULL);
+	if (nmissing > 0)
+		put_names(f, "no reply", missing, nmissing,
+		    col ? C_YELLOW : NULL);
+	else if (nmiss > 0)
+		fprintf(f, "%sno reply: %lld node%s (names unknown)%s\n", yel,
+		    nmiss, nmiss == 1 ? "" : "s", *yel ? rst : "");
+}
+
+/* ------------------------------------------------------------- YAML */
+
+/*
+ * Whether a YAML 1.1 reader could take the plain scalar s for something
+ * other than a string (number, bool, null, merge key...): then it must be
+ * quoted.
+ */
+static int
+yaml_ambiguous(const char *s, size_t len)
+{
+	static const char *const words[] = {
+		"y", "n", "yes", "no", "true", "false", "on", "off", "null",
+		"~", "<<", "=",
+	};
+	size_t	i;
+
+	if (len == 0 || strchr("0123456789+-.", s[0]) != NULL)
+		return 1;
+	for (i = 0; i < nitems(words); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+yaml_emit(yaml_emitter_t *e, yaml_event_t *ev)
+{
+	if (!yaml_emitter_emit(e, ev))
+		errx(EX_DATAERR, "YAML output: %s", e->problem != NULL ?
+		    e->problem : "emitter error");
+}
+
+/* One scalar; a string that would read back as another type is quoted. */
+static void
+yaml_scalar(yaml_emitter_t *e, const char *tag, const char *s, size_t len,
+    int plain)
+{
+	yaml_event_t	ev;
+
+	if (len > INT_MAX || !yaml_scalar_event_initialize(&ev, NULL,
+	    (const yaml_char_t *)tag, (const yaml_char_t *)s, (int)len,
+	    plain, tag == NULL, YAML_ANY_SCALAR_STYLE))
+		errx(EX_OSERR, "YAML output: out of memory");
+	yaml_emit(e, &ev);
+}
+
+static void
+yaml_string(yaml_emitter_t *e, const char *s, size_t len)
+{
+	yaml_scalar(e, NULL, s, len, !yaml_ambiguous(s, len) &&
+	    strlen(s) == len);
+}
+
+/* The events of one JSON value, recursively. */
+static void
+yaml_value(yaml_emitter_t *e, json_object *v)
+{
+	struct json_object_iterator	 it, end;
+	yaml_event_t			 ev;
+	const char			*k;
+	char				*s;
+	size_t				 i, n;
+	int				 ok;
+
+	switch (json_object_get_type(v)) {
+	case json_type_object:
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_ANY_MAPPING_STYLE))
+			errx(EX_OSERR, "YAML output: out of memory");
+		yaml_emit(e, &ev);
+		it = json_object_iter_begin(v);
+		end = json_object_iter_end(v);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it)) {
+			k = json_object_iter_peek_name(&it);
+			yaml_string(e, k, strlen(k));
+			yaml_value(e, json_object_iter_peek_value(&it));
+		}
+		ok = yaml_mapping_end_event_initialize(&ev);
+		break;
+	case json_type_array:
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_ANY_SEQUENCE_STYLE))
+			errx(EX_OSERR, "YAML output: out of memory");
+		yaml_emit(e, &ev);
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			yaml_value(e, json_object_array_get_idx(v, i));
+		ok = yaml_sequence_end_event_initialize(&ev);
+		break;
+	case json_type_string:
+		yaml_string(e, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+		return;
+	case json_type_double:
+		/* 1e+100 has no dot: YAML 1.1 would read it as a string. */
+		if ((s = pyjson_dumps(v, NULL)) == NULL)
+			err(EX_OSERR, "pyjson_dumps");
+		ok = strchr(s, '.') != NULL;
+		yaml_scalar(e, ok ? NULL : YAML_FLOAT_TAG, s, strlen(s), ok);
+		free(s);
+		return;
+	default:	/* null, boolean, int */
+		if ((s = pyjson_dumps(v, NULL)) == NULL)
+			err(EX_OSERR, "pyjson_dumps");
+		yaml_scalar(e, NULL, s, strlen(s), 1);
+		free(s);
+		return;
+	}
+	if (!ok)
+		errx(EX_OSERR, "YAML output: out of memory");
+	yaml_emit(e, &ev);
+}
+
+/* Print v as one YAML document on stdout, through libyaml's emitter. */
+void
+output_yaml(json_object *v)
+{
+	yaml_emitter_t	e;
+	yaml_event_t	ev;
+
+	fflush(stdout);
+	if (!yaml_emitter_initialize(&e))
+		errx(EX_OSERR, "YAML output: out of memory");
+	yaml_emitter_set_output_file(&e, stdout);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
+		errx(EX_OSERR, "YAML output: out of memory");
+	yaml_emit(&e, &ev);
+	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
+		errx(EX_OSERR, "YAML output: out of memory");
+	yaml_emit(&e, &ev);
+	yaml_value(&e, v);
+	if (!yaml_document_end_event_initialize(&ev, 1))
+		errx(EX_OSERR, "YAML output: out of memory");
+	yaml_emit(&e, &ev);
+	if (!yaml_stream_end_event_initialize(&ev))
+		errx(EX_OSERR, "YAML output: out of memory");
+	yaml_emit(&e, &ev);
+	if (!yaml_emitter_flush(&e))
+		errx(EX_IOERR, "YAML output: cannot write");
+	yaml_emitter_delete(&e);
+}
+
+/* ------------------------------------------------------------- end */
+
+/*
+ * Finish the output: the document (--json, --yaml, the nodes table) or
+ * Celery's count line, then the summary. *nodes gets the number of
+ * distinct nodes that replied; returns the exit code (0,
+ * EXIT_REPLY_ERRORS, EXIT_MISSING, EXIT_MISSING_ERRORS; the caller turns
+ * nodes == 0 into 69).
+ */
+int
+output_end(struct ctl *ctl, const struct expect *ex, int *nodes)
+{
+	struct json_object_iterator	  it, end;
+	const char			**errs, **missing;
+	char				 *s;
+	size_t				  len, i, nerrs = 0, nmissing = 0;
+	long long			  nmiss = 0;
+	int				  n, rv = 0;
+
+	output_progress_end();
+	*nodes = n = json_object_object_length(replies);
 	if (n == 0)
 		return 0;
-	if (ctl->json) {
-		if ((s = pyjson_dumps(replies, &len)) == NULL)
+	if (style == STYLE_NODES)
+		nodes_print(ctl, replies, latency, ex);
+	else if (ctl->format == FORMAT_JSON) {
+		s = pyjson_dumps(style == STYLE_CONTROL ? bodies : replies,
+		    &len);
+		if (s == NULL)
 			err(EX_OSERR, "pyjson_dumps");
 		fwrite(s, 1, len, stdout);
 		putchar('\n');
 		free(s);
-	} else
+	} else if (ctl->format == FORMAT_YAML)
+		output_yaml(replies);
+	else if (ctl->format == FORMAT_TEXT && style != STYLE_CONTROL)
 		printf("\n%d %s online.\n", n, n == 1 ? "node" : "nodes");
-	return n;
+
+	errs = reallocarray(NULL, (size_t)n, sizeof(*errs));
+	missing = reallocarray(NULL, ex->nnames + 1, sizeof(*missing));
+	if (errs == NULL || missing == NULL)
+		err(EX_OSERR, NULL);
+	it = json_object_iter_begin(replies);
+	end = json_object_iter_end(replies);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		if (is_error(json_object_iter_peek_value(&it)))
+			errs[nerrs++] = json_object_iter_peek_name(&it);
+	if (ex->names != NULL) {
+		for (i = 0; i < ex->nnames; i++)
+			if (!json_object_object_get_ex(replies, ex->names[i],
+			    NULL))
+				missing[nmissing++] = ex->names[i];
+		nmiss = (long long)nmissing;
+	} else if (ex->count > n)
+		nmiss = ex->count - n;
+	fflush(stdout);
+	summary(ctl, ex, n, errs, nerrs, missing, nmissing, nmiss);
+	free(errs);
+	free(missing);
+
+	if (nmiss > 0 && nerrs > 0)
+		rv = EXIT_MISSING_ERRORS;
+	else if (nmiss > 0)
+		rv = EXIT_MISSING;
+	else if (nerrs > 0)
+		rv = EXIT_REPLY_ERRORS;
+	return rv;
 }

@@ -23,16 +23,31 @@
 volatile sig_atomic_t	 ctl_signal;
 sigset_t		 ctl_waitmask;
 
+/* The global options as usage() and cmd_usage() print them. */
+#define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
+    "[-b url] [-c file] [-N namespace] [-T fanout|direct|topic]"
+
 static void
 usage_to(FILE *f)
 {
 	const struct cmd_entry	*cmd;
 
-	fprintf(f, "usage: %s [-jVvh] [-b url] [-N namespace] "
-	    "[-T fanout|direct|topic] command [args]\n", getprogname());
+	fprintf(f, "usage: %s " GLOBAL_USAGE " command [args]\n",
+	    getprogname());
 	fprintf(f, "commands:\n");
 	for (cmd = cmd_table; cmd->name != NULL; cmd++)
-		fprintf(f, "    %s %s\n", cmd->name, cmd->usage);
+		fprintf(f, "    %s%s%s%s %s\n", cmd->name,
+		    cmd->alias != NULL ? " (" : "",
+		    cmd->alias != NULL ? cmd->alias : "",
+		    cmd->alias != NULL ? ")" : "", cmd->usage);
+	fprintf(f, "broker: -b, else $PIDBOX_BROKER, else $CELERY_BROKER_URL "
+	    "(namespace celery only),\n"
+	    "    else broker: in the -c file, else %s\n"
+	    "exit status: 0 all replied OK, 2 some replied with an error, "
+	    "3 some expected\n"
+	    "    node did not reply, 4 both, 64 usage, 69 no node replied, "
+	    "75 broker failure,\n"
+	    "    78 bad -c file\n", DEFAULT_BROKER);
 }
 
 void
@@ -45,9 +60,8 @@ usage(void)
 void
 cmd_usage(const struct cmd_entry *cmd)
 {
-	fprintf(stderr, "usage: %s [-jVvh] [-b url] [-N namespace] "
-	    "[-T fanout|direct|topic] %s %s\n", getprogname(), cmd->name,
-	    cmd->usage);
+	fprintf(stderr, "usage: %s " GLOBAL_USAGE " %s %s\n", getprogname(),
+	    cmd->name, cmd->usage);
 	exit(EX_USAGE);
 }
 
@@ -59,6 +73,9 @@ ctl_global_opt(struct ctl *ctl, int ch, const struct cmd_entry *cmd)
 	case 'b':
 		ctl->broker = optarg;
 		break;
+	case 'c':
+		ctl->conf_file = optarg;
+		break;
 	case 'N':
 		if (optarg[0] == '\0' || strlen(optarg) > MAX_NAME)
 			errx(EX_USAGE, "namespace must be 1 to %d bytes",
@@ -69,9 +86,33 @@ ctl_global_opt(struct ctl *ctl, int ch, const struct cmd_entry *cmd)
 		if (mailbox_type_parse(optarg, &ctl->type) == -1)
 			errx(EX_USAGE, "unknown mailbox type %s (fanout, "
 			    "direct or topic)", log_viss(optarg));
+		ctl->type_set = 1;
 		break;
 	case 'j':
+		ctl->format = FORMAT_JSON;
 		ctl->json = 1;
+		break;
+	case OPT_JSONL:
+		ctl->format = FORMAT_JSONL;
+		ctl->json = 1;
+		break;
+	case OPT_YAML:
+		ctl->format = FORMAT_YAML;
+		ctl->json = 1;
+		break;
+	case OPT_SUMMARY:
+		ctl->summary = 1;
+		break;
+	case OPT_COLOR:
+		if (strcmp(optarg, "auto") == 0)
+			ctl->color = COLOR_AUTO;
+		else if (strcmp(optarg, "always") == 0)
+			ctl->color = COLOR_ALWAYS;
+		else if (strcmp(optarg, "never") == 0)
+			ctl->color = COLOR_NEVER;
+		else
+			errx(EX_USAGE, "--color %s: must be auto, always or "
+			    "never", log_viss(optarg));
 		break;
 	case 'v':
 		ctl->verbose++;
@@ -92,20 +133,103 @@ ctl_global_opt(struct ctl *ctl, int ch, const struct cmd_entry *cmd)
 	return 1;
 }
 
-/* Resolve the broker URL and every Redis name; usage errors exit 64. */
+/* A scalar of the -c file as a new string; NULL when absent or null. */
+static char *
+conf_string(const struct ynode *root, const char *file, const char *key)
+{
+	const struct ynode	*v;
+	char			*s;
+
+	if ((v = ynode_get(root, key)) == NULL || ynode_is_null(v))
+		return NULL;
+	if (v->type != YNODE_SCALAR || v->len == 0 ||
+	    strlen(v->value) != v->len)
+		errx(EX_CONFIG, "%s:%zu:%zu: %s: must be a non-empty string",
+		    file, v->line, v->col, key);
+	if ((s = strdup(v->value)) == NULL)
+		err(EX_OSERR, NULL);
+	return s;
+}
+
+/*
+ * Read broker, namespace and type from the pidboxd configuration file
+ * (the same YAML, other keys are pidboxd's and ignored). Command-line
+ * options win over the file.
+ */
+static void
+conf_read(struct ctl *ctl, char **broker)
+{
+	struct ynode	*root;
+	char		 e[512], *v;
+
+	*broker = NULL;
+	if (ctl->conf_file == NULL)
+		return;
+	if ((root = ynode_load_file(ctl->conf_file, e, sizeof(e))) == NULL)
+		errx(EX_CONFIG, "%s", e);
+	if (root->type != YNODE_MAP)
+		errx(EX_CONFIG, "%s:%zu:%zu: not a mapping", ctl->conf_file,
+		    root->line, root->col);
+	*broker = conf_string(root, ctl->conf_file, "broker");
+	if ((v = conf_string(root, ctl->conf_file, "namespace")) != NULL) {
+		if (ctl->ns == NULL) {
+			if (strlen(v) > MAX_NAME)
+				errx(EX_CONFIG, "%s: namespace must be 1 to "
+				    "%d bytes", ctl->conf_file, MAX_NAME);
+			ctl->ns = v;	/* kept until exit */
+		} else
+			free(v);
+	}
+	if ((v = conf_string(root, ctl->conf_file, "type")) != NULL) {
+		if (!ctl->type_set &&
+		    mailbox_type_parse(v, &ctl->type) == -1)
+			errx(EX_CONFIG, "%s:%zu:%zu: unknown mailbox type %s",
+			    ctl->conf_file, ynode_get(root, "type")->line,
+			    ynode_get(root, "type")->col, log_viss(v));
+		free(v);
+	}
+	ynode_free(root);
+}
+
+/*
+ * Resolve the broker URL and every Redis name; usage errors exit 64.
+ * Broker: -b, $PIDBOX_BROKER, $CELERY_BROKER_URL when the namespace is
+ * celery (Celery's own variable names Celery's broker, not a pidbox
+ * fleet's), the -c file, the default. Namespace and type: -N/-T, the -c
+ * file, the defaults.
+ */
 void
 ctl_setup(struct ctl *ctl)
 {
-	const char	*broker, *errstr, *fp;
-	char		 e[256];
+	const char	*broker, *errstr, *fp, *from;
+	char		 e[256], *fbroker;
 
+	conf_read(ctl, &fbroker);
+	if (ctl->ns == NULL)
+		ctl->ns = DEFAULT_NS;
 	broker = ctl->broker;
-	if (broker == NULL || broker[0] == '\0')
+	from = "-b";
+	if (broker == NULL || broker[0] == '\0') {
 		broker = getenv("PIDBOX_BROKER");
-	if (broker == NULL || broker[0] == '\0')
+		from = "PIDBOX_BROKER";
+	}
+	if ((broker == NULL || broker[0] == '\0') &&
+	    strcmp(ctl->ns, "celery") == 0) {
+		broker = getenv("CELERY_BROKER_URL");
+		from = "CELERY_BROKER_URL";
+	}
+	if ((broker == NULL || broker[0] == '\0') && fbroker != NULL) {
+		broker = fbroker;
+		from = ctl->conf_file;
+	}
+	if (broker == NULL || broker[0] == '\0') {
 		broker = DEFAULT_BROKER;
+		from = "default";
+	}
 	if (redis_url_parse(broker, &ctl->url, e, sizeof(e)) == -1)
-		errx(EX_USAGE, "broker URL: %s", e);
+		errx(EX_USAGE, "broker URL (%s): %s", log_viss(from), e);
+	if (fbroker != NULL)
+		freezero(fbroker, strlen(fbroker));
 	redis_url_redacted(&ctl->url, ctl->redacted, sizeof(ctl->redacted));
 	fp = ctl->url.fanout_prefix_set ? ctl->url.fanout_prefix : NULL;
 	if (names_init(&ctl->names, ctl->ns, NULL, ctl->type, ctl->url.db,
@@ -139,6 +263,16 @@ ctl_sleep(int64_t ms)
 		(void)ppoll(NULL, 0, &ts, &ctl_waitmask);
 	}
 	return ctl_signal ? -1 : 0;
+}
+
+/* Microseconds on the monotonic clock, for reply latencies. */
+int64_t
+ctl_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Exit with code, or die of the signal that interrupted us. */
@@ -212,7 +346,7 @@ main(int argc, char **argv)
 	int			 ch;
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.ns = DEFAULT_NS;
+	ctl.ns = NULL;		/* -N, else the -c file, else DEFAULT_NS */
 	ctl.type = MAILBOX_FANOUT;
 	log_init(1, 0, getprogname());
 

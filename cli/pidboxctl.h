@@ -21,15 +21,45 @@
 #define CLEANUP_SETTLE	50	/* ms between SREM and DEL after --limit */
 #define RCMD_MAXARGS	10
 
+/* Exit codes beside sysexits' 64 (usage), 69 (no reply), 75 (broker). */
+#define EXIT_REPLY_ERRORS	2	/* some node replied {"error": ...} */
+#define EXIT_MISSING		3	/* some expected node did not reply */
+#define EXIT_MISSING_ERRORS	4	/* both of the above */
+
+/* How replies are printed (output.c). */
+enum output_format {
+	FORMAT_TEXT,	/* Celery's text; aligned and colored on a TTY */
+	FORMAT_JSON,	/* -j: Celery's --json document */
+	FORMAT_JSONL,	/* --jsonl: one object per reply, as it arrives */
+	FORMAT_YAML,	/* --yaml: one mapping node -> reply (libyaml) */
+};
+enum output_color {
+	COLOR_AUTO,	/* on a TTY unless NO_COLOR or TERM=dumb */
+	COLOR_ALWAYS,
+	COLOR_NEVER,
+};
+
+/* Long-only global options: values beyond any option character. */
+#define OPT_JSONL	256
+#define OPT_YAML	257
+#define OPT_SUMMARY	258
+#define OPT_COLOR	259
+
 /* Global state of one invocation. */
 struct ctl {
 	const char		*broker;	/* as given; may hold a password */
+	const char		*conf_file;	/* -c: broker, namespace, type */
+	int			 type_set;	/* -T given */
+	long long		 receivers;	/* of the last request */
 	struct redis_url	 url;
 	char			 redacted[512];	/* URL without password */
 	struct names		 names;
 	const char		*ns;
 	enum mailbox_type	 type;
-	int			 json;
+	int			 json;		/* stdout is machine-readable */
+	enum output_format	 format;	/* --json, --jsonl, --yaml */
+	enum output_color	 color;		/* --color */
+	int			 summary;	/* --summary */
 	int			 verbose;
 };
 
@@ -65,15 +95,21 @@ struct rconn {
 struct ctl_reply {
 	const char	*node;		/* borrowed from root */
 	json_object	*value;		/* borrowed; NULL for JSON null */
+	double		 latency_ms;	/* from publish to arrival */
 };
 
 /* Global options, also accepted after the command name. */
-#define GLOBAL_OPTSTRING "b:N:T:jvVh"
+#define GLOBAL_OPTSTRING "b:c:N:T:jvVh"
 #define GLOBAL_LONGOPTS							\
 	{ "broker",	required_argument,	NULL,	'b' },		\
+	{ "config",	required_argument,	NULL,	'c' },		\
 	{ "namespace",	required_argument,	NULL,	'N' },		\
 	{ "type",	required_argument,	NULL,	'T' },		\
 	{ "json",	no_argument,		NULL,	'j' },		\
+	{ "jsonl",	no_argument,		NULL,	OPT_JSONL },	\
+	{ "yaml",	no_argument,		NULL,	OPT_YAML },	\
+	{ "summary",	no_argument,		NULL,	OPT_SUMMARY },	\
+	{ "color",	required_argument,	NULL,	OPT_COLOR },	\
 	{ "verbose",	no_argument,		NULL,	'v' },		\
 	{ "version",	no_argument,		NULL,	'V' },		\
 	{ "help",	no_argument,		NULL,	'h' }
@@ -87,12 +123,20 @@ int	 ctl_global_opt(struct ctl *, int, const struct cmd_entry *);
 void	 ctl_setup(struct ctl *);
 _Noreturn void	 ctl_exit(int);
 int	 ctl_sleep(int64_t);
+int64_t	 ctl_now_us(void);
 void	 ctl_debug(const struct ctl *, const char *, ...)
 	    __printflike(2, 3);
 
 /* cmd.c */
 extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_find(const char *);
+struct call;
+double	 parse_secs(const char *, const char *);
+void	 add_destinations(struct call *, const char *);
+void	 free_call(struct call *);
+
+/* celery.c: Celery's inspect/control commands. */
+int	 celery_exec(struct ctl *, int, char **);
 
 /* rconn.c */
 int	 rconn_connect(struct rconn *, const struct redis_url *, double);
@@ -106,7 +150,14 @@ void	 replies_free(redisReply **, size_t);
 int64_t	 deadline_in(double);
 
 /* mailbox.c */
+enum call_style {
+	STYLE_INSPECT,	/* celery inspect: count line, --json {node: reply} */
+	STYLE_CONTROL,	/* celery control: no count, --json [{node: reply}] */
+	STYLE_STATUS,	/* celery status: "->  node: OK" lines and count */
+	STYLE_NODES,	/* pidboxctl nodes: stats replies as a table */
+};
 struct call {
+	enum call_style	 style;
 	const char	*method;
 	json_object	*arguments;	/* borrowed */
 	const char	**destination;
@@ -128,9 +179,35 @@ struct gc_opts {
 int	 gc_run(struct ctl *, const struct gc_opts *);
 
 /* output.c */
-void	 output_init(struct ctl *);
+/* Who should have replied: names, or only a count (-1: unknown). */
+struct expect {
+	long long	  count;
+	const char	**names;	/* borrowed; NULL: count only */
+	size_t		  nnames;
+	const char	 *source;	/* where count comes from, for humans */
+};
+void	 output_init(struct ctl *, enum call_style);
+void	 output_begin(struct ctl *, const char *, const struct expect *,
+	    long long, int, double, int64_t);
+int	 output_progress(void);
+void	 output_tick(void);
+void	 output_progress_end(void);
+void	 output_yaml(json_object *);
+int	 output_colored(void);
 void	 output_reply(struct ctl *, const struct ctl_reply *);
-int	 output_end(struct ctl *);
+int	 output_end(struct ctl *, const struct expect *, int *);
 void	 output_free(void);
+
+/* sign.c: x-pidbox-* signature headers when PIDBOX_KEY_FILE is set. */
+void	 sign_request(const struct ctl *, json_object *, const char *, size_t,
+	    double);
+
+/* nodes.c */
+int	 cmd_nodes_exec(struct ctl *, int, char **);
+void	 nodes_print(struct ctl *, json_object *, json_object *,
+	    const struct expect *);
+
+/* describe.c */
+int	 cmd_describe_exec(struct ctl *, int, char **);
 
 #endif /* PIDBOXCTL_H */

@@ -49,6 +49,14 @@ enum mailbox_type {
 void	 log_init(int foreground, int verbose, const char *ident);
 void	 log_setverbose(int verbose);
 int	 log_getverbose(void);
+/*
+ * Limit log_warn/log_warnx to a burst of `burst` lines then `per_sec` per
+ * second per call site (0: no limit, the default); the rest is counted
+ * and reported as "N similar messages suppressed".
+ */
+void	 log_ratelimit(double burst, double per_sec);
+void	 log_ratelimit_flush(void);
+uint64_t log_suppressed(void);
 void	 log_warn(const char *, ...) __printflike(1, 2);
 void	 log_warnx(const char *, ...) __printflike(1, 2);
 void	 log_info(const char *, ...) __printflike(1, 2);
@@ -268,12 +276,24 @@ struct redis_url {
 	double	 connect_timeout;	/* seconds; socket_connect_timeout */
 	double	 socket_timeout;	/* seconds */
 	double	 health_check_interval;	/* seconds, 0 = off */
+	int	 health_check_set;	/* health_check_interval given */
+	/* sentinel://: nsentinels > 0, host/port is the first sentinel */
+#define MAX_SENTINELS	8
+	int	 nsentinels;
+	struct redis_hostport {
+		char	 host[256];
+		int	 port;
+	}	 sentinels[MAX_SENTINELS];
+	char	 master_name[128];
 };
 /*
  * Parse redis://[[user]:password@]host[:port][/db][?opts],
- * unix:///path[?db=N], redis+socket:///path[?db=N]. Options:
- * db, global_keyprefix, fanout_prefix (true/false/string),
- * socket_timeout, socket_connect_timeout, health_check_interval.
+ * unix:///path[?db=N], redis+socket:///path[?db=N], and kombu's
+ * sentinel://[[user]:password@]host[:port][/db][;sentinel://host[:port]]
+ * ...?master_name=NAME (port 26379 by default; user, password and db from
+ * the first part; the password is the master's). Options: db,
+ * global_keyprefix, fanout_prefix (true/false/string), socket_timeout,
+ * socket_connect_timeout, health_check_interval, master_name.
  * On error -1 and a message naming the wrong part in err.
  */
 int	 redis_url_parse(const char *s, struct redis_url *u, char *err,
@@ -336,6 +356,37 @@ struct ynode *ynode_get(const struct ynode *map, const char *key);
 int	 ynode_is_null(const struct ynode *n);
 int	 ynode_bool(const struct ynode *n, int *v);
 int	 ynode_double(const struct ynode *n, double min, double max, double *v);
+
+/* sign.c: HMAC-SHA256 request signatures (OpenSSL libcrypto). */
+#define SIGN_HDR_IDENTITY	"x-pidbox-identity"
+#define SIGN_HDR_NONCE		"x-pidbox-nonce"
+#define SIGN_HDR_EXPIRES	"x-pidbox-expires"
+#define SIGN_HDR_SIGNATURE	"x-pidbox-signature"
+#define SIGN_HEXLEN		64	/* hex of a SHA-256 HMAC */
+#define SIGN_NONCELEN		32	/* hex of 16 random bytes */
+#define SIGN_MIN_KEY		16	/* bytes */
+#define SIGN_MAX_KEY		4096
+/*
+ * Read a key file: its bytes minus one trailing newline, at least
+ * SIGN_MIN_KEY. Refuses a file readable by group or others. Returns a
+ * malloc'd key the caller freezero()s; NULL with *errstr.
+ */
+unsigned char *sign_key_load(const char *file, size_t *len,
+	    const char **errstr);
+/* 0 when s is a valid identity (1-64 of [A-Za-z0-9._@-]). */
+int	 sign_valid_identity(const char *s);
+/*
+ * hex = HMAC-SHA256(key, "pidbox-hmac-sha256-v1\n" exchange "\n"
+ * identity "\n" nonce "\n" expires "\n" body), lowercase hex, NUL-
+ * terminated in hex[SIGN_HEXLEN + 1]. -1 on a libcrypto failure.
+ */
+int	 sign_compute(const unsigned char *key, size_t keylen,
+	    const char *exchange, const char *identity, const char *nonce,
+	    int64_t expires, const char *body, size_t bodylen, char *hex);
+/* Constant-time comparison of two signatures; 1 when equal. */
+int	 sign_equal(const char *a, const char *b);
+/* A fresh random nonce, hex, into out[SIGN_NONCELEN + 1]. */
+void	 sign_nonce(char *out);
 
 /* util.c */
 /* Wall clock (seconds since the epoch, as Python's time.time()). */

@@ -51,8 +51,8 @@ static _Noreturn void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: %s [-ftvV] [-c file] [-n name] [-b url] [-N namespace] "
-	    "[-T fanout|direct]\n", getprogname());
+	    "usage: %s [-fhtVv] [-b url] [-c file] [-N namespace] [-n name] "
+	    "[-T fanout|direct|topic]\n", getprogname());
 	exit(code);
 }
 
@@ -78,6 +78,9 @@ load_conf(struct pidboxd_conf *c, const char *file, int file_required,
 	if (file != NULL && (file_required || access(file, F_OK) == 0))
 		if (conf_load(c, file) == -1)
 			rc = -1;
+	if ((env = getenv("PIDBOX_BROKER_PASSWORD")) != NULL &&
+	    env[0] != '\0' && c->broker_password == NULL)
+		c->broker_password = xstrdup(env);
 	if ((env = getenv("PIDBOX_BROKER")) != NULL && env[0] != '\0') {
 		free(c->broker);
 		c->broker = xstrdup(env);
@@ -124,7 +127,8 @@ same_identity(const struct pidboxd_conf *a, const struct pidboxd_conf *b)
 {
 	return strcmp(a->hostname, b->hostname) == 0 &&
 	    strcmp(a->broker, b->broker) == 0 && strcmp(a->ns, b->ns) == 0 &&
-	    a->type == b->type;
+	    a->type == b->type &&
+	    memcmp(a->digest, b->digest, sizeof(a->digest)) == 0;
 }
 
 enum run_result { RUN_EXIT, RUN_RESTART };
@@ -143,6 +147,10 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 	if (node_init(&node, conf, &errstr) == -1)
 		fatalx("%s", errstr);
 	loop_init();
+	if (audit_open(&conf->audit) == -1)
+		fatal("audit: %s", conf->audit.file);
+	sdnotify_identity(&node);
+	sdnotify_watchdog_start();
 	service_start(&node);
 	sdnotify_status("STATUS=connecting to the broker");
 	for (;;) {
@@ -152,6 +160,7 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 		if (!got_hup)
 			continue;
 		got_hup = 0;
+		audit_reopen();	/* log rotation */
 		sdnotify_status("RELOADING=1");
 		log_info("reloading the configuration");
 		if (load_conf(&next, file, file != NULL, o) == -1) {
@@ -175,6 +184,7 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 		conf_clear(&next);
 		sdnotify_status("READY=1");
 	}
+	exec_abort_all(&node);	/* replies go out before we unsubscribe */
 	service_stop();
 	deadline = now_mono_ms() + STOP_GRACE_MS;
 	while (!service_stopped() && now_mono_ms() < deadline)
@@ -182,7 +192,8 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 	if (!service_stopped())
 		log_warnx("broker did not confirm the shutdown in time");
 	service_abort();
-	redis_url_clear(&node.url);
+	audit_close();
+	node_clear(&node);
 	if (result == RUN_RESTART) {
 		conf_clear(conf);
 		*conf = next;
@@ -205,6 +216,15 @@ main(int argc, char *argv[])
 	int			 ch, foreground = 0, check = 0, file_required = 0;
 	pid_t			 otherpid;
 
+	/*
+	 * Before getopt: setproctitle_init() moves the argv strings to the
+	 * heap, so optarg (kept in o and file, read again on every reload)
+	 * never points into the area setproctitle() writes over.
+	 */
+	/* the privilege-dropping helper of exec handlers (exec.c) */
+	if (argc > 1 && strcmp(argv[1], "--exec-as") == 0)
+		return exec_as_main(argc, argv);
+	setproctitle_init(argc, argv, environ);
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "c:fn:b:N:T:tvVh", longopts,
 	    NULL)) != -1) {
@@ -272,7 +292,6 @@ main(int argc, char *argv[])
 
 	log_init(foreground, conf.verbose, "pidboxd");
 	/* Hide argv (it may hold a broker URL) behind the process title. */
-	setproctitle_init(argc, argv, environ);
 	setproctitle("%s %s.pidbox", conf.hostname, conf.ns);
 
 	if (!foreground) {
@@ -315,6 +334,7 @@ main(int argc, char *argv[])
 	    NULL, &o, &waitmask) == RUN_RESTART)
 		log_setverbose(conf.verbose);
 	log_info("stopped");
+	sdnotify_status("STOPPING=1");	/* if a restart held it back */
 	if (pfh != NULL)
 		pidfile_remove(pfh);
 	conf_clear(&conf);
