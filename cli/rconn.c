@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -74,6 +75,96 @@ setup_fd(int fd)
 	return 0;
 }
 
+/* A blocking-free connection to host:port (or u's socket) within secs. */
+static int
+open_conn(struct rconn *rc, const struct redis_url *u, const char *host,
+    int port, double secs)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	if (host == NULL)
+		rc->c = redisConnectUnixWithTimeout(u->path, tv);
+	else
+		rc->c = redisConnectWithTimeout(host, port, tv);
+	if (rc->c == NULL) {
+		snprintf(rc->err, sizeof(rc->err), "connect: out of memory");
+		return -1;
+	}
+	if (rc->c->err) {
+		snprintf(rc->err, sizeof(rc->err), "connect: %s",
+		    log_viss(rc->c->errstr));
+		return -1;
+	}
+	if (setup_fd(rc->c->fd) == -1) {
+		snprintf(rc->err, sizeof(rc->err), "fcntl: %s",
+		    strerror(errno));
+		return -1;
+	}
+	rc->c->flags &= ~REDIS_BLOCK;
+	return 0;
+}
+
+/*
+ * Ask the sentinels of u, in turn, for the master's address (kombu's
+ * sentinel:// transport). -1 with rc->err naming the last failure.
+ */
+static int
+sentinel_master(struct rconn *rc, const struct redis_url *u, double secs,
+    char *host, size_t hostlen, int *port)
+{
+	struct rcmd	 cmd;
+	redisReply	*r;
+	const char	*errstr;
+	char		 why[sizeof(rc->err)];
+	int		 i, rv;
+
+	for (i = 0; i < u->nsentinels; i++) {
+		rc->c = NULL;
+		if (open_conn(rc, u, u->sentinels[i].host,
+		    u->sentinels[i].port, secs) == -1) {
+			memcpy(why, rc->err, sizeof(why));
+			goto next;
+		}
+		rcmd_init(&cmd, "SENTINEL");
+		rcmd_adds(&cmd, "get-master-addr-by-name");
+		rcmd_adds(&cmd, u->master_name);
+		rv = rconn_run(rc, deadline_in(secs), !ctl_signal, 1, &cmd,
+		    &r);
+		if (rv == RCONN_INTR) {
+			rconn_close(rc);
+			snprintf(rc->err, sizeof(rc->err), "interrupted");
+			return -1;
+		}
+		if (rv != RCONN_OK) {
+			memcpy(why, rc->err, sizeof(why));
+			goto next;
+		}
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[1]->type == REDIS_REPLY_STRING &&
+		    strlcpy(host, r->element[0]->str, hostlen) < hostlen) {
+			*port = (int)strtonum(r->element[1]->str, 1, 65535,
+			    &errstr);
+			if (errstr == NULL) {
+				freeReplyObject(r);
+				rconn_close(rc);
+				return 0;
+			}
+		}
+		snprintf(why, sizeof(why), "%s", r->type == REDIS_REPLY_ERROR ?
+		    log_viss(r->str) : "master unknown");
+		freeReplyObject(r);
+next:
+		rconn_close(rc);
+		snprintf(rc->err, sizeof(rc->err), "no sentinel knows master "
+		    "%.40s (last: %.40s:%d: %.80s)", log_viss(u->master_name),
+		    log_viss(u->sentinels[i].host), u->sentinels[i].port, why);
+	}
+	return -1;
+}
+
 /*
  * Connect to the broker of u, AUTH and SELECT. Connect and handshake are
  * bounded by the URL's connect timeout (default 5 s), capped to cap
@@ -82,40 +173,28 @@ setup_fd(int fd)
 int
 rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
 {
-	struct timeval	 tv;
-	struct rcmd	 cmds[2];
-	redisReply	*r[2] = { NULL, NULL };
-	const char	*what[2];
-	char		 db[16];
+	struct rcmd	 cmds[4];
+	redisReply	*r[4] = { NULL, NULL, NULL, NULL };
+	const char	*what[4];
+	char		 db[16], host[256];
 	double		 secs;
 	size_t		 n = 0, i;
-	int		 rv;
+	int		 rv, port = 0;
 
 	memset(rc, 0, sizeof(*rc));
 	secs = u->connect_timeout > 0 ? u->connect_timeout : 5.0;
 	if (cap > 0 && secs > cap)
 		secs = cap;
-	tv.tv_sec = (time_t)secs;
-	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
-	if (u->is_unix)
-		rc->c = redisConnectUnixWithTimeout(u->path, tv);
-	else
-		rc->c = redisConnectWithTimeout(u->host, u->port, tv);
-	if (rc->c == NULL) {
-		snprintf(rc->err, sizeof(rc->err), "connect: out of memory");
-		return -1;
-	}
-	if (rc->c->err) {
-		snprintf(rc->err, sizeof(rc->err), "connect: %s",
-		    log_viss(rc->c->errstr));
+	if (u->nsentinels > 0) {
+		if (sentinel_master(rc, u, secs, host, sizeof(host),
+		    &port) == -1)
+			return -1;
+		rv = open_conn(rc, u, host, port, secs);
+	} else
+		rv = open_conn(rc, u, u->is_unix ? NULL : u->host, u->port,
+		    secs);
+	if (rv == -1)
 		goto fail;
-	}
-	if (setup_fd(rc->c->fd) == -1) {
-		snprintf(rc->err, sizeof(rc->err), "fcntl: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	rc->c->flags &= ~REDIS_BLOCK;
 
 	if (u->password[0] != '\0') {
 		rcmd_init(&cmds[n], "AUTH");
@@ -130,12 +209,26 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
 		rcmd_adds(&cmds[n], db);
 		what[n++] = "SELECT";
 	}
-	if (n == 0)
-		return 0;
-	rv = rconn_run(rc, deadline_in(secs), 1, n, cmds, r);
+	/*
+	 * A stopped or black-holed server still accepts connections (the
+	 * kernel does): only an answer proves it is alive (issue 5).
+	 */
+	if (u->nsentinels > 0) {
+		rcmd_init(&cmds[n], "ROLE");
+		what[n++] = "ROLE";
+	} else {
+		rcmd_init(&cmds[n], "PING");
+		what[n++] = "PING";
+	}
+	/*
+	 * A signal interrupts the handshake, unless one came before: then
+	 * this is the cleanup after it, bounded by its deadline.
+	 */
+	rv = rconn_run(rc, deadline_in(secs), !ctl_signal, n, cmds, r);
 	explicit_bzero(cmds, sizeof(cmds));
 	if (rv == RCONN_TIMEOUT)
-		snprintf(rc->err, sizeof(rc->err), "handshake timed out");
+		snprintf(rc->err, sizeof(rc->err), "the broker accepted the "
+		    "connection but did not answer within %.1f s", secs);
 	else if (rv == RCONN_INTR)
 		snprintf(rc->err, sizeof(rc->err), "interrupted");
 	if (rv != RCONN_OK)
@@ -147,6 +240,15 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
 			replies_free(r, n);
 			goto fail;
 		}
+	}
+	if (u->nsentinels > 0 && (r[n - 1]->type != REDIS_REPLY_ARRAY ||
+	    r[n - 1]->elements < 1 ||
+	    r[n - 1]->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(r[n - 1]->element[0]->str, "master") != 0)) {
+		snprintf(rc->err, sizeof(rc->err), "%s:%d is not the master "
+		    "(failover in progress?)", log_viss(host), port);
+		replies_free(r, n);
+		goto fail;
 	}
 	replies_free(r, n);
 	return 0;

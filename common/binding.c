@@ -77,27 +77,36 @@ check_name(const char *s)
 	return N_OK;
 }
 
-/* Replace every "{db}" in prefix by the database number. */
+/*
+ * Format prefix as kombu's str.format(db=N) does: "{db}" becomes the
+ * database number, "{{" and "}}" a literal brace (a sentinel:// URL
+ * escapes its prefix so, as kombu < 5.4, "/{db}." stays literal).
+ */
 static int
 fanout_prefix_subst(const char *prefix, int db, char *buf, size_t len)
 {
-	const char	*p, *q;
-	size_t		 o = 0, n;
+	const char	*p;
+	size_t		 o = 0;
 	int		 w;
 
-	for (p = prefix; (q = strstr(p, "{db}")) != NULL; p = q + 4) {
-		n = q - p;
-		if (o + n >= len)
+	for (p = prefix; *p != '\0';) {
+		if (strncmp(p, "{db}", 4) == 0) {
+			w = snprintf(buf + o, len - o, "%d", db);
+			if (w < 0 || (size_t)w >= len - o)
+				return -1;
+			o += w;
+			p += 4;
+			continue;
+		}
+		if (o + 1 >= len)
 			return -1;
-		memcpy(buf + o, p, n);
-		o += n;
-		w = snprintf(buf + o, len - o, "%d", db);
-		if (w < 0 || (size_t)w >= len - o)
-			return -1;
-		o += w;
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}'))
+			p++;
+		buf[o++] = *p++;
 	}
-	if (o >= len || strlcpy(buf + o, p, len - o) >= len - o)
+	if (o >= len)
 		return -1;
+	buf[o] = '\0';
 	return 0;
 }
 

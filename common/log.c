@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,11 +107,111 @@ vwarn_errno(int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+/*
+ * Rate limit (issue 5): one token bucket per call site, keyed by the format
+ * string, so that a flood of bad input cannot fill the disk; what is
+ * dropped is summed up as "N similar messages suppressed".
+ */
+#define RL_SLOTS	64
+static struct rl_slot {
+	const char	*fmt;
+	double		 tokens;
+	int64_t		 last_ms;
+	uint64_t	 suppressed;
+} rl_slots[RL_SLOTS];
+static double	 rl_burst, rl_rate;	/* rl_rate 0: no limit */
+static uint64_t	 rl_total;
+
+void
+log_ratelimit(double burst, double per_sec)
+{
+	rl_burst = burst;
+	rl_rate = per_sec;
+	memset(rl_slots, 0, sizeof(rl_slots));
+}
+
+uint64_t
+log_suppressed(void)
+{
+	return rl_total;
+}
+
+static int64_t
+rl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+rl_report(struct rl_slot *sl)
+{
+	logit(LOG_WARNING, "%llu similar messages suppressed: \"%s\"",
+	    (unsigned long long)sl->suppressed, sl->fmt);
+	sl->suppressed = 0;
+}
+
+/* 1 when a message of this call site may be logged now. */
+static int
+rl_allow(const char *fmt)
+{
+	struct rl_slot	*sl = NULL;
+	int64_t		 now;
+	size_t		 h, i;
+
+	if (rl_rate <= 0)
+		return 1;
+	h = ((uintptr_t)fmt >> 3) % RL_SLOTS;
+	for (i = 0; i < RL_SLOTS; i++) {
+		sl = &rl_slots[(h + i) % RL_SLOTS];
+		if (sl->fmt == fmt || sl->fmt == NULL)
+			break;
+	}
+	if (i == RL_SLOTS)
+		sl = &rl_slots[h];	/* full: share the home slot */
+	now = rl_now();
+	if (sl->fmt != fmt) {
+		if (sl->fmt != NULL && sl->suppressed > 0)
+			rl_report(sl);
+		sl->fmt = fmt;
+		sl->tokens = rl_burst;
+	} else {
+		sl->tokens += (double)(now - sl->last_ms) * rl_rate / 1000.0;
+		if (sl->tokens > rl_burst)
+			sl->tokens = rl_burst;
+	}
+	sl->last_ms = now;
+	if (sl->tokens < 1.0) {
+		sl->suppressed++;
+		rl_total++;
+		return 0;
+	}
+	sl->tokens -= 1.0;
+	if (sl->suppressed > 0)
+		rl_report(sl);
+	return 1;
+}
+
+/* Report what was suppressed so far (call it every few seconds). */
+void
+log_ratelimit_flush(void)
+{
+	size_t i;
+
+	for (i = 0; i < RL_SLOTS; i++)
+		if (rl_slots[i].fmt != NULL && rl_slots[i].suppressed > 0)
+			rl_report(&rl_slots[i]);
+}
+
 void
 log_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!rl_allow(fmt))
+		return;
 	va_start(ap, fmt);
 	vwarn_errno(LOG_ERR, fmt, ap);
 	va_end(ap);
@@ -121,6 +222,8 @@ log_warnx(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!rl_allow(fmt))
+		return;
 	va_start(ap, fmt);
 	vlog(LOG_ERR, fmt, ap);
 	va_end(ap);

@@ -20,8 +20,10 @@
 #define SECONDS_MAX	1000000.0
 #define DB_MAX		1000000
 #define DEFAULT_PORT	6379
+#define SENTINEL_PORT	26379
 #define DEFAULT_CONNECT_TIMEOUT	5.0
-#define WANT_SCHEMES	"(want redis://, unix:// or redis+socket://)"
+#define WANT_SCHEMES	\
+	"(want redis://, unix://, redis+socket:// or sentinel://)"
 
 static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
 
@@ -39,7 +41,7 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* clang-format off */
-enum { S_TCP, S_UNIX, S_TLS };
+enum { S_TCP, S_UNIX, S_TLS, S_SENTINEL };
 static const struct scheme {
 	const char	*name;
 	int		 kind;
@@ -49,6 +51,7 @@ static const struct scheme {
 	{ "redis+socket",	S_UNIX },
 	{ "socket",		S_UNIX },	/* kombu's internal spelling */
 	{ "rediss",		S_TLS },
+	{ "sentinel",		S_SENTINEL },
 };
 /* clang-format on */
 
@@ -219,7 +222,20 @@ static int
 opt_health_check(struct redis_url *u, const char *name, const char *v,
     char *err, size_t errlen)
 {
+	u->health_check_set = 1;
 	return parse_seconds(name, v, &u->health_check_interval, err, errlen);
+}
+
+/* kombu's master_name transport option (sentinel:// only). */
+static int
+opt_master_name(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	if (*v == '\0' || strlcpy(u->master_name, v, sizeof(u->master_name)) >=
+	    sizeof(u->master_name))
+		return fail(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		    name, sizeof(u->master_name) - 1);
+	return 0;
 }
 
 /* clang-format off */
@@ -232,6 +248,7 @@ static const struct option {
 	{ "fanout_prefix",		opt_fanout_prefix },
 	{ "global_keyprefix",		opt_keyprefix },
 	{ "health_check_interval",	opt_health_check },
+	{ "master_name",		opt_master_name },
 	{ "socket_connect_timeout",	opt_connect_timeout },
 	{ "socket_timeout",		opt_socket_timeout },
 };
@@ -336,8 +353,10 @@ parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
 	return 0;
 }
 
-int
-redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
+/* One URL; default_port for a host without one. */
+static int
+parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
+    int default_port)
 {
 	char		 tmp[16];
 	const char	*p, *sep, *netloc, *nlend, *path, *pend, *at, *colon;
@@ -346,7 +365,7 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 
 	memset(u, 0, sizeof(*u));
 	strlcpy(u->host, "localhost", sizeof(u->host));
-	u->port = DEFAULT_PORT;
+	u->port = default_port;
 	u->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -456,6 +475,121 @@ fail:
 	return -1;
 }
 
+/*
+ * kombu < 5.4 never formatted the fanout prefix of a sentinel channel: the
+ * channel is literally "/{db}.<ns>.pidbox" (spec 1.5), which is what the
+ * Celery 5.2 workers beside us subscribe to. Escape the braces so that
+ * names_init()'s formatting leaves them; for kombu >= 5.4's "/0." give
+ * fanout_prefix=/0. in the URL.
+ */
+static int
+sentinel_prefix(struct redis_url *u, char *err, size_t errlen)
+{
+	char		 tmp[sizeof(u->fanout_prefix)];
+	const char	*p;
+	size_t		 o = 0;
+
+	p = u->fanout_prefix_set ? u->fanout_prefix : "/{db}.";
+	for (; *p != '\0'; p++) {
+		if (o + 3 > sizeof(tmp))
+			return fail(err, errlen, "fanout_prefix too long in "
+			    "redis URL");
+		if (*p == '{' || *p == '}')
+			tmp[o++] = *p;
+		tmp[o++] = *p;
+	}
+	tmp[o] = '\0';
+	strlcpy(u->fanout_prefix, tmp, sizeof(u->fanout_prefix));
+	u->fanout_prefix_set = 1;
+	return 0;
+}
+
+/*
+ * sentinel://a:26379;sentinel://b:26379?master_name=m: each part names a
+ * sentinel; user, password and db come from the first part, options from
+ * every part.
+ */
+static int
+parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	struct redis_url	 t;
+	struct redis_url	*dst;
+	char			 buf[URL_MAX + 1];
+	char			*part, *next, *q;
+	int			 i = 0;
+
+	memset(&t, 0, sizeof(t));
+	memset(u, 0, sizeof(*u));
+	strlcpy(buf, s, sizeof(buf));
+	for (part = buf; part != NULL; part = next) {
+		if ((next = strchr(part, ';')) != NULL)
+			*next++ = '\0';
+		if (*part == '\0')
+			continue;
+		if (strncasecmp(part, "sentinel://", 11) != 0) {
+			fail(err, errlen, "every part of a sentinel URL must "
+			    "be sentinel://host:port");
+			goto fail;
+		}
+		if (i == MAX_SENTINELS) {
+			fail(err, errlen, "too many sentinels in redis URL "
+			    "(max %d)", MAX_SENTINELS);
+			goto fail;
+		}
+		dst = i == 0 ? u : &t;
+		if (parse_one(part, dst, err, errlen, SENTINEL_PORT) == -1)
+			goto fail;
+		if (i > 0 && (q = strchr(part, '?')) != NULL &&
+		    parse_query(u, q + 1, strlen(q + 1), err, errlen) == -1)
+			goto fail;
+		strlcpy(u->sentinels[i].host, dst->host,
+		    sizeof(u->sentinels[i].host));
+		u->sentinels[i].port = dst->port;
+		redis_url_clear(&t);
+		i++;
+	}
+	u->nsentinels = i;
+	if (i == 0) {
+		fail(err, errlen, "no sentinel in redis URL");
+		goto fail;
+	}
+	if (u->master_name[0] == '\0') {
+		fail(err, errlen, "sentinel URL without master_name "
+		    "(add ?master_name=mymaster)");
+		goto fail;
+	}
+	if (sentinel_prefix(u, err, errlen) == -1)
+		goto fail;
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+fail:
+	explicit_bzero(buf, sizeof(buf));
+	redis_url_clear(&t);
+	redis_url_clear(u);
+	return -1;
+}
+
+int
+redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
+{
+	if (s != NULL && strncasecmp(s, "sentinel://", 11) == 0) {
+		if (strlen(s) > URL_MAX) {
+			memset(u, 0, sizeof(*u));
+			return fail(err, errlen, "redis URL too long (max %d)",
+			    URL_MAX);
+		}
+		return parse_sentinel(s, u, err, errlen);
+	}
+	if (parse_one(s, u, err, errlen, DEFAULT_PORT) == -1)
+		return -1;
+	if (u->master_name[0] != '\0') {
+		redis_url_clear(u);
+		return fail(err, errlen,
+		    "master_name only applies to sentinel:// URLs");
+	}
+	return 0;
+}
+
 /* The user part for display: "user:***@", ":***@", "user@" or "". */
 static void
 userpart(const struct redis_url *u, char *buf, size_t len)
@@ -477,7 +611,27 @@ redis_url_redacted(const struct redis_url *u, char *buf, size_t len)
 	if (len == 0)
 		return buf;
 	userpart(u, user, sizeof(user));
-	if (u->is_unix)
+	if (u->nsentinels > 0) {
+		size_t	o;
+		int	i;
+
+		snprintf(buf, len, "sentinel://%s", user);
+		for (i = 0; i < u->nsentinels; i++) {
+			o = strlen(buf);
+			v6 = strchr(u->sentinels[i].host, ':') != NULL;
+			snprintf(buf + o, len - o, "%s%s%s%s:%d",
+			    i > 0 ? ";sentinel://" : "", v6 ? "[" : "",
+			    log_viss(u->sentinels[i].host), v6 ? "]" : "",
+			    u->sentinels[i].port);
+			if (i == 0) {
+				o = strlen(buf);
+				snprintf(buf + o, len - o, "/%d", u->db);
+			}
+		}
+		o = strlen(buf);
+		snprintf(buf + o, len - o, "?master_name=%s",
+		    log_viss(u->master_name));
+	} else if (u->is_unix)
 		snprintf(buf, len, "unix://%s%s?db=%d", user,
 		    log_viss(u->path), u->db);
 	else {

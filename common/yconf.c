@@ -84,9 +84,16 @@ parse_node(struct yparse *p, int depth, int *end)
 	case YAML_SCALAR_EVENT:
 		if ((n = ynode_new(p, YNODE_SCALAR, &ev)) == NULL)
 			break;
-		n->value = strndup((const char *)ev.data.scalar.value,
-		    ev.data.scalar.length);
+		/*
+		 * Not strndup(): a scalar may hold a NUL ("\0"), and len
+		 * must stay the size of the copy (ynode_free() wipes len
+		 * bytes). Regress for issue 5 (fuzz_config).
+		 */
 		n->len = ev.data.scalar.length;
+		if ((n->value = malloc(n->len + 1)) != NULL) {
+			memcpy(n->value, ev.data.scalar.value, n->len);
+			n->value[n->len] = '\0';
+		}
 		n->plain = ev.data.scalar.plain_implicit &&
 		    ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		if (n->value == NULL) {
@@ -110,6 +117,18 @@ parse_node(struct yparse *p, int depth, int *end)
 			kid = parse_node(p, depth + 1, &kend);
 			if (kend)
 				break;
+			/*
+			 * Keys are scalars: every consumer compares them as
+			 * strings. Regress for issue 5 (fuzz_config: a
+			 * mapping as a key reached strcmp(NULL)).
+			 */
+			if (kid != NULL && n->type == YNODE_MAP &&
+			    n->nkids % 2 == 0 && kid->type != YNODE_SCALAR) {
+				yerr(p, kid->line, kid->col,
+				    "a key must be a plain value");
+				ynode_free(kid);
+				kid = NULL;
+			}
 			if (kid == NULL || ynode_append(p, n, kid) == -1) {
 				ynode_free(kid);
 				ynode_free(n);

@@ -6,7 +6,15 @@
  * Link states: DOWN -> CONNECTING (TCP) -> SETUP (AUTH/SELECT sent) -> UP.
  * hiredis calls onDisconnect for every connected context that goes away
  * (lost, redisAsyncFree or redisAsyncDisconnect); that callback is where a
- * link goes back to DOWN and schedules its retry.
+ * link goes back to DOWN and schedules its retry. The connect deadline
+ * covers CONNECTING and SETUP, so a broker that accepts connections but
+ * does not answer (SIGSTOPped, black-holed) is retried too.
+ *
+ * With a sentinel:// URL every attempt first goes DOWN -> RESOLVING: ask
+ * the sentinels in turn for the master (SENTINEL get-master-addr-by-name),
+ * then connect to it and check with ROLE that it is still the master. A
+ * lost connection asks the sentinels again, which is how a failover is
+ * followed.
  */
 #include <sys/types.h>
 
@@ -20,6 +28,8 @@
 #define LINK_SETUP	3
 
 static void	 link_connect(void *);
+static void	 resolve_next(struct link *);
+static void	 sentinel_connected(struct link *, int);
 
 static void
 ev_add_read(void *p)
@@ -85,6 +95,7 @@ schedule_retry(struct link *l)
 	int delay;
 
 	timer_del(&l->conn_deadline);
+	l->have_master = 0;	/* ask the sentinels again */
 	if (l->stopping)
 		return;
 	/* jitter: between half and all of the current backoff */
@@ -117,11 +128,22 @@ on_setup_reply(redisAsyncContext *ac, void *r, void *priv)
 static void
 on_setup_done(redisAsyncContext *ac, void *r, void *priv)
 {
-	struct link *l = priv;
+	struct link	*l = priv;
+
+	redisReply	*reply = r;
 
 	on_setup_reply(ac, r, priv);
 	if (r == NULL || l->state != LINK_SETUP)
 		return;
+	if (l->url->nsentinels > 0 && (reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 1 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(reply->element[0]->str, "master") != 0)) {
+		/* a demoted master: the sentinels will know the new one */
+		link_reset(l, "the server is no longer the master");
+		return;
+	}
+	timer_del(&l->conn_deadline);
 	l->state = LINK_UP;
 	l->backoff_ms = BACKOFF_MIN_MS;
 	if (l->failing)
@@ -141,8 +163,12 @@ on_connect(const redisAsyncContext *cac, int status)
 	char		 db[16];
 	int		 n = 0;
 
-	timer_del(&l->conn_deadline);
+	if (l->state == LINK_RESOLVING) {
+		sentinel_connected(l, status);
+		return;
+	}
 	if (status != REDIS_OK) {
+		timer_del(&l->conn_deadline);
 		/* hiredis frees the context after this returns */
 		if (!l->failing || log_getverbose())
 			log_warnx("%s: cannot connect to the broker: %s; "
@@ -173,7 +199,15 @@ on_connect(const redisAsyncContext *cac, int status)
 	argvlen[0] = 6;
 	argv[1] = db;
 	argvlen[1] = strlen(db);
-	redisAsyncCommandArgv(l->ac, on_setup_done, l, 2, argv, argvlen);
+	if (l->url->nsentinels == 0) {
+		redisAsyncCommandArgv(l->ac, on_setup_done, l, 2, argv,
+		    argvlen);
+		return;
+	}
+	redisAsyncCommandArgv(l->ac, on_setup_reply, l, 2, argv, argvlen);
+	argv[0] = "ROLE";
+	argvlen[0] = 4;
+	redisAsyncCommandArgv(l->ac, on_setup_done, l, 1, argv, argvlen);
 }
 
 static void
@@ -182,6 +216,10 @@ on_disconnect(const redisAsyncContext *cac, int status)
 	struct link *l = cac->data;
 	int was_up = l->state == LINK_UP;
 
+	if (l->state == LINK_RESOLVING) {
+		resolve_next(l);
+		return;
+	}
 	l->state = LINK_DOWN;
 	if (status != REDIS_OK && !l->stopping) {
 		log_warnx("%s: lost the broker connection: %s", l->name,
@@ -199,12 +237,31 @@ on_conn_deadline(void *arg)
 {
 	struct link *l = arg;
 
-	if (l->state != LINK_CONNECTING || l->ac == NULL)
+	if (l->ac == NULL)
+		return;
+	if (l->state == LINK_RESOLVING) {
+		log_debug("%s: sentinel %s:%d timed out", l->name,
+		    l->url->sentinels[l->sentinel_idx].host,
+		    l->url->sentinels[l->sentinel_idx].port);
+		if (l->ac->c.flags & REDIS_CONNECTED)
+			redisAsyncFree(l->ac);	/* on_disconnect goes on */
+		else {
+			redisAsyncFree(l->ac);
+			resolve_next(l);
+		}
+		return;
+	}
+	if (l->state != LINK_CONNECTING && l->state != LINK_SETUP)
 		return;
 	if (!l->failing || log_getverbose())
-		log_warnx("%s: connect timed out after %.1f s; retrying",
-		    l->name, l->url->connect_timeout);
+		log_warnx("%s: %s timed out after %.1f s; retrying", l->name,
+		    l->state == LINK_SETUP ? "broker set-up" : "connect",
+		    l->url->connect_timeout);
 	l->failing = 1;
+	if (l->state == LINK_SETUP) {
+		redisAsyncFree(l->ac);	/* on_disconnect reschedules */
+		return;
+	}
 	redisAsyncFree(l->ac);	/* no onDisconnect: never connected */
 	l->state = LINK_DOWN;
 	l->reconnects++;
@@ -226,6 +283,143 @@ link_init(struct link *l, const char *name, const struct redis_url *url,
 	timer_set(&l->conn_deadline, on_conn_deadline, l);
 }
 
+/* Put a fresh context on the loop; -1 when it could not be. */
+static int
+attach(struct link *l, redisAsyncContext *ac)
+{
+	l->ac = ac;
+	l->fd = ac->c.fd;
+	ac->data = l;
+	if (loop_fd_add(l->fd, on_fd, l) == -1) {
+		log_warn("%s: loop_fd_add", l->name);
+		l->ac = NULL;
+		l->fd = -1;
+		redisAsyncFree(ac);
+		return -1;
+	}
+	ac->ev.data = l;
+	ac->ev.addRead = ev_add_read;
+	ac->ev.delRead = ev_del_read;
+	ac->ev.addWrite = ev_add_write;
+	ac->ev.delWrite = ev_del_write;
+	ac->ev.cleanup = ev_cleanup;
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	if (ac->c.connection_type == REDIS_CONN_TCP)
+		redisEnableKeepAlive(&ac->c);
+	/* hiredis waits for writability to finish the connect */
+	ev_add_write(l);
+	timer_add(&l->conn_deadline,
+	    (int64_t)(l->url->connect_timeout * 1000));
+	return 0;
+}
+
+/* The sentinel step ended (master found or not): go on. */
+static void
+resolve_next(struct link *l)
+{
+	const struct redis_hostport *s;
+
+	timer_del(&l->conn_deadline);
+	l->state = LINK_DOWN;
+	if (l->stopping)
+		return;
+	if (l->have_master) {
+		timer_add(&l->retry, 0);
+		return;
+	}
+	l->sentinel_idx = (l->sentinel_idx + 1) % l->url->nsentinels;
+	if (++l->sentinel_tries < l->url->nsentinels) {
+		timer_add(&l->retry, 0);
+		return;
+	}
+	s = &l->url->sentinels[l->sentinel_idx];
+	if (!l->failing || log_getverbose())
+		log_warnx("%s: no sentinel answered for master %s "
+		    "(last tried %s:%d); retrying", l->name,
+		    log_viss(l->url->master_name), log_viss(s->host), s->port);
+	l->failing = 1;
+	l->reconnects++;
+	schedule_retry(l);
+}
+
+static void
+on_sentinel_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct link		*l = priv;
+	redisReply		*reply = r;
+	const char		*errstr;
+	long long		 port;
+
+	if (reply == NULL || l->state != LINK_RESOLVING)
+		return;
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[1]->type == REDIS_REPLY_STRING &&
+	    reply->element[0]->len < sizeof(l->master_host)) {
+		port = strtonum(reply->element[1]->str, 1, 65535, &errstr);
+		if (errstr == NULL) {
+			memcpy(l->master_host, reply->element[0]->str,
+			    reply->element[0]->len + 1);
+			l->master_port = (int)port;
+			l->have_master = 1;
+			log_debug("%s: sentinel says master %s is %s:%d",
+			    l->name, log_viss(l->url->master_name),
+			    log_viss(l->master_host), l->master_port);
+		}
+	} else
+		log_debug("%s: sentinel does not know master %s: %s", l->name,
+		    log_viss(l->url->master_name),
+		    reply->type == REDIS_REPLY_ERROR ?
+		    log_vis(reply->str, reply->len) : "no address");
+	redisAsyncDisconnect(ac);	/* on_disconnect -> resolve_next */
+}
+
+static void
+sentinel_connected(struct link *l, int status)
+{
+	const char	*argv[3];
+	size_t		 argvlen[3];
+
+	if (status != REDIS_OK) {
+		/* hiredis frees the context after this returns */
+		resolve_next(l);
+		return;
+	}
+	argv[0] = "SENTINEL";
+	argvlen[0] = 8;
+	argv[1] = "get-master-addr-by-name";
+	argvlen[1] = strlen(argv[1]);
+	argv[2] = l->url->master_name;
+	argvlen[2] = strlen(argv[2]);
+	redisAsyncCommandArgv(l->ac, on_sentinel_reply, l, 3, argv, argvlen);
+}
+
+/* Ask the next sentinel for the master's address. */
+static void
+resolve(struct link *l)
+{
+	const struct redis_hostport	*s;
+	redisAsyncContext		*ac;
+
+	s = &l->url->sentinels[l->sentinel_idx];
+	ac = redisAsyncConnect(s->host, s->port);
+	if (ac == NULL || ac->err) {
+		log_debug("%s: sentinel %s:%d: %s", l->name, log_viss(s->host),
+		    s->port, ac ? ac->errstr : "out of memory");
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		l->state = LINK_RESOLVING;
+		resolve_next(l);
+		return;
+	}
+	l->state = LINK_RESOLVING;
+	if (attach(l, ac) == -1) {
+		resolve_next(l);
+		return;
+	}
+}
+
 static void
 link_connect(void *arg)
 {
@@ -234,7 +428,16 @@ link_connect(void *arg)
 
 	if (l->stopping || l->state != LINK_DOWN)
 		return;
-	if (l->url->is_unix)
+	if (l->url->nsentinels > 0 && !l->have_master) {
+		if (l->state == LINK_DOWN && l->sentinel_tries >=
+		    l->url->nsentinels)
+			l->sentinel_tries = 0;
+		resolve(l);
+		return;
+	}
+	if (l->url->nsentinels > 0)
+		ac = redisAsyncConnect(l->master_host, l->master_port);
+	else if (l->url->is_unix)
 		ac = redisAsyncConnectUnix(l->url->path);
 	else
 		ac = redisAsyncConnect(l->url->host, l->url->port);
@@ -250,32 +453,12 @@ link_connect(void *arg)
 		schedule_retry(l);
 		return;
 	}
-	l->ac = ac;
-	l->fd = ac->c.fd;
-	ac->data = l;
-	if (loop_fd_add(l->fd, on_fd, l) == -1) {
-		log_warn("%s: loop_fd_add", l->name);
-		l->ac = NULL;
-		l->fd = -1;
-		redisAsyncFree(ac);
+	l->sentinel_tries = 0;
+	if (attach(l, ac) == -1) {
 		schedule_retry(l);
 		return;
 	}
-	ac->ev.data = l;
-	ac->ev.addRead = ev_add_read;
-	ac->ev.delRead = ev_del_read;
-	ac->ev.addWrite = ev_add_write;
-	ac->ev.delWrite = ev_del_write;
-	ac->ev.cleanup = ev_cleanup;
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	if (!l->url->is_unix)
-		redisEnableKeepAlive(&ac->c);
-	/* hiredis waits for writability to finish the connect */
-	ev_add_write(l);
 	l->state = LINK_CONNECTING;
-	timer_add(&l->conn_deadline,
-	    (int64_t)(l->url->connect_timeout * 1000));
 }
 
 void
@@ -292,8 +475,8 @@ link_reset(struct link *l, const char *why)
 		return;
 	log_warnx("%s: resetting the broker connection: %s", l->name, why);
 	l->failing = 1;
-	if (l->state == LINK_CONNECTING) {
-		redisAsyncFree(l->ac);
+	if (!(l->ac->c.flags & REDIS_CONNECTED)) {
+		redisAsyncFree(l->ac);	/* no onDisconnect */
 		l->state = LINK_DOWN;
 		schedule_retry(l);
 	} else

@@ -67,6 +67,10 @@ static struct service {
 	struct timer	 health;
 	struct timer	 health_deadline;
 	int		 health_pending;
+	int64_t		 health_ms;	/* interval, 0: off */
+	int		 health_cmd_ok;	/* the command link answered */
+	int		 health_sub_ok;	/* the ping came back (fanout) */
+	struct timer	 logflush;
 } svc;
 
 static void	 cmd_up(struct link *);
@@ -94,6 +98,17 @@ announce(void)
 	sdnotify_status("READY=1\nSTATUS=listening");
 }
 
+/* A write refused by a replica: the master moved (Sentinel failover). */
+static int
+readonly(const redisReply *reply)
+{
+	if (reply->type != REDIS_REPLY_ERROR ||
+	    strncmp(reply->str, "READONLY", 8) != 0)
+		return 0;
+	link_reset(&svc.cmd, "the server became a read-only replica");
+	return 1;
+}
+
 static void
 on_sadd(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -106,6 +121,7 @@ on_sadd(redisAsyncContext *ac, void *r, void *priv)
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("cannot declare the binding: %s",
 		    log_vis(reply->str, reply->len));
+		readonly(reply);
 		return;
 	}
 	svc.declared = 1;
@@ -168,9 +184,9 @@ cmd_up(struct link *l)
 		log_warn("cannot load the reply script");
 	declare();
 	timer_add(&svc.refresh, REFRESH_MS);
-	if (svc.node->conf->type == MAILBOX_FANOUT &&
-	    svc.node->url.health_check_interval > 0)
-		timer_add(&svc.health, 1000);
+	if (svc.health_ms > 0)
+		timer_add(&svc.health, svc.health_ms < 1000 ? svc.health_ms :
+		    1000);
 }
 
 static void
@@ -202,6 +218,8 @@ on_reply_routed(redisAsyncContext *ac, void *r, void *priv)
 		svc.node->stats.reply_unrouted++;
 		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
 			cmd_up(&svc.cmd);	/* script cache flushed */
+		else
+			readonly(reply);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
@@ -341,37 +359,65 @@ on_message(redisAsyncContext *ac, void *r, void *priv)
 		return;
 	if (chan->type == REDIS_REPLY_STRING &&
 	    strcmp(chan->str, svc.health_channel) == 0) {
-		svc.health_pending = 0;
-		timer_del(&svc.health_deadline);
+		svc.health_sub_ok = 1;
 		return;
 	}
 	handle(reply->element[2]->str, reply->element[2]->len);
 }
 
 static void
+on_health_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	(void)ac;
+	(void)priv;
+	if (r != NULL)
+		svc.health_cmd_ok = 1;
+}
+
+/*
+ * The health check (kombu's health_check_interval, on by default): the
+ * command link must answer a PUBLISH (fanout) or PING (direct), and in
+ * fanout mode the subscriber must receive what was published, within the
+ * deadline; otherwise the silent link is dropped and reconnected. TCP
+ * keepalive alone takes minutes to notice a dead peer.
+ */
+static void
 on_health(void *arg)
 {
 	const char	*argv[3];
 	size_t		 argvlen[3];
+	int		 argc, fanout;
+	int64_t		 dl;
 
 	(void)arg;
-	if (svc.stopping || svc.cmd.state != LINK_UP ||
-	    svc.in.state != LINK_UP)
+	fanout = svc.node->conf->type == MAILBOX_FANOUT;
+	if (svc.stopping || svc.health_pending || svc.cmd.state != LINK_UP ||
+	    (fanout && svc.in.state != LINK_UP))
 		goto again;
-	argv[0] = "PUBLISH";
-	argvlen[0] = 7;
-	argv[1] = svc.health_channel;
-	argvlen[1] = strlen(svc.health_channel);
-	argv[2] = "ping";
-	argvlen[2] = 4;
-	if (link_cmd(&svc.cmd, NULL, NULL, 3, argv, argvlen) == 0 &&
-	    !svc.health_pending) {
+	if (fanout) {
+		argv[0] = "PUBLISH";
+		argvlen[0] = 7;
+		argv[1] = svc.health_channel;
+		argvlen[1] = strlen(svc.health_channel);
+		argv[2] = "ping";
+		argvlen[2] = 4;
+		argc = 3;
+	} else {
+		argv[0] = "PING";
+		argvlen[0] = 4;
+		argc = 1;
+	}
+	if (link_cmd(&svc.cmd, on_health_reply, NULL, argc, argv, argvlen) ==
+	    0) {
 		svc.health_pending = 1;
-		timer_add(&svc.health_deadline, 5000);
+		svc.health_cmd_ok = 0;
+		svc.health_sub_ok = !fanout;
+		dl = svc.health_ms < HEALTH_DEADLINE_MS ? svc.health_ms :
+		    HEALTH_DEADLINE_MS;
+		timer_add(&svc.health_deadline, dl < 1000 ? 1000 : dl);
 	}
 again:
-	timer_add(&svc.health,
-	    (int64_t)(svc.node->url.health_check_interval * 1000));
+	timer_add(&svc.health, svc.health_ms);
 }
 
 static void
@@ -381,7 +427,23 @@ on_health_deadline(void *arg)
 	if (!svc.health_pending)
 		return;
 	svc.health_pending = 0;
-	link_reset(&svc.in, "subscription health check got no answer");
+	if (!svc.health_cmd_ok) {
+		link_reset(&svc.cmd, "the broker did not answer the health "
+		    "check");
+		/* the subscriber shares its fate (same server, same path) */
+		if (svc.node->conf->type == MAILBOX_FANOUT)
+			link_reset(&svc.in, "the broker did not answer the "
+			    "health check");
+	} else if (!svc.health_sub_ok)
+		link_reset(&svc.in, "subscription health check got no answer");
+}
+
+static void
+on_logflush(void *arg)
+{
+	(void)arg;
+	log_ratelimit_flush();
+	timer_add(&svc.logflush, 5000);
 }
 
 /* direct: one BRPOP in flight at a time */
@@ -460,7 +522,7 @@ in_up(struct link *l)
 	argvlen[0] = 9;
 	argv[1] = svc.node->names.fanout_channel;
 	argvlen[1] = strlen(argv[1]);
-	if (svc.node->url.health_check_interval > 0) {
+	if (svc.health_ms > 0) {
 		argv[2] = svc.health_channel;
 		argvlen[2] = strlen(argv[2]);
 		argc = 3;
@@ -477,6 +539,9 @@ in_down(struct link *l)
 	svc.brpop_pending = 0;
 	svc.announced = 0;
 	timer_del(&svc.brpop_watch);
+	/* a check in flight would now judge the new connection */
+	svc.health_pending = 0;
+	timer_del(&svc.health_deadline);
 }
 
 int
@@ -486,6 +551,7 @@ service_start(struct node *n)
 
 	memset(&svc, 0, sizeof(svc));
 	svc.node = n;
+	n->send = service_send_reply;	/* replies of exec handlers */
 	uuid4(uuid);
 	if (snprintf(svc.health_channel, sizeof(svc.health_channel),
 	    "%spidbox.health.%s", n->names.keyprefix, uuid) >=
@@ -495,6 +561,12 @@ service_start(struct node *n)
 	timer_set(&svc.brpop_watch, on_brpop_watch, NULL);
 	timer_set(&svc.health, on_health, NULL);
 	timer_set(&svc.health_deadline, on_health_deadline, NULL);
+	timer_set(&svc.logflush, on_logflush, NULL);
+	svc.health_ms = (int64_t)((n->url.health_check_set ?
+	    n->url.health_check_interval : HEALTH_CHECK_DEFAULT) * 1000);
+	/* a flood of bad input must not fill the disk (issue 5) */
+	log_ratelimit(20, 2);
+	timer_add(&svc.logflush, 5000);
 	link_init(&svc.cmd, "broker", &n->url, &cmd_ops, NULL);
 	link_init(&svc.in, n->conf->type == MAILBOX_FANOUT ? "subscriber" :
 	    "consumer", &n->url, &in_ops, NULL);
@@ -527,6 +599,8 @@ service_stop(void)
 	timer_del(&svc.health);
 	timer_del(&svc.health_deadline);
 	timer_del(&svc.brpop_watch);
+	timer_del(&svc.logflush);
+	log_ratelimit_flush();
 	if (svc.node->conf->type == MAILBOX_FANOUT &&
 	    svc.in.state == LINK_UP) {
 		argv[0] = "UNSUBSCRIBE";

@@ -92,13 +92,26 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{ "", "empty redis URL (want redis://, unix:// or redis+socket://)" },
-	{ "localhost:6379",
-	    "not a redis URL (want redis://, unix:// or redis+socket://)" },
+	{ "", "empty redis URL "
+	    "(want redis://, unix://, redis+socket:// or sentinel://)" },
+	{ "localhost:6379", "not a redis URL "
+	    "(want redis://, unix://, redis+socket:// or sentinel://)" },
 	{ "amqp://guest:guest@h//", "unsupported scheme \"amqp\" "
-	    "(want redis://, unix:// or redis+socket://)" },
-	{ "sentinel://h:26379", "unsupported scheme \"sentinel\" "
-	    "(want redis://, unix:// or redis+socket://)" },
+	    "(want redis://, unix://, redis+socket:// or sentinel://)" },
+	{ "sentinel://h:26379", "sentinel URL without master_name "
+	    "(add ?master_name=mymaster)" },
+	{ "sentinel://a;redis://b?master_name=m", "every part of a sentinel "
+	    "URL must be sentinel://host:port" },
+	{ "sentinel://a:0?master_name=m", "bad port \"0\" in redis URL" },
+	{ "sentinel://a;;?master_name=m", "every part of a sentinel URL must "
+	    "be sentinel://host:port" },
+	{ "sentinel://a;sentinel://b;sentinel://c;sentinel://d;sentinel://e;"
+	    "sentinel://f;sentinel://g;sentinel://h;sentinel://i?master_name=m",
+	    "too many sentinels in redis URL (max 8)" },
+	{ "redis://h?master_name=m",
+	    "master_name only applies to sentinel:// URLs" },
+	{ "sentinel://a?master_name=", "bad master_name in redis URL "
+	    "(1 to 127 bytes)" },
 	{ "rediss://h:6380/0",
 	    "unsupported scheme \"rediss\": TLS not supported" },
 	{ "redis://h:70000/0", "bad port \"70000\" in redis URL" },
@@ -285,6 +298,54 @@ test_clear_and_short_buffers(void **state)
 	assert_int_equal(redis_url_parse(NULL, &u, err, sizeof(err)), -1);
 }
 
+/* Regress for issue 5: kombu's sentinel:// list and its channel prefix. */
+static void
+test_sentinel(void **state)
+{
+	struct redis_url u;
+	struct names	 nm;
+	const char	*errstr;
+	char		 err[256], red[512];
+
+	(void)state;
+	assert_int_equal(redis_url_parse("sentinel://:pw@h1:26380/2;"
+	    "sentinel://H2;sentinel://[::1]:5?master_name=mymaster&"
+	    "health_check_interval=3", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.nsentinels, 3);
+	assert_string_equal(u.sentinels[0].host, "h1");
+	assert_int_equal(u.sentinels[0].port, 26380);
+	assert_string_equal(u.sentinels[1].host, "h2");
+	assert_int_equal(u.sentinels[1].port, 26379);
+	assert_string_equal(u.sentinels[2].host, "::1");
+	assert_int_equal(u.sentinels[2].port, 5);
+	assert_string_equal(u.master_name, "mymaster");
+	assert_string_equal(u.password, "pw");
+	assert_int_equal(u.db, 2);
+	assert_true(u.health_check_set);
+	assert_true(u.health_check_interval == 3);
+	redis_url_redacted(&u, red, sizeof(red));
+	assert_string_equal(red, "sentinel://:***@h1:26380/2;sentinel://"
+	    "h2:26379;sentinel://[::1]:5?master_name=mymaster");
+	/* kombu < 5.4 left "{db}" unformatted on sentinel (spec 1.5) */
+	assert_int_equal(names_init(&nm, "celery", "w1", MAILBOX_FANOUT, u.db,
+	    u.keyprefix, u.fanout_prefix, &errstr), 0);
+	assert_string_equal(nm.fanout_channel, "/{db}.celery.pidbox");
+	redis_url_clear(&u);
+	/* kombu >= 5.4's channel, on request */
+	assert_int_equal(redis_url_parse("sentinel://h?master_name=m&"
+	    "fanout_prefix=/0.", &u, err, sizeof(err)), 0);
+	assert_int_equal(names_init(&nm, "celery", "w1", MAILBOX_FANOUT, u.db,
+	    u.keyprefix, u.fanout_prefix, &errstr), 0);
+	assert_string_equal(nm.fanout_channel, "/0.celery.pidbox");
+	/* plain redis:// still formats {db} */
+	assert_int_equal(redis_url_parse("redis://h/3", &u, err, sizeof(err)),
+	    0);
+	assert_false(u.health_check_set);
+	assert_int_equal(names_init(&nm, "celery", "w1", MAILBOX_FANOUT, u.db,
+	    u.keyprefix, NULL, &errstr), 0);
+	assert_string_equal(nm.fanout_channel, "/3.celery.pidbox");
+}
+
 int
 main(void)
 {
@@ -293,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_bad_urls),
 		cmocka_unit_test(test_password_never_shown),
 		cmocka_unit_test(test_clear_and_short_buffers),
+		cmocka_unit_test(test_sentinel),
 	};
 
 	return cmocka_run_group_tests_name("redis_url", tests, NULL, NULL);
