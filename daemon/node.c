@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <math.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +30,35 @@ node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
 		*errstr = msg;
 		return -1;
 	}
+	if (c->broker_password != NULL &&
+	    strlcpy(n->url.password, c->broker_password,
+	    sizeof(n->url.password)) >= sizeof(n->url.password)) {
+		*errstr = "broker password too long";
+		return -1;
+	}
 	fp = n->url.fanout_prefix_set ? n->url.fanout_prefix : NULL;
 	if (names_init(&n->names, c->ns, c->hostname, c->type, n->url.db,
 	    n->url.keyprefix, fp, errstr) == -1)
 		return -1;
 	n->handlers = handler_table(&n->nhandlers);
+	if (c->signing.nkeys > 0 || c->signing.require) {
+		n->nonces = nonce_cache_new(c->signing.nonce_cache);
+		if (n->nonces == NULL) {
+			*errstr = "out of memory";
+			return -1;
+		}
+	}
 	n->started_mono = now_mono_ms();
 	n->started_wall = now_wall();
 	return 0;
+}
+
+void
+node_clear(struct node *n)
+{
+	nonce_cache_free(n->nonces);
+	n->nonces = NULL;
+	redis_url_clear(&n->url);
 }
 
 void
@@ -61,37 +84,102 @@ lookup(const struct node *n, const char *name)
 	return NULL;
 }
 
-/* Run the method; returns the reply value (new reference or NULL). */
-static json_object *
-dispatch(struct node *n, const struct request *req)
+void
+node_req_free(struct node_req *r)
 {
-	const struct handler	*h;
-	json_object		*result = NULL;
-
-	if ((h = lookup(n, req->method)) == NULL) {
-		if (req->method != NULL)
-			log_warnx("no such method %s",
-			    log_viss(req->method));
-		else
-			log_warnx("request with a non-string method");
-		n->stats.errors++;
-		return reply_unknown_method(req->method_obj);
-	}
-	n->stats.dispatched++;
-	if (h->fn(n, req->arguments, &result) == -1) {
-		json_object *e = NULL;
-
-		n->stats.errors++;
-		json_object_object_get_ex(result, "error", &e);
-		log_warnx("method %s failed: %s", h->name,
-		    log_viss(json_object_get_string(e)));
-	}
-	return result;
+	if (r == NULL)
+		return;
+	json_object_put(r->args);
+	free(r);
 }
 
-/* Build the reply envelope for req into act. */
+/* Save what the reply and the audit line need from req. */
+static struct node_req *
+req_new(struct node *n, const struct request *req, double now)
+{
+	struct node_req		*r;
+	json_object		*copy = NULL;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if (req->method != NULL)
+		strlcpy(r->method, req->method, sizeof(r->method));
+	if (req->ticket != NULL) {
+		strlcpy(r->ticket, req->ticket, sizeof(r->ticket));
+		r->has_ticket = 1;
+	}
+	if (req->reply_exchange != NULL) {
+		r->reply = 1;
+		if (strlcpy(r->reply_exchange, req->reply_exchange,
+		    sizeof(r->reply_exchange)) >= sizeof(r->reply_exchange) ||
+		    strlcpy(r->reply_routing_key, req->reply_routing_key,
+		    sizeof(r->reply_routing_key)) >=
+		    sizeof(r->reply_routing_key)) {
+			free(r);
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+	}
+	if (json_object_deep_copy(req->arguments, &copy, NULL) != 0) {
+		free(r);
+		return NULL;
+	}
+	audit_mask(&n->conf->audit, req->method != NULL ?
+	    conf_method(n->conf, req->method) : NULL, copy);
+	r->args = copy;
+	r->received = now;
+	r->start_ms = now_mono_ms();
+	return r;
+}
+
+/* One audit line for r; extra's members (borrowed) are added. */
+static void
+audit_req(struct node *n, const struct node_req *r, const char *decision,
+    const char *outcome, const char *detail, json_object *extra)
+{
+	json_object	*o;
+	struct tm	 tm;
+	time_t		 t;
+	char		 ts[64];
+	int		 ms;
+
+	if (n->conf->audit.file == NULL && !n->conf->audit.syslog)
+		return;
+	t = (time_t)r->received;
+	ms = (int)((r->received - floor(r->received)) * 1000);
+	gmtime_r(&t, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ms);
+	o = json_object_new_object();
+	json_object_object_add(o, "time", json_object_new_string(ts));
+	json_object_object_add(o, "node",
+	    json_object_new_string(n->conf->hostname));
+	json_object_object_add(o, "method", json_object_new_string(r->method));
+	json_object_object_add(o, "arguments", json_object_get(r->args));
+	json_object_object_add(o, "identity", r->identity[0] != '\0' ?
+	    json_object_new_string(r->identity) : NULL);
+	json_object_object_add(o, "ticket", r->has_ticket ?
+	    json_object_new_string(r->ticket) : NULL);
+	json_object_object_add(o, "decision", json_object_new_string(decision));
+	json_object_object_add(o, "outcome", outcome != NULL ?
+	    json_object_new_string(outcome) : NULL);
+	if (detail != NULL)
+		json_object_object_add(o, "detail",
+		    json_object_new_string(detail));
+	json_object_object_add(o, "duration", json_object_new_double(
+	    (double)(now_mono_ms() - r->start_ms) / 1000.0));
+	if (extra != NULL) {
+		json_object_object_foreach(extra, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+	}
+	audit_write(o);
+	json_object_put(o);
+}
+
+/* Build the reply envelope for r into act. */
 static int
-make_reply(struct node *n, const struct request *req, json_object *value,
+make_reply(struct node *n, const struct node_req *r, json_object *value,
     struct node_action *act)
 {
 	struct envelope_out	 out;
@@ -104,8 +192,8 @@ make_reply(struct node *n, const struct request *req, json_object *value,
 		return -1;
 	if ((headers = json_object_new_object()) == NULL)
 		goto done;
-	json_object_object_add(headers, "ticket", req->ticket == NULL ? NULL :
-	    json_object_new_string(req->ticket));
+	json_object_object_add(headers, "ticket", !r->has_ticket ? NULL :
+	    json_object_new_string(r->ticket));
 	json_object_object_add(headers, "clock",
 	    json_object_new_int64(clock_forward(&n->clock)));
 	memset(&out, 0, sizeof(out));
@@ -113,11 +201,11 @@ make_reply(struct node *n, const struct request *req, json_object *value,
 	out.bodylen = bodylen;
 	out.headers = headers;
 	out.delivery_mode = 1;
-	out.exchange = req->reply_exchange;
-	out.routing_key = req->reply_routing_key;
-	if (strlcpy(act->routing_key, req->reply_routing_key,
+	out.exchange = r->reply_exchange;
+	out.routing_key = r->reply_routing_key;
+	if (strlcpy(act->routing_key, r->reply_routing_key,
 	    sizeof(act->routing_key)) >= sizeof(act->routing_key) ||
-	    names_reply_queue(&n->names, req->reply_routing_key, act->queue,
+	    names_reply_queue(&n->names, r->reply_routing_key, act->queue,
 	    sizeof(act->queue)) == -1) {
 		errno = ENAMETOOLONG;
 		goto done;
@@ -132,17 +220,208 @@ done:
 	return rc;
 }
 
+/* Reply value to act (when a reply is wanted); logs a failure. */
+static int
+reply_to(struct node *n, const struct node_req *r, json_object *value,
+    struct node_action *act)
+{
+	if (!r->reply)
+		return 0;
+	if (make_reply(n, r, value, act) == -1) {
+		log_warn("request %s: cannot build the reply",
+		    log_viss(r->ticket));
+		node_action_free(act);
+		return -1;
+	}
+	return 0;
+}
+
+void
+node_finish(struct node *n, struct node_req *r, json_object *value,
+    const char *outcome, json_object *extra)
+{
+	struct node_action act;
+
+	memset(&act, 0, sizeof(act));
+	audit_req(n, r, "run", outcome, NULL, extra);
+	if (reply_to(n, r, value, &act) == 0 && act.reply && n->send != NULL)
+		n->send(&act);
+	node_action_free(&act);
+	node_req_free(r);
+}
+
+static const char *
+hdr_string(const struct envelope *env, const char *key)
+{
+	json_object *v;
+
+	if (env->headers == NULL ||
+	    !json_object_object_get_ex(env->headers, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/*
+ * Check the signature headers (common/sign.c). 0: accepted (identity
+ * copied into r, "" when unsigned and allowed); -1: refused, *why set
+ * and counted.
+ */
+static int
+verify(struct node *n, const struct envelope *env, struct node_req *r,
+    double now, const char **why)
+{
+	const struct signing_conf *sc = &n->conf->signing;
+	const struct sign_key	*key = NULL;
+	const char		*sig, *id, *nonce;
+	json_object		*ev;
+	char			 hex[SIGN_HEXLEN + 1];
+	double			 skew;
+	int64_t			 expires;
+	size_t			 i;
+	int			 rc;
+
+	if (sc->nkeys == 0 && !sc->require)
+		return 0;
+	if ((sig = hdr_string(env, SIGN_HDR_SIGNATURE)) == NULL) {
+		if (!sc->require)
+			return 0;
+		*why = "unsigned request (signatures are required)";
+		n->stats.unsigned_refused++;
+		return -1;
+	}
+	id = hdr_string(env, SIGN_HDR_IDENTITY);
+	nonce = hdr_string(env, SIGN_HDR_NONCE);
+	if (id == NULL || sign_valid_identity(id) == -1 || nonce == NULL ||
+	    strlen(nonce) != SIGN_NONCELEN ||
+	    !json_object_object_get_ex(env->headers, SIGN_HDR_EXPIRES, &ev) ||
+	    !json_object_is_type(ev, json_type_int)) {
+		*why = "malformed signature headers";
+		n->stats.forged++;
+		return -1;
+	}
+	expires = json_object_get_int64(ev);
+	for (i = 0; i < sc->nkeys; i++) {
+		if (sc->keys[i].identity != NULL &&
+		    strcmp(sc->keys[i].identity, id) == 0) {
+			key = &sc->keys[i];
+			break;
+		}
+		if (sc->keys[i].identity == NULL && key == NULL)
+			key = &sc->keys[i];
+	}
+	if (key == NULL || sign_compute(key->key, key->keylen,
+	    n->names.exchange, id, nonce, expires, env->body, env->bodylen,
+	    hex) == -1 || !sign_equal(hex, sig)) {
+		*why = key == NULL ? "no key for this identity" :
+		    "bad signature";
+		n->stats.forged++;
+		return -1;
+	}
+	skew = n->conf->expiry_skew >= 0 ? n->conf->expiry_skew :
+	    DEFAULT_EXPIRY_SKEW;
+	if (now > (double)expires + skew) {
+		*why = "signature expired";
+		n->stats.sig_expired++;
+		return -1;
+	}
+	if ((double)expires > now + sc->max_ttl + skew) {
+		*why = "signature expiry too far ahead";
+		n->stats.sig_expired++;
+		return -1;
+	}
+	rc = nonce_cache_add(n->nonces, nonce, (double)expires + skew, now);
+	if (rc != 0) {
+		*why = rc == 1 ? "replayed request (nonce seen before)" :
+		    "replay cache full";
+		n->stats.replayed++;
+		return -1;
+	}
+	strlcpy(r->identity, id, sizeof(r->identity));
+	return 0;
+}
+
+/*
+ * Run the method for r. Returns the reply value (new reference or NULL)
+ * or sets *pending when the handler will finish the request itself.
+ */
+static json_object *
+dispatch(struct node *n, const struct request *req, struct node_req *r,
+    const char **outcome, int *pending)
+{
+	const struct handler	*h;
+	const struct method_conf *m = NULL;
+	json_object		*result = NULL, *e = NULL;
+	int			 rc;
+
+	*pending = 0;
+	*outcome = "ok";
+	if ((h = lookup(n, req->method)) == NULL && req->method != NULL)
+		m = conf_method(n->conf, req->method);
+	if (h == NULL && m == NULL) {
+		if (req->method != NULL)
+			log_warnx("no such method %s",
+			    log_viss(req->method));
+		else
+			log_warnx("request with a non-string method");
+		n->stats.errors++;
+		*outcome = "error";
+		return reply_unknown_method(req->method_obj);
+	}
+	n->stats.dispatched++;
+	n->cur = r;
+	if (h != NULL)
+		rc = h->fn(n, req->arguments, &result);
+	else
+		rc = exec_start(n, m, req->arguments, &result);
+	n->cur = NULL;
+	if (rc == HANDLER_PENDING) {
+		*pending = 1;
+		return NULL;
+	}
+	if (rc == -1) {
+		if (h != NULL)
+			n->stats.errors++;
+		*outcome = "error";
+		json_object_object_get_ex(result, "error", &e);
+		log_warnx("method %s: ticket %s: failed: %s", req->method,
+		    log_viss(req->ticket), log_viss(json_object_get_string(e)));
+	}
+	return result;
+}
+
+/* Refuse r: log, count, audit, and reply {"error": "refused: why"}. */
+static int
+refuse(struct node *n, struct node_req *r, const char *why,
+    struct node_action *act)
+{
+	json_object	*value;
+	int		 rc;
+
+	log_warnx("refused request %s for %s%s%s: %s", log_viss(r->ticket),
+	    log_viss(r->method), r->identity[0] != '\0' ? " from " : "",
+	    log_viss(r->identity), why);
+	audit_req(n, r, "refused", "refused", why, NULL);
+	value = reply_error("refused: %s", why);
+	rc = reply_to(n, r, value, act);
+	json_object_put(value);
+	return rc;
+}
+
 int
 node_handle(struct node *n, const char *buf, size_t len, double now,
     struct node_action *act)
 {
 	struct envelope	 env;
 	struct request	 req;
-	const char	*errstr;
+	struct node_req	*r = NULL;
+	const struct handler *h;
+	const struct method_conf *m;
+	const char	*errstr, *why, *outcome;
 	json_object	*value;
 	int64_t		 clk;
 	double		 expires;
-	int		 rc = -1;
+	int		 rc = -1, pending, danger;
 
 	memset(act, 0, sizeof(*act));
 	memset(&req, 0, sizeof(req));
@@ -171,10 +450,16 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		n->stats.malformed++;
 		goto done;
 	}
+	if ((r = req_new(n, &req, now)) == NULL) {
+		log_warn("request %s: dropped", log_viss(req.ticket));
+		goto done;
+	}
 	if (!request_addressed(&req, n->conf->hostname)) {
 		log_debug("request %s not addressed to us",
 		    log_viss(req.ticket));
 		n->stats.not_addressed++;
+		audit_req(n, r, "filtered", NULL, "not addressed to this node",
+		    NULL);
 		rc = 0;
 		goto done;
 	}
@@ -189,6 +474,8 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		    "ago, skew allowance %.1f s)", log_viss(req.ticket),
 		    log_viss(req.method), now - expires, n->conf->expiry_skew);
 		n->stats.expired++;
+		audit_req(n, r, "expired", NULL, "expires header passed",
+		    NULL);
 		goto done;
 	}
 	if (req.reply_exchange != NULL &&
@@ -198,24 +485,39 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		    log_viss(req.ticket), log_viss(req.reply_exchange),
 		    n->names.reply_exchange);
 		n->stats.refused_reply_to++;
+		audit_req(n, r, "refused", "refused", "foreign reply_to "
+		    "exchange", NULL);
 		goto done;
+	}
+	if (verify(n, &env, r, now, &why) == -1) {
+		rc = refuse(n, r, why, act);
+		goto done;
+	}
+	if (req.method != NULL) {
+		h = lookup(n, req.method);
+		m = h == NULL ? conf_method(n->conf, req.method) : NULL;
+		danger = (h != NULL && (h->flags & H_DANGEROUS)) ||
+		    (m != NULL && m->dangerous);
+		if (!policy_allows(&n->conf->policy, req.method, danger,
+		    r->identity, &why)) {
+			n->stats.refused_policy++;
+			rc = refuse(n, r, why, act);
+			goto done;
+		}
 	}
 	log_debug("request %s: %s", log_viss(req.ticket),
 	    log_viss(req.method));
-	value = dispatch(n, &req);
-	if (req.reply_exchange == NULL) {
-		json_object_put(value);
+	value = dispatch(n, &req, r, &outcome, &pending);
+	if (pending) {
+		r = NULL;	/* exec.c owns it now */
 		rc = 0;
 		goto done;
 	}
-	rc = make_reply(n, &req, value, act);
+	audit_req(n, r, "run", outcome, NULL, NULL);
+	rc = reply_to(n, r, value, act);
 	json_object_put(value);
-	if (rc == -1) {
-		log_warn("request %s: cannot build the reply",
-		    log_viss(req.ticket));
-		node_action_free(act);
-	}
 done:
+	node_req_free(r);
 	request_free(&req);
 	envelope_free(&env);
 	return rc;

@@ -94,11 +94,11 @@ t_needs_x(struct node *n, json_object *args, json_object **res)
 }
 
 static const struct handler test_handlers[] = {
-	{ "boom", t_boom, "" },
-	{ "echo", t_echo, "" },
-	{ "needs_x", t_needs_x, "" },
-	{ "none", t_none, "" },
-	{ "ping", t_ping, "" },
+	{ "boom", t_boom, "", 0 },
+	{ "echo", t_echo, "", 0 },
+	{ "needs_x", t_needs_x, "", 0 },
+	{ "none", t_none, "", 0 },
+	{ "ping", t_ping, "", 0 },
 };
 
 /* Records where pidboxd differs from kombu on purpose. */

@@ -1,0 +1,612 @@
+/*
+ * Operator-defined methods: validate the arguments against the schema,
+ * then posix_spawn the configured argv (never a shell) in its own process
+ * group with a scrubbed environment and only fds 0-2 open. Output comes
+ * back through non-blocking pipes on the loop, the exit through a pidfd;
+ * a handler past its timeout gets SIGTERM, then SIGKILL, as a group. The
+ * reply is sent later through node_finish().
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pidboxd.h"
+
+#define EXEC_PATH	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define READ_CHUNK	16384
+
+struct obuf {
+	char	*buf;
+	size_t	 len;
+	int	 truncated;
+};
+
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	struct node		*n;
+	const struct method_conf *m;
+	struct node_req		*req;
+	pid_t			 pid;
+	int			 pidfd;
+	int			 fd[3];		/* stdin, stdout, stderr; -1 */
+	struct obuf		 o[2];		/* stdout, stderr */
+	char			*in;		/* JSON for stdin */
+	size_t			 inlen, inoff;
+	int			 timed_out;
+	struct timer		 deadline;
+	struct timer		 kill;
+};
+
+static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
+static int njobs;
+
+int
+exec_running(void)
+{
+	return njobs;
+}
+
+static int
+running_of(const struct method_conf *m)
+{
+	struct job	*j;
+	int		 c = 0;
+
+	TAILQ_FOREACH(j, &jobs, entry)
+		if (j->m == m)
+			c++;
+	return c;
+}
+
+/* Output as valid UTF-8: invalid bytes and NUL become U+FFFD. */
+static json_object *
+utf8_string(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*out;
+	size_t			 i = 0, o = 0, k, n;
+	json_object		*j;
+
+	if ((out = malloc(len * 3 + 1)) == NULL)
+		return json_object_new_string("");
+	while (i < len) {
+		n = 0;
+		if (p[i] >= 0x01 && p[i] < 0x80)
+			n = 1;
+		else if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			n = 2;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			n = 3;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			n = 4;
+		if (n == 0 || i + n > len)
+			n = 0;
+		for (k = 1; k < n; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 3 && ((p[i] == 0xe0 && p[i + 1] < 0xa0) ||
+		    (p[i] == 0xed && p[i + 1] >= 0xa0)))
+			n = 0;
+		if (n == 4 && ((p[i] == 0xf0 && p[i + 1] < 0x90) ||
+		    (p[i] == 0xf4 && p[i + 1] >= 0x90)))
+			n = 0;
+		if (n == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	j = json_object_new_string_len(out, (int)o);
+	free(out);
+	return j;
+}
+
+static void
+close_fd(struct job *j, int k)
+{
+	if (j->fd[k] == -1)
+		return;
+	loop_fd_del(j->fd[k]);
+	close(j->fd[k]);
+	j->fd[k] = -1;
+}
+
+/* Read what is there; keep up to max_output, count and drop the rest. */
+static void
+drain(struct job *j, int k)
+{
+	struct obuf	*b = &j->o[k - 1];
+	char		 chunk[READ_CHUNK];
+	size_t		 room;
+	ssize_t		 r;
+
+	while (j->fd[k] != -1) {
+		r = read(j->fd[k], chunk, sizeof(chunk));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			close_fd(j, k);
+			return;
+		}
+		room = j->m->max_output - b->len;
+		if ((size_t)r > room) {
+			b->truncated = 1;
+			r = (ssize_t)room;
+		}
+		memcpy(b->buf + b->len, chunk, (size_t)r);
+		b->len += (size_t)r;
+	}
+}
+
+static void
+finish(struct job *j)
+{
+	json_object	*res, *value, *extra;
+	char		 outcome[64];
+	int		 status = 0;
+	double		 dur;
+	pid_t		 r;
+
+	/* Whatever is left of the group goes with its leader. */
+	kill(-j->pid, SIGKILL);
+	do
+		r = waitpid(j->pid, &status, 0);
+	while (r == -1 && errno == EINTR);
+	drain(j, 1);
+	drain(j, 2);
+	close_fd(j, 0);
+	close_fd(j, 1);
+	close_fd(j, 2);
+	if (j->pidfd != -1) {
+		loop_fd_del(j->pidfd);
+		close(j->pidfd);
+	}
+	timer_del(&j->deadline);
+	timer_del(&j->kill);
+	dur = (double)(now_mono_ms() - j->req->start_ms) / 1000.0;
+
+	res = json_object_new_object();
+	extra = json_object_new_object();
+	if (r == j->pid && WIFEXITED(status)) {
+		json_object_object_add(res, "exit_status",
+		    json_object_new_int(WEXITSTATUS(status)));
+		json_object_object_add(extra, "exit_status",
+		    json_object_new_int(WEXITSTATUS(status)));
+		json_object_object_add(res, "signal", NULL);
+	} else {
+		json_object_object_add(res, "exit_status", NULL);
+		json_object_object_add(res, "signal", r == j->pid &&
+		    WIFSIGNALED(status) ? json_object_new_int(WTERMSIG(status)) :
+		    NULL);
+	}
+	json_object_object_add(res, "stdout", utf8_string(j->o[0].buf,
+	    j->o[0].len));
+	json_object_object_add(res, "stderr", utf8_string(j->o[1].buf,
+	    j->o[1].len));
+	json_object_object_add(res, "stdout_truncated",
+	    json_object_new_boolean(j->o[0].truncated));
+	json_object_object_add(res, "stderr_truncated",
+	    json_object_new_boolean(j->o[1].truncated));
+	json_object_object_add(res, "duration", json_object_new_double(dur));
+
+	value = json_object_new_object();
+	if (j->timed_out) {
+		json_object_object_add(value, "error", json_object_new_string(
+		    "timeout: killed after the method's timeout"));
+		snprintf(outcome, sizeof(outcome), "timeout");
+		j->n->stats.exec_timeouts++;
+		log_warnx("method %s: ticket %s: timed out after %.3f s; "
+		    "process group %d killed", j->m->name,
+		    log_viss(j->req->ticket), dur, (int)j->pid);
+	} else if (r == j->pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0) {
+		json_object_object_add(value, "ok", json_object_get(res));
+		snprintf(outcome, sizeof(outcome), "ok");
+	} else {
+		if (r == j->pid && WIFEXITED(status))
+			snprintf(outcome, sizeof(outcome), "exit %d",
+			    WEXITSTATUS(status));
+		else if (r == j->pid && WIFSIGNALED(status))
+			snprintf(outcome, sizeof(outcome), "signal %d",
+			    WTERMSIG(status));
+		else
+			snprintf(outcome, sizeof(outcome), "lost");
+		json_object_object_add(value, "error",
+		    json_object_new_string(outcome));
+		j->n->stats.errors++;
+	}
+	if (!json_object_object_get_ex(value, "ok", NULL))
+		json_object_object_add(value, "result", json_object_get(res));
+	json_object_put(res);
+	TAILQ_REMOVE(&jobs, j, entry);
+	njobs--;
+	node_finish(j->n, j->req, value, outcome, extra);
+	json_object_put(value);
+	json_object_put(extra);
+	free(j->o[0].buf);
+	free(j->o[1].buf);
+	free(j->in);
+	free(j);
+}
+
+static void
+on_out(int fd, int revents, void *arg)
+{
+	struct job	*j = arg;
+	int		 k = fd == j->fd[1] ? 1 : 2;
+
+	(void)revents;
+	drain(j, k);
+}
+
+static void
+on_in(int fd, int revents, void *arg)
+{
+	struct job	*j = arg;
+	ssize_t		 w;
+
+	(void)fd;
+	(void)revents;
+	while (j->inoff < j->inlen) {
+		w = write(j->fd[0], j->in + j->inoff, j->inlen - j->inoff);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && errno == EAGAIN)
+			return;
+		if (w <= 0)
+			break;	/* EPIPE: the program did not read it all */
+		j->inoff += (size_t)w;
+	}
+	close_fd(j, 0);
+}
+
+static void
+on_exit_fd(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	finish(arg);
+}
+
+static void
+on_deadline(void *arg)
+{
+	struct job *j = arg;
+
+	j->timed_out = 1;
+	kill(-j->pid, SIGTERM);
+	timer_add(&j->kill, j->m->kill_grace_ms);
+}
+
+static void
+on_kill(void *arg)
+{
+	struct job *j = arg;
+
+	kill(-j->pid, SIGKILL);
+}
+
+static int
+add_env(char **envp, size_t *ne, size_t max, const char *k, const char *v)
+{
+	if (*ne + 1 >= max || asprintf(&envp[*ne], "%s%s", k, v) == -1)
+		return -1;
+	(*ne)++;
+	return 0;
+}
+
+static void
+free_vec(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* argv with "{name}" elements replaced (absent optional args dropped). */
+static char **
+build_argv(const struct method_conf *m, json_object *args)
+{
+	char		**av;
+	char		  name[MAX_NAME + 1];
+	size_t		  i, n = 0, len;
+	json_object	 *v;
+
+	if ((av = calloc(m->argc + 6, sizeof(*av))) == NULL)
+		return NULL;
+	if (m->as_user) {
+		av[n++] = strdup("pidboxd");
+		av[n++] = strdup("--exec-as");
+		if (asprintf(&av[n++], "%u:%u", (unsigned)m->uid,
+		    (unsigned)m->gid) == -1)
+			av[n - 1] = NULL;
+		av[n++] = strdup("--");
+	}
+	for (i = 0; i < m->argc; i++) {
+		len = strlen(m->argv[i]);
+		if (len > 2 && m->argv[i][0] == '{' &&
+		    m->argv[i][len - 1] == '}' && len - 2 <= MAX_NAME) {
+			memcpy(name, m->argv[i] + 1, len - 2);
+			name[len - 2] = '\0';
+			if (!json_object_object_get_ex(args, name, &v))
+				continue;
+			av[n++] = schema_text(v);
+		} else
+			av[n++] = strdup(m->argv[i]);
+		if (av[n - 1] == NULL)
+			goto fail;
+	}
+	for (i = 0; i < n; i++)
+		if (av[i] == NULL)
+			goto fail;
+	return av;
+fail:
+	for (i = 0; i < n; i++)
+		free(av[i]);
+	free(av);
+	return NULL;
+}
+
+/* The whole environment of the child: nothing inherited. */
+static char **
+build_env(const struct node *n, const struct method_conf *m,
+    const struct node_req *r, json_object *args)
+{
+	char		**envp, key[MAX_NAME + 16], *t;
+	size_t		  ne = 0, max, i;
+	int		  bad = 0;
+
+	max = 16 + (size_t)json_object_object_length(args);
+	if ((envp = calloc(max, sizeof(*envp))) == NULL)
+		return NULL;
+	bad |= add_env(envp, &ne, max, EXEC_PATH, "");
+	bad |= add_env(envp, &ne, max, "LANG=C", "");
+	bad |= add_env(envp, &ne, max, "HOME=/", "");
+	bad |= add_env(envp, &ne, max, "PIDBOX_NODE=", n->conf->hostname);
+	bad |= add_env(envp, &ne, max, "PIDBOX_METHOD=", m->name);
+	bad |= add_env(envp, &ne, max, "PIDBOX_TICKET=", r->ticket);
+	bad |= add_env(envp, &ne, max, "PIDBOX_IDENTITY=", r->identity);
+	if (m->env_args) {
+		json_object_object_foreach(args, k, v) {
+			snprintf(key, sizeof(key), "PIDBOX_ARG_%s=", k);
+			for (i = 11; key[i] != '\0'; i++)
+				if (key[i] >= 'a' && key[i] <= 'z')
+					key[i] = (char)(key[i] - 'a' + 'A');
+			if ((t = schema_text(v)) == NULL) {
+				bad = 1;
+				break;
+			}
+			bad |= add_env(envp, &ne, max, key, t);
+			free(t);
+		}
+	}
+	if (bad) {
+		free_vec(envp);
+		return NULL;
+	}
+	return envp;
+}
+
+static int
+nonblock(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int
+exec_start(struct node *n, const struct method_conf *m, json_object *args,
+    json_object **res)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	sigset_t			 none, all;
+	struct job			*j = NULL;
+	json_object			*checked;
+	char				 err[512], **av = NULL, **envp = NULL;
+	int				 p[3][2] = { { -1, -1 }, { -1, -1 },
+					    { -1, -1 } };
+	int				 i, e, fa_ok = 0, attr_ok = 0;
+
+	if ((checked = schema_check(m, args, err, sizeof(err))) == NULL) {
+		n->stats.schema_errors++;
+		*res = reply_error("%s: %s", m->name, err);
+		return -1;
+	}
+	if (running_of(m) >= m->max_concurrent ||
+	    njobs >= n->conf->max_children) {
+		n->stats.exec_busy++;
+		json_object_put(checked);
+		*res = reply_error("%s: busy: %d running (max_concurrent %d)",
+		    m->name, running_of(m), m->max_concurrent);
+		return -1;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->o[0].buf = malloc(m->max_output + 1)) == NULL ||
+	    (j->o[1].buf = malloc(m->max_output + 1)) == NULL ||
+	    (av = build_argv(m, checked)) == NULL ||
+	    (envp = build_env(n, m, n->cur, checked)) == NULL) {
+		snprintf(err, sizeof(err), "%s", strerror(ENOMEM));
+		goto fail;
+	}
+	if (m->stdin_json) {
+		const char *s = json_object_to_json_string_ext(checked,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		if ((j->in = strdup(s)) == NULL)
+			goto fail;
+		j->inlen = strlen(s);
+	}
+	for (i = 0; i < 3; i++)
+		if ((i > 0 || m->stdin_json) && pipe2(p[i], O_CLOEXEC) == -1) {
+			snprintf(err, sizeof(err), "pipe: %s", strerror(errno));
+			goto fail;
+		}
+	posix_spawn_file_actions_init(&fa);
+	fa_ok = 1;
+	if (m->stdin_json)
+		posix_spawn_file_actions_adddup2(&fa, p[0][0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1][1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[2][1], 2);
+	posix_spawn_file_actions_addchdir_np(&fa, m->cwd != NULL ? m->cwd :
+	    "/");
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_init(&attr);
+	attr_ok = 1;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	e = posix_spawn(&j->pid, m->as_user ? "/proc/self/exe" : av[0], &fa,
+	    &attr, av, envp);
+	if (e != 0) {
+		snprintf(err, sizeof(err), "cannot start %s: %s",
+		    log_viss(m->argv[0]), strerror(e));
+		goto fail;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	fa_ok = attr_ok = 0;
+	j->n = n;
+	j->m = m;
+	j->fd[0] = p[0][1];
+	j->fd[1] = p[1][0];
+	j->fd[2] = p[2][0];
+	for (i = 0; i < 3; i++) {
+		if (p[i][0] != -1 && i == 0)
+			close(p[i][0]);
+		if (i > 0)
+			close(p[i][1]);
+	}
+	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	if (j->pidfd == -1) {
+		/* cannot watch it: do not let it run unwatched */
+		kill(-j->pid, SIGKILL);
+		log_warn("method %s: pidfd_open", m->name);
+	}
+	for (i = 0; i < 3; i++) {
+		if (j->fd[i] == -1)
+			continue;
+		nonblock(j->fd[i]);
+		loop_fd_add(j->fd[i], i == 0 ? on_in : on_out, j);
+		loop_fd_events(j->fd[i], i == 0 ? POLLOUT : POLLIN, 1);
+	}
+	timer_set(&j->deadline, on_deadline, j);
+	timer_set(&j->kill, on_kill, j);
+	TAILQ_INSERT_TAIL(&jobs, j, entry);
+	njobs++;
+	n->stats.exec_started++;
+	/* the job owns the request from here */
+	j->req = (struct node_req *)(uintptr_t)n->cur;
+	log_info("method %s: ticket %s: started pid %d", m->name,
+	    log_viss(j->req->ticket), (int)j->pid);
+	free_vec(av);
+	free_vec(envp);
+	json_object_put(checked);
+	if (j->pidfd == -1) {
+		finish(j);
+		return HANDLER_PENDING;
+	}
+	loop_fd_add(j->pidfd, on_exit_fd, j);
+	loop_fd_events(j->pidfd, POLLIN, 1);
+	timer_add(&j->deadline, m->timeout_ms);
+	return HANDLER_PENDING;
+fail:
+	if (fa_ok)
+		posix_spawn_file_actions_destroy(&fa);
+	if (attr_ok)
+		posix_spawnattr_destroy(&attr);
+	for (i = 0; i < 3; i++) {
+		if (p[i][0] != -1)
+			close(p[i][0]);
+		if (p[i][1] != -1)
+			close(p[i][1]);
+	}
+	if (j != NULL) {
+		free(j->o[0].buf);
+		free(j->o[1].buf);
+		free(j->in);
+		free(j);
+	}
+	free_vec(av);
+	free_vec(envp);
+	json_object_put(checked);
+	n->stats.errors++;
+	*res = reply_error("%s: %s", m->name, err);
+	return -1;
+}
+
+void
+exec_abort_all(struct node *n)
+{
+	struct job *j;
+
+	(void)n;
+	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+		j->timed_out = 1;
+		finish(j);	/* kills the group, reaps, replies */
+	}
+}
+
+int
+exec_as_main(int argc, char **argv)
+{
+	const char	*e;
+	char		*colon;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if (argc < 5 || strcmp(argv[3], "--") != 0 ||
+	    (colon = strchr(argv[2], ':')) == NULL) {
+		fprintf(stderr, "pidboxd: --exec-as uid:gid -- program ...\n");
+		return 127;
+	}
+	*colon = '\0';
+	uid = (uid_t)strtonum(argv[2], 0, UINT32_MAX - 1, &e);
+	if (e == NULL)
+		gid = (gid_t)strtonum(colon + 1, 0, UINT32_MAX - 1, &e);
+	if (e != NULL) {
+		fprintf(stderr, "pidboxd: --exec-as: bad id: %s\n", e);
+		return 127;
+	}
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(uid) == -1 || getuid() != uid || geteuid() != uid ||
+	    getgid() != gid || (uid != 0 && setuid(0) != -1)) {
+		fprintf(stderr, "pidboxd: --exec-as: cannot drop privileges: "
+		    "%s\n", strerror(errno));
+		return 127;
+	}
+	execv(argv[4], argv + 4);
+	fprintf(stderr, "pidboxd: %s: %s\n", argv[4], strerror(errno));
+	return 127;
+}

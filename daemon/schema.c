@@ -1,0 +1,292 @@
+/*
+ * Argument schemas of operator-defined methods: every argument is
+ * declared with a type and constraints; anything else is refused before
+ * a program starts, with a message naming the argument and the rule.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "pidboxd.h"
+
+static const char *const type_names[] = {
+	[ARG_STRING] = "string",
+	[ARG_INT] = "int",
+	[ARG_NUMBER] = "number",
+	[ARG_BOOL] = "bool",
+};
+
+struct pcre2_real_code_8 *
+schema_regex(const char *src, char *err, size_t errlen)
+{
+	pcre2_code	*re;
+	PCRE2_UCHAR	 msg[128];
+	PCRE2_SIZE	 off;
+	int		 code;
+
+	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED |
+	    PCRE2_DOLLAR_ENDONLY, &code, &off, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(err, errlen, "bad regex at offset %zu: %s",
+		    (size_t)off, (const char *)msg);
+	}
+	return re;
+}
+
+void
+schema_regex_free(struct pcre2_real_code_8 *re)
+{
+	pcre2_code_free(re);
+}
+
+static int
+regex_matches(struct pcre2_real_code_8 *re, const char *s, size_t len)
+{
+	pcre2_match_data	*md;
+	int			 rc;
+
+	if ((md = pcre2_match_data_create_from_pattern(re, NULL)) == NULL)
+		return 0;
+	rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+/* Convert v to the declared type (lenient for CLI key=value input). */
+static json_object *
+coerce(const struct arg_spec *a, json_object *v, char *err, size_t errlen)
+{
+	const char	*s, *e;
+	char		*end;
+	double		 d;
+	int64_t		 i;
+
+	switch (a->type) {
+	case ARG_STRING:
+		if (json_object_is_type(v, json_type_string))
+			return json_object_get(v);
+		if (json_object_is_type(v, json_type_int))
+			return json_object_new_string(json_object_get_string(v));
+		break;
+	case ARG_INT:
+		if (json_object_is_type(v, json_type_int))
+			return json_object_get(v);
+		if (json_object_is_type(v, json_type_string)) {
+			i = strtonum(json_object_get_string(v), INT64_MIN + 1,
+			    INT64_MAX, &e);
+			if (e == NULL)
+				return json_object_new_int64(i);
+		}
+		break;
+	case ARG_NUMBER:
+		if (json_object_is_type(v, json_type_int) ||
+		    json_object_is_type(v, json_type_double))
+			return json_object_get(v);
+		if (json_object_is_type(v, json_type_string)) {
+			s = json_object_get_string(v);
+			errno = 0;
+			d = strtod(s, &end);
+			if (s[0] != '\0' && *end == '\0' && errno == 0 &&
+			    isfinite(d))
+				return json_object_new_double(d);
+		}
+		break;
+	case ARG_BOOL:
+		if (json_object_is_type(v, json_type_boolean))
+			return json_object_get(v);
+		if (json_object_is_type(v, json_type_string)) {
+			s = json_object_get_string(v);
+			if (strcmp(s, "true") == 0)
+				return json_object_new_boolean(1);
+			if (strcmp(s, "false") == 0)
+				return json_object_new_boolean(0);
+		}
+		break;
+	}
+	snprintf(err, errlen, "argument '%s': type: expected %s", a->name,
+	    type_names[a->type]);
+	return NULL;
+}
+
+/* Check the constraints of one (typed) value. */
+static int
+constrain(const struct arg_spec *a, json_object *v, char *err, size_t errlen)
+{
+	const char	*s;
+	size_t		 len;
+	double		 d;
+
+	if (a->type == ARG_STRING) {
+		s = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if (memchr(s, '\0', len) != NULL) {
+			snprintf(err, errlen, "argument '%s': must not contain "
+			    "NUL", a->name);
+			return -1;
+		}
+		if (len > a->max_length) {
+			snprintf(err, errlen, "argument '%s': max_length: "
+			    "longer than %zu bytes", a->name, a->max_length);
+			return -1;
+		}
+		if (a->re != NULL && !regex_matches(a->re, s, len)) {
+			snprintf(err, errlen, "argument '%s': regex: does not "
+			    "match %s", a->name, a->regex);
+			return -1;
+		}
+		return 0;
+	}
+	if (a->type != ARG_INT && a->type != ARG_NUMBER)
+		return 0;
+	d = json_object_get_double(v);
+	if (a->type == ARG_INT) {
+		int64_t iv = json_object_get_int64(v);
+
+		d = (double)iv;
+	}
+	if (a->has_min && d < a->min) {
+		snprintf(err, errlen, "argument '%s': min: less than %g",
+		    a->name, a->min);
+		return -1;
+	}
+	if (a->has_max && d > a->max) {
+		snprintf(err, errlen, "argument '%s': max: greater than %g",
+		    a->name, a->max);
+		return -1;
+	}
+	return 0;
+}
+
+json_object *
+schema_check(const struct method_conf *m, json_object *args, char *err,
+    size_t errlen)
+{
+	json_object	*out, *v, *t;
+	size_t		 i;
+	int		 found;
+
+	if ((out = json_object_new_object()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	{
+		json_object_object_foreach(args, key, val) {
+			found = 0;
+			for (i = 0; i < m->nargs; i++)
+				if (strcmp(m->args[i].name, key) == 0)
+					found = 1;
+			if (!found) {
+				snprintf(err, errlen, "argument '%s': unknown "
+				    "argument", log_viss(key));
+				goto fail;
+			}
+			(void)val;
+		}
+	}
+	for (i = 0; i < m->nargs; i++) {
+		const struct arg_spec *a = &m->args[i];
+
+		if (!json_object_object_get_ex(args, a->name, &v) ||
+		    v == NULL) {
+			if (a->def != NULL) {
+				json_object_object_add(out, a->name,
+				    json_object_get(a->def));
+				continue;
+			}
+			if (a->required) {
+				snprintf(err, errlen, "argument '%s': required: "
+				    "missing", a->name);
+				goto fail;
+			}
+			continue;
+		}
+		if ((t = coerce(a, v, err, errlen)) == NULL)
+			goto fail;
+		if (constrain(a, t, err, errlen) == -1) {
+			json_object_put(t);
+			goto fail;
+		}
+		json_object_object_add(out, a->name, t);
+	}
+	return out;
+fail:
+	json_object_put(out);
+	return NULL;
+}
+
+char *
+schema_text(json_object *v)
+{
+	char buf[64];
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return strndup(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+	case json_type_boolean:
+		return strdup(json_object_get_boolean(v) ? "true" : "false");
+	case json_type_int:
+		snprintf(buf, sizeof(buf), "%lld",
+		    (long long)json_object_get_int64(v));
+		return strdup(buf);
+	case json_type_double:
+		snprintf(buf, sizeof(buf), "%.17g", json_object_get_double(v));
+		return strdup(buf);
+	default:
+		return strdup("");
+	}
+}
+
+json_object *
+schema_describe(const struct method_conf *m)
+{
+	json_object	*o, *args, *a;
+	size_t		 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "help",
+	    json_object_new_string(m->help != NULL ? m->help : ""));
+	json_object_object_add(o, "kind", json_object_new_string("exec"));
+	args = json_object_new_object();
+	for (i = 0; i < m->nargs; i++) {
+		const struct arg_spec *s = &m->args[i];
+
+		a = json_object_new_object();
+		json_object_object_add(a, "type",
+		    json_object_new_string(type_names[s->type]));
+		json_object_object_add(a, "required",
+		    json_object_new_boolean(s->required));
+		if (s->def != NULL)
+			json_object_object_add(a, "default",
+			    json_object_get(s->def));
+		if (s->regex != NULL)
+			json_object_object_add(a, "regex",
+			    json_object_new_string(s->regex));
+		if (s->has_min)
+			json_object_object_add(a, "min",
+			    json_object_new_double(s->min));
+		if (s->has_max)
+			json_object_object_add(a, "max",
+			    json_object_new_double(s->max));
+		if (s->type == ARG_STRING)
+			json_object_object_add(a, "max_length",
+			    json_object_new_int64((int64_t)s->max_length));
+		if (s->help != NULL)
+			json_object_object_add(a, "help",
+			    json_object_new_string(s->help));
+		json_object_object_add(args, s->name, a);
+	}
+	json_object_object_add(o, "args", args);
+	json_object_object_add(o, "timeout",
+	    json_object_new_double((double)m->timeout_ms / 1000.0));
+	return o;
+}
