@@ -20,11 +20,21 @@ static int	h_stats(struct node *, json_object *, json_object **);
 
 /* clang-format off */
 static const struct handler handlers[] = {
-	{ "clock",	h_clock,	"this node's Lamport clock: {\"clock\": N}" },
-	{ "describe",	h_describe,	"the methods this node offers, with help" },
-	{ "ping",	h_ping,		"liveness check: {\"ok\": \"pong\"}" },
-	{ "print_msg",	h_print_msg,	"log the argument msg on the node" },
-	{ "stats",	h_stats,	"pid, uptime, counters, rusage, broker" },
+	{ "active",	celery_empty_list, "Celery: tasks executing (always [])", 0 },
+	{ "active_queues", celery_empty_list, "Celery: task queues consumed ([])", 0 },
+	{ "clock",	h_clock,	"this node's Lamport clock: {\"clock\": N}", 0 },
+	{ "conf",	celery_empty_object, "Celery: worker configuration ({})", 0 },
+	{ "describe",	h_describe,	"the methods this node offers, with their argument schema and help", 0 },
+	{ "hello",	celery_hello,	"Celery mingle: {\"revoked\": {}, \"clock\": N}", 0 },
+	{ "ping",	h_ping,		"liveness check: {\"ok\": \"pong\"}", 0 },
+	{ "print_msg",	h_print_msg,	"log the argument msg on the node", 0 },
+	{ "query_task",	celery_empty_object, "Celery: state of task ids ({})", 0 },
+	{ "registered",	celery_empty_list, "Celery: registered tasks ([])", 0 },
+	{ "report",	celery_report,	"Celery: {\"ok\": \"<report text>\"}", 0 },
+	{ "reserved",	celery_empty_list, "Celery: tasks reserved ([])", 0 },
+	{ "revoked",	celery_empty_list, "Celery: revoked task ids ([])", 0 },
+	{ "scheduled",	celery_empty_list, "Celery: ETA tasks ([])", 0 },
+	{ "stats",	h_stats,	"pid, uptime, counters, rusage, broker (Celery's shape)", 0 },
 };
 /* clang-format on */
 
@@ -103,9 +113,18 @@ h_describe(struct node *n, json_object *args, json_object **res)
 
 	(void)args;
 	methods = json_object_new_object();
-	for (i = 0; i < n->nhandlers; i++)
-		json_object_object_add(methods, n->handlers[i].name,
+	for (i = 0; i < n->nhandlers; i++) {
+		json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "help",
 		    json_object_new_string(n->handlers[i].help));
+		json_object_object_add(m, "kind",
+		    json_object_new_string("builtin"));
+		json_object_object_add(methods, n->handlers[i].name, m);
+	}
+	for (i = 0; i < n->conf->nmethods; i++)
+		json_object_object_add(methods, n->conf->methods[i].name,
+		    schema_describe(&n->conf->methods[i]));
 	*res = json_object_new_object();
 	json_object_object_add(*res, "methods", methods);
 	json_object_object_add(*res, "version",
@@ -157,7 +176,18 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	COUNTER(refused_reply_to);
 	COUNTER(errors);
 	COUNTER(reconnects);
+	COUNTER(refused_policy);
+	COUNTER(unsigned_refused);
+	COUNTER(forged);
+	COUNTER(sig_expired);
+	COUNTER(replayed);
+	COUNTER(schema_errors);
+	COUNTER(exec_started);
+	COUNTER(exec_timeouts);
+	COUNTER(exec_busy);
 #undef COUNTER
+	json_object_object_add(o, "exec_running",
+	    json_object_new_int(exec_running()));
 	json_object_object_add(o, "counters", c);
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		r = json_object_new_object();
@@ -167,6 +197,7 @@ h_stats(struct node *n, json_object *args, json_object **res)
 		    json_object_new_int64(ru.ru_maxrss));
 		json_object_object_add(o, "rusage", r);
 	}
+	celery_stats_extend(n, o);
 	*res = o;
 	return 0;
 }

@@ -11,7 +11,7 @@ start_pidboxd dnode -T direct || exit 1
 
 # --- unknown method
 out=$(ctl broadcast nosuch --reply -d node1 2>"$T/err")
-expect_eq unknown_method_output "$out" "$(printf '%s\n' '->  node1: ERROR' "        KeyError('nosuch')" '' '1 node online.')"
+expect_eq unknown_method_output "$out" "$(printf '%s\n' '->  node1: ERROR' "        KeyError('nosuch')" '' '1 node online.' 'summary: 1 expected (-d), 1 replied, 1 error, 0 missing' 'error: node1')"
 out=$(ctl --json broadcast nosuch --reply -d node1 2>"$T/err")
 expect_json unknown_method_json "$out" "{\"node1\": {\"error\": \"KeyError('nosuch')\"}}"
 
