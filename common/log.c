@@ -240,7 +240,7 @@ log_info(const char *fmt, ...)
 }
 
 void
-log_debug(const char *fmt, ...)
+(log_debug)(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -61,6 +61,11 @@ void	 log_warn(const char *, ...) __printflike(1, 2);
 void	 log_warnx(const char *, ...) __printflike(1, 2);
 void	 log_info(const char *, ...) __printflike(1, 2);
 void	 log_debug(const char *, ...) __printflike(1, 2);
+/* Skip formatting (and escaping) the arguments when debug is off. */
+#define log_debug(...) do {						\
+	if (log_getverbose())						\
+		(log_debug)(__VA_ARGS__);				\
+} while (0)
 _Noreturn void fatal(const char *, ...) __printflike(1, 2);
 _Noreturn void fatalx(const char *, ...) __printflike(1, 2);
 /*
