@@ -332,7 +332,7 @@ celery_exec(struct ctl *ctl, int argc, char **argv)
 	const struct cmd_entry	*cmd, *sub;
 	const struct celery_cmd	*cc;
 	struct call		 call;
-	const char		*errstr, *sig = NULL, *family = NULL;
+	const char		*sig = NULL, *family = NULL;
 	int			 ch, yes = 0, terminate = 0, rv;
 
 	cmd = cmd_find(argv[0]);
@@ -369,21 +369,6 @@ celery_exec(struct ctl *ctl, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, GLOBAL_OPTSTRING "t:d:p:m:y",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
-		case 't':
-			call.timeout = parse_secs(optarg, "timeout");
-			break;
-		case 'd':
-			add_destinations(&call, optarg);
-			break;
-		case 'p':
-			if (optarg[0] == '\0' || strlen(optarg) > MAX_PATTERN)
-				errx(EX_USAGE, "pattern must be 1 to %d bytes",
-				    MAX_PATTERN);
-			call.pattern = optarg;
-			break;
-		case 'm':
-			call.matcher = optarg;
-			break;
 		case 'y':
 			if (!(cc->flags & C_CONFIRM))
 				cmd_usage(cmd);
@@ -401,6 +386,8 @@ celery_exec(struct ctl *ctl, int argc, char **argv)
 			sig = optarg;
 			break;
 		default:
+			if (call_target_opt(&call, ch, optarg))
+				break;
 			if (!ctl_global_opt(ctl, ch, cmd))
 				cmd_usage(cmd);
 			break;
@@ -411,17 +398,7 @@ celery_exec(struct ctl *ctl, int argc, char **argv)
 
 	if (sig != NULL && !terminate)
 		errx(EX_USAGE, "--signal needs --terminate");
-	if (call.matcher != NULL && call.pattern == NULL)
-		errx(EX_USAGE, "-m needs -p pattern");
-	if (call.pattern != NULL && call.ndestination > 0)
-		errx(EX_USAGE, "-d and -p are mutually exclusive");
-	/* A kombu node runs a pattern without a matcher everywhere. */
-	if (call.pattern != NULL && call.matcher == NULL)
-		call.matcher = "glob";
-	if (call.pattern != NULL &&
-	    match_check(call.pattern, call.matcher, &errstr) == -1)
-		errx(EX_USAGE, "pattern %s (%s): %s", log_viss(call.pattern),
-		    log_viss(call.matcher), errstr);
+	call_target_check(&call);
 
 	call.arguments = compile_arguments(cc, cmd, argc, argv);
 	if (terminate) {

@@ -150,6 +150,56 @@ free_call(struct call *call)
 	json_object_put(call->arguments);
 }
 
+/*
+ * The targeting options of every command that collects replies:
+ * -t secs, -d node[,node...], -p pattern, -m matcher. Returns 1 when ch
+ * was one of them (and is now in call), 0 otherwise.
+ */
+int
+call_target_opt(struct call *call, int ch, const char *arg)
+{
+	switch (ch) {
+	case 't':
+		call->timeout = parse_secs(arg, "timeout");
+		return 1;
+	case 'd':
+		add_destinations(call, arg);
+		return 1;
+	case 'p':
+		if (arg[0] == '\0' || strlen(arg) > MAX_PATTERN)
+			errx(EX_USAGE, "pattern must be 1 to %d bytes",
+			    MAX_PATTERN);
+		call->pattern = arg;
+		return 1;
+	case 'm':
+		call->matcher = arg;
+		return 1;
+	}
+	return 0;
+}
+
+/* Check the targeting options together; exits 64 on a mistake. */
+void
+call_target_check(struct call *call)
+{
+	const char *errstr;
+
+	if (call->matcher != NULL && call->pattern == NULL)
+		errx(EX_USAGE, "-m needs -p pattern");
+	if (call->pattern != NULL && call->ndestination > 0)
+		errx(EX_USAGE, "-d and -p are mutually exclusive");
+	/*
+	 * A kombu node ignores a pattern that comes without a matcher and
+	 * runs the request everywhere: always name the matcher.
+	 */
+	if (call->pattern != NULL && call->matcher == NULL)
+		call->matcher = "glob";
+	if (call->pattern != NULL &&
+	    match_check(call->pattern, call->matcher, &errstr) == -1)
+		errx(EX_USAGE, "pattern %s (%s): %s", log_viss(call->pattern),
+		    log_viss(call->matcher), errstr);
+}
+
 /* Parse the options and arguments shared by broadcast and ping. */
 static void
 parse_call(struct ctl *ctl, const struct cmd_entry *cmd, int argc,
@@ -177,28 +227,15 @@ parse_call(struct ctl *ctl, const struct cmd_entry *cmd, int argc,
 		case 'r':
 			call->reply = 1;
 			break;
-		case 't':
-			call->timeout = parse_secs(optarg, "timeout");
-			break;
 		case 'l':
 			call->limit = strtonum(optarg, 1, INT_MAX, &errstr);
 			if (errstr != NULL)
 				errx(EX_USAGE, "limit %s: %s",
 				    log_viss(optarg), errstr);
 			break;
-		case 'd':
-			add_destinations(call, optarg);
-			break;
-		case 'p':
-			if (optarg[0] == '\0' || strlen(optarg) > MAX_PATTERN)
-				errx(EX_USAGE, "pattern must be 1 to %d bytes",
-				    MAX_PATTERN);
-			call->pattern = optarg;
-			break;
-		case 'm':
-			call->matcher = optarg;
-			break;
 		default:
+			if (call_target_opt(call, ch, optarg))
+				break;
 			if (!ctl_global_opt(ctl, ch, cmd))
 				cmd_usage(cmd);
 			break;
@@ -227,20 +264,7 @@ parse_call(struct ctl *ctl, const struct cmd_entry *cmd, int argc,
 			errx(EX_USAGE, "%s: %s", log_viss(argv[i]), errstr);
 	}
 
-	if (call->matcher != NULL && call->pattern == NULL)
-		errx(EX_USAGE, "-m needs -p pattern");
-	if (call->pattern != NULL && call->ndestination > 0)
-		errx(EX_USAGE, "-d and -p are mutually exclusive");
-	/*
-	 * A kombu node ignores a pattern that comes without a matcher and
-	 * runs the request everywhere: always name the matcher.
-	 */
-	if (call->pattern != NULL && call->matcher == NULL)
-		call->matcher = "glob";
-	if (call->pattern != NULL &&
-	    match_check(call->pattern, call->matcher, &errstr) == -1)
-		errx(EX_USAGE, "pattern %s (%s): %s", log_viss(call->pattern),
-		    log_viss(call->matcher), errstr);
+	call_target_check(call);
 	if (call->limit > 0 && !call->reply)
 		errx(EX_USAGE, "-l needs -r");
 }

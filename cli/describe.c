@@ -35,13 +35,9 @@ cmd_describe_exec(struct ctl *ctl, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, GLOBAL_OPTSTRING "t:d:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
-		case 't':
-			call.timeout = parse_secs(optarg, "timeout");
-			break;
-		case 'd':
-			add_destinations(&call, optarg);
-			break;
 		default:
+			if (call_target_opt(&call, ch, optarg))
+				break;
 			if (!ctl_global_opt(ctl, ch, cmd))
 				cmd_usage(cmd);
 			break;

@@ -52,7 +52,6 @@ cmd_nodes_exec(struct ctl *ctl, int argc, char **argv)
 	};
 	const struct cmd_entry	*cmd = cmd_find("nodes");
 	struct call		 call;
-	const char		*errstr;
 	int			 ch, rv;
 
 	memset(&call, 0, sizeof(call));
@@ -63,22 +62,9 @@ cmd_nodes_exec(struct ctl *ctl, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, GLOBAL_OPTSTRING "t:d:p:m:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
-		case 't':
-			call.timeout = parse_secs(optarg, "timeout");
-			break;
-		case 'd':
-			add_destinations(&call, optarg);
-			break;
-		case 'p':
-			if (optarg[0] == '\0' || strlen(optarg) > MAX_PATTERN)
-				errx(EX_USAGE, "pattern must be 1 to %d bytes",
-				    MAX_PATTERN);
-			call.pattern = optarg;
-			break;
-		case 'm':
-			call.matcher = optarg;
-			break;
 		default:
+			if (call_target_opt(&call, ch, optarg))
+				break;
 			if (!ctl_global_opt(ctl, ch, cmd))
 				cmd_usage(cmd);
 			break;
@@ -86,16 +72,7 @@ cmd_nodes_exec(struct ctl *ctl, int argc, char **argv)
 	}
 	if (optind != argc)
 		cmd_usage(cmd);
-	if (call.matcher != NULL && call.pattern == NULL)
-		errx(EX_USAGE, "-m needs -p pattern");
-	if (call.pattern != NULL && call.ndestination > 0)
-		errx(EX_USAGE, "-d and -p are mutually exclusive");
-	if (call.pattern != NULL && call.matcher == NULL)
-		call.matcher = "glob";
-	if (call.pattern != NULL &&
-	    match_check(call.pattern, call.matcher, &errstr) == -1)
-		errx(EX_USAGE, "pattern %s (%s): %s", log_viss(call.pattern),
-		    log_viss(call.matcher), errstr);
+	call_target_check(&call);
 	if ((call.arguments = json_object_new_object()) == NULL)
 		err(EX_OSERR, NULL);
 	ctl_setup(ctl);

@@ -133,6 +133,8 @@ const struct cmd_entry *cmd_find(const char *);
 struct call;
 double	 parse_secs(const char *, const char *);
 void	 add_destinations(struct call *, const char *);
+int	 call_target_opt(struct call *, int, const char *);
+void	 call_target_check(struct call *);
 void	 free_call(struct call *);
 
 /* celery.c: Celery's inspect/control commands. */
