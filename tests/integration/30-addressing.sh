@@ -6,8 +6,11 @@
 . "$(dirname "$0")/../lib.sh"
 need pidboxd pidboxctl
 start_redis
-start_pidboxd node1 || exit 1
-start_pidboxd node2 || exit 1
+# These tests count PUBLISH commands to prove that nothing was sent; the
+# nodes' periodic health-check PUBLISH (tested in 80/84) would blur that.
+QUIET_BROKER="$BROKER?health_check_interval=0"
+start_pidboxd node1 -b "$QUIET_BROKER" || exit 1
+start_pidboxd node2 -b "$QUIET_BROKER" || exit 1
 
 # replies NAME: the node names in a --json reply object, sorted, one line
 replies() {
