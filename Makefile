@@ -163,6 +163,11 @@ lint-man:
 $(B)/loadgen: $(B)/tests/bench/loadgen.o $(B)/libpidbox.a
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(B)/libpidbox.a $(LIBS)
 
+# A few minutes of garbage and valid requests against pidboxd under
+# valgrind (SOAK_SECONDS, default 180): no error, no leak, no growth.
+soak: all
+	BUILD=$(B) tests/soak.sh
+
 bench:
 	@$(MAKE) --no-print-directory B=build-bench OPT="-O2 -g" \
 	    build-bench/pidboxd build-bench/pidboxctl build-bench/loadgen
@@ -197,6 +202,6 @@ fuzz-smoke:
 clean:
 	rm -rf build build-asan build-vg build-clang build-fuzz
 
-.PHONY: all units check check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
+.PHONY: soak all units check check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/unit/*.d $(B)/tests/fuzz/*.d)
