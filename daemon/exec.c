@@ -32,6 +32,8 @@ struct obuf {
 	int	 truncated;
 };
 
+#define REAP_POLL_MS	20
+
 struct job {
 	TAILQ_ENTRY(job)	 entry;
 	struct node		*n;
@@ -46,6 +48,7 @@ struct job {
 	int			 timed_out;
 	struct timer		 deadline;
 	struct timer		 kill;
+	struct timer		 reap;		/* when there is no pidfd */
 };
 
 static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
@@ -180,6 +183,7 @@ finish(struct job *j)
 	}
 	timer_del(&j->deadline);
 	timer_del(&j->kill);
+	timer_del(&j->reap);
 	dur = (double)(now_mono_ms() - j->req->start_ms) / 1000.0;
 
 	res = json_object_new_object();
@@ -283,6 +287,25 @@ on_exit_fd(int fd, int revents, void *arg)
 	(void)fd;
 	(void)revents;
 	finish(arg);
+}
+
+/*
+ * Without pidfd_open (kernels before 5.3, or valgrind, which does not
+ * implement it) poll for the exit; WNOWAIT leaves the child for finish().
+ */
+static void
+on_reap_poll(void *arg)
+{
+	struct job	*j = arg;
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == j->pid) {
+		finish(j);
+		return;
+	}
+	timer_add(&j->reap, REAP_POLL_MS);
 }
 
 static void
@@ -430,7 +453,7 @@ exec_start(struct node *n, const struct method_conf *m, json_object *args,
 	char				 err[512], **av = NULL, **envp = NULL;
 	int				 p[3][2] = { { -1, -1 }, { -1, -1 },
 					    { -1, -1 } };
-	int				 i, e, fa_ok = 0, attr_ok = 0;
+	int				 i, e, fa_ok = 0, attr_ok = 0, poll_exit;
 
 	if ((checked = schema_check(m, args, err, sizeof(err))) == NULL) {
 		n->stats.schema_errors++;
@@ -509,7 +532,8 @@ exec_start(struct node *n, const struct method_conf *m, json_object *args,
 			close(p[i][1]);
 	}
 	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
-	if (j->pidfd == -1) {
+	poll_exit = j->pidfd == -1 && errno == ENOSYS;
+	if (j->pidfd == -1 && !poll_exit) {
 		/* cannot watch it: do not let it run unwatched */
 		kill(-j->pid, SIGKILL);
 		log_warn("method %s: pidfd_open", m->name);
@@ -523,6 +547,7 @@ exec_start(struct node *n, const struct method_conf *m, json_object *args,
 	}
 	timer_set(&j->deadline, on_deadline, j);
 	timer_set(&j->kill, on_kill, j);
+	timer_set(&j->reap, on_reap_poll, j);
 	TAILQ_INSERT_TAIL(&jobs, j, entry);
 	njobs++;
 	n->stats.exec_started++;
@@ -533,12 +558,16 @@ exec_start(struct node *n, const struct method_conf *m, json_object *args,
 	free_vec(av);
 	free_vec(envp);
 	json_object_put(checked);
-	if (j->pidfd == -1) {
+	if (j->pidfd == -1 && !poll_exit) {
 		finish(j);
 		return HANDLER_PENDING;
 	}
-	loop_fd_add(j->pidfd, on_exit_fd, j);
-	loop_fd_events(j->pidfd, POLLIN, 1);
+	if (poll_exit)
+		timer_add(&j->reap, REAP_POLL_MS);
+	else {
+		loop_fd_add(j->pidfd, on_exit_fd, j);
+		loop_fd_events(j->pidfd, POLLIN, 1);
+	}
 	timer_add(&j->deadline, m->timeout_ms);
 	return HANDLER_PENDING;
 fail:

@@ -5,8 +5,8 @@
 # an RSS that valgrind's own bookkeeping does not blur. Passes when every
 # valid request was answered by both, both still answer ping, valgrind
 # reports no error and no leak at exit (exit 0 from --error-exitcode=99),
-# and the native node's RSS did not grow between the second and the last
-# round. Not part of `make check` (it takes minutes):
+# and the native node's RSS did not grow (by more than 128 KiB, allocator
+# noise) between the fifth and the last round. Not part of `make check` (it takes minutes):
 # run it with `make soak`.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 TEST_PREFIX=${TEST_PREFIX:-valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect}
@@ -28,7 +28,7 @@ flood="$(dirname "$0")/integration/flood.py"
 chan=/0.pidbox.pidbox
 
 t_end=$((SECONDS + secs))
-rounds=0 sent=0 bad=0 missing=0 first= last=
+rounds=0 sent=0 bad=0 missing=0 first='' last=''
 while [ "$SECONDS" -lt "$t_end" ]; do
 	good=$("$PY" "$flood" "$REDIS_SOCK" "$chan" pidbox 2000 20 "$oid")
 	# two nodes answer every valid request
@@ -39,14 +39,14 @@ while [ "$SECONDS" -lt "$t_end" ]; do
 	rounds=$((rounds + 1))
 	sent=$((sent + good))
 	bad=$((bad + 2000))
-	# the first round warms up allocator pools and caches
-	[ "$rounds" -eq 2 ] && first=$(rss)
+	# the first rounds warm up allocator pools and caches
+	[ "$rounds" -eq 5 ] && first=$(rss)
 	last=$(rss)
 done
 echo "# $rounds rounds in $secs s: $bad bad and $sent valid requests"
-echo "# native node VmRSS after round 2: ${first:-?} kB, at the end: $last kB"
+echo "# native node VmRSS after round 5: ${first:-?} kB, at the end: $last kB"
 expect_eq all_valid_answered "$missing" 0
-if [ "$rounds" -ge 3 ] && [ "$last" -le $((first + 64)) ]; then
+if [ "$rounds" -ge 10 ] && [ "$last" -le $((first + 128)) ]; then
 	ok rss_flat
 else
 	fail rss_flat "rounds $rounds, VmRSS ${first:-?} -> $last kB"
