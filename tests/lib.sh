@@ -208,7 +208,9 @@ start_redis() {
 	}
 	REDIS_SOCK=$T/redis.sock
 	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		# below the kernel's ephemeral range (32768-60999 on Linux), so
+		# that no outgoing connection holds the port we want to bind
+		port=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
 		# skip ports somebody already listens on
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			continue

@@ -9,7 +9,17 @@
 need pidboxd pidboxctl
 start_redis	# the master (REDIS_PID, REDIS_PORT)
 master_pid=$REDIS_PID
-base=$((REDIS_PORT + 1))
+# four more free ports after the master's: the replica and three sentinels
+base=$REDIS_PORT
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	base=$((base + 1))
+	inuse=0
+	for p in $((base)) $((base + 1)) $((base + 2)) $((base + 3)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && inuse=1
+	done
+	[ "$inuse" -eq 0 ] && break
+	base=$((base + 3))
+done
 rport=$base
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
     --dir "$T" --dbfilename replica.rdb --logfile "$T/replica.log" \
