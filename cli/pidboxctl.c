@@ -135,7 +135,8 @@ ctl_global_opt(struct ctl *ctl, int ch, const struct cmd_entry *cmd)
 
 /* A scalar of the -c file as a new string; NULL when absent or null. */
 static char *
-conf_string(const struct ynode *root, const char *file, const char *key)
+conf_string(const struct ynode *root, const char *file, const char *key,
+    char *msg, size_t msglen)
 {
 	const struct ynode	*v;
 	char			*s;
@@ -143,9 +144,11 @@ conf_string(const struct ynode *root, const char *file, const char *key)
 	if ((v = ynode_get(root, key)) == NULL || ynode_is_null(v))
 		return NULL;
 	if (v->type != YNODE_SCALAR || v->len == 0 ||
-	    strlen(v->value) != v->len)
-		errx(EX_CONFIG, "%s:%zu:%zu: %s: must be a non-empty string",
-		    file, v->line, v->col, key);
+	    strlen(v->value) != v->len) {
+		snprintf(msg, msglen, "%s:%zu:%zu: %s: must be a non-empty "
+		    "string", file, v->line, v->col, key);
+		return NULL;
+	}
 	if ((s = strdup(v->value)) == NULL)
 		err(EX_OSERR, NULL);
 	return s;
@@ -154,41 +157,60 @@ conf_string(const struct ynode *root, const char *file, const char *key)
 /*
  * Read broker, namespace and type from the pidboxd configuration file
  * (the same YAML, other keys are pidboxd's and ignored). Command-line
- * options win over the file.
+ * options win over the file. Every mistake exits 78 (EX_CONFIG), after
+ * freeing what was read (so LeakSanitizer runs stay quiet).
  */
 static void
 conf_read(struct ctl *ctl, char **broker)
 {
-	struct ynode	*root;
-	char		 e[512], *v;
+	const struct ynode	*tn;
+	struct ynode		*root;
+	char			 e[512], msg[600], *ns = NULL, *type = NULL;
 
 	*broker = NULL;
+	msg[0] = '\0';
 	if (ctl->conf_file == NULL)
 		return;
 	if ((root = ynode_load_file(ctl->conf_file, e, sizeof(e))) == NULL)
 		errx(EX_CONFIG, "%s", e);
-	if (root->type != YNODE_MAP)
-		errx(EX_CONFIG, "%s:%zu:%zu: not a mapping", ctl->conf_file,
-		    root->line, root->col);
-	*broker = conf_string(root, ctl->conf_file, "broker");
-	if ((v = conf_string(root, ctl->conf_file, "namespace")) != NULL) {
-		if (ctl->ns == NULL) {
-			if (strlen(v) > MAX_NAME)
-				errx(EX_CONFIG, "%s: namespace must be 1 to "
-				    "%d bytes", ctl->conf_file, MAX_NAME);
-			ctl->ns = v;	/* kept until exit */
-		} else
-			free(v);
+	if (root->type != YNODE_MAP) {
+		snprintf(msg, sizeof(msg), "%s:%zu:%zu: not a mapping",
+		    ctl->conf_file, root->line, root->col);
+		goto done;
 	}
-	if ((v = conf_string(root, ctl->conf_file, "type")) != NULL) {
-		if (!ctl->type_set &&
-		    mailbox_type_parse(v, &ctl->type) == -1)
-			errx(EX_CONFIG, "%s:%zu:%zu: unknown mailbox type %s",
-			    ctl->conf_file, ynode_get(root, "type")->line,
-			    ynode_get(root, "type")->col, log_viss(v));
-		free(v);
+	if ((*broker = conf_string(root, ctl->conf_file, "broker", msg,
+	    sizeof(msg))) == NULL && msg[0] != '\0')
+		goto done;
+	if ((ns = conf_string(root, ctl->conf_file, "namespace", msg,
+	    sizeof(msg))) == NULL && msg[0] != '\0')
+		goto done;
+	if (ns != NULL && ctl->ns == NULL) {
+		if (strlen(ns) > MAX_NAME) {
+			snprintf(msg, sizeof(msg), "%s: namespace must be 1 to "
+			    "%d bytes", ctl->conf_file, MAX_NAME);
+			goto done;
+		}
+		ctl->ns = ns;	/* kept until exit */
+		ns = NULL;
 	}
+	if ((type = conf_string(root, ctl->conf_file, "type", msg,
+	    sizeof(msg))) == NULL && msg[0] != '\0')
+		goto done;
+	if (type != NULL && !ctl->type_set &&
+	    mailbox_type_parse(type, &ctl->type) == -1) {
+		tn = ynode_get(root, "type");
+		snprintf(msg, sizeof(msg), "%s:%zu:%zu: unknown mailbox type %s",
+		    ctl->conf_file, tn->line, tn->col, log_viss(type));
+	}
+done:
+	free(ns);
+	free(type);
 	ynode_free(root);
+	if (msg[0] != '\0') {
+		free(*broker);
+		*broker = NULL;
+		errx(EX_CONFIG, "%s", msg);
+	}
 }
 
 /*

@@ -6,6 +6,7 @@
  * the list always carries a TTL (spec 9).
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +52,23 @@ static const char reply_script[] =
     "until cursor == '0'\n"
     "return n\n";
 
+/*
+ * Replies made while the command connection is down (a request came in on
+ * the other connection meanwhile) wait here, bounded in number and age,
+ * and go out when it is back: a Redis restart does not eat them.
+ */
+#define HOLD_MAX	256
+#define HOLD_MS		10000
+
+struct held {
+	TAILQ_ENTRY(held)	 entry;
+	int64_t			 at;
+	struct node_action	 act;
+};
+
+static TAILQ_HEAD(, held) held = TAILQ_HEAD_INITIALIZER(held);
+static int nheld;
+
 static struct service {
 	struct node	*node;
 	struct link	 cmd;		/* commands and replies */
@@ -78,6 +96,7 @@ static void	 cmd_down(struct link *);
 static void	 in_up(struct link *);
 static void	 in_down(struct link *);
 static void	 brpop(void);
+static void	 held_flush(void);
 
 static const struct link_ops cmd_ops = { cmd_up, cmd_down };
 static const struct link_ops in_ops = { in_up, in_down };
@@ -187,6 +206,60 @@ cmd_up(struct link *l)
 	if (svc.health_ms > 0)
 		timer_add(&svc.health, svc.health_ms < 1000 ? svc.health_ms :
 		    1000);
+	held_flush();
+	if (svc.node->conf->type != MAILBOX_FANOUT)
+		brpop();	/* it waited for a way to reply */
+}
+
+static void
+held_drop(struct held *h)
+{
+	TAILQ_REMOVE(&held, h, entry);
+	nheld--;
+	free(h->act.payload);
+	free(h);
+}
+
+static void
+hold_reply(const struct node_action *act)
+{
+	struct held *h;
+
+	if (nheld == HOLD_MAX) {
+		held_drop(TAILQ_FIRST(&held));
+		svc.node->stats.reply_unrouted++;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->act.payload = malloc(act->payloadlen)) == NULL) {
+		free(h);
+		log_warn("reply to %s lost", log_viss(act->routing_key));
+		svc.node->stats.reply_unrouted++;
+		return;
+	}
+	h->at = now_mono_ms();
+	memcpy(h->act.routing_key, act->routing_key, sizeof(act->routing_key));
+	memcpy(h->act.queue, act->queue, sizeof(act->queue));
+	memcpy(h->act.payload, act->payload, act->payloadlen);
+	h->act.payloadlen = act->payloadlen;
+	h->act.reply = 1;
+	TAILQ_INSERT_TAIL(&held, h, entry);
+	nheld++;
+}
+
+/* The command connection is back: send what waited, unless too old. */
+static void
+held_flush(void)
+{
+	struct held	*h;
+	int64_t		 now = now_mono_ms();
+
+	while ((h = TAILQ_FIRST(&held)) != NULL) {
+		if (now - h->at <= HOLD_MS)
+			service_send_reply(&h->act);
+		else
+			svc.node->stats.reply_unrouted++;
+		held_drop(h);
+	}
 }
 
 static void
@@ -259,6 +332,10 @@ service_send_reply(const struct node_action *act)
 	size_t		 argvlen[11];
 	int		 mlen, i = 0;
 
+	if (svc.cmd.state != LINK_UP && !svc.stopping) {
+		hold_reply(act);
+		return;
+	}
 	if (snprintf(list, sizeof(list), "%s%s", nm->keyprefix, act->queue) >=
 	    (int)sizeof(list) ||
 	    (mlen = binding_member(act->routing_key, "", act->queue, member,
@@ -486,7 +563,12 @@ brpop(void)
 	char		 to[16];
 	int		 i;
 
-	if (svc.stopping || svc.in.state != LINK_UP || svc.brpop_pending)
+	/*
+	 * Take no request off the list while replies cannot go out: it
+	 * waits in Redis until the command connection is back.
+	 */
+	if (svc.stopping || svc.in.state != LINK_UP || svc.brpop_pending ||
+	    svc.cmd.state != LINK_UP)
 		return;
 	argv[0] = "BRPOP";
 	argvlen[0] = 5;
@@ -633,4 +715,6 @@ service_abort(void)
 {
 	link_close(&svc.in);
 	link_close(&svc.cmd);
+	while (!TAILQ_EMPTY(&held))
+		held_drop(TAILQ_FIRST(&held));
 }
