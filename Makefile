@@ -19,7 +19,9 @@ COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 B		?= build
 
-PKGS	 = hiredis json-c yaml-0.1 libbsd-overlay libpcre2-8 libcrypto
+PKGS	 = hiredis json-c yaml-0.1 libbsd-overlay libpcre2-8
+# libcrypto: headers only; common/sign.c dlopen()s it when signing is used
+CRYPTO_PKG = libcrypto
 WARN	 = -std=gnu11 -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
 	   -Wundef -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wmissing-declarations -Wwrite-strings -Wcast-qual -Wvla \
@@ -28,7 +30,7 @@ WARN	 = -std=gnu11 -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
 OPT	?= -O2 -g
 HARDEN	?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDLD	?= -pie -Wl,-z,relro,-z,now
-PKGCFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) | sed 's/-I\//-isystem \//g')
+PKGCFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(CRYPTO_PKG) | sed 's/-I\//-isystem \//g')
 PKGLIBS	  := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALLCFLAGS = -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN) $(PKGCFLAGS) -Icommon -MMD -MP $(CFLAGS)
 ALLLDFLAGS = $(HARDLD) $(LDFLAGS)

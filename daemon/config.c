@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "pidboxd.h"
 
@@ -89,7 +88,7 @@ static const struct conf_key conf_keys[] = {
 };
 /* clang-format on */
 
-/* Sections whose change needs a node restart on reload (digest). */
+/* Sections whose change needs a node restart on reload. */
 static const char *const restart_keys[] = {
 	"audit", "broker_password", "broker_password_file", "max_children",
 	"methods", "policy", "signing",
@@ -152,6 +151,8 @@ conf_clear(struct pidboxd_conf *c)
 	}
 	if (c->broker_password != NULL)
 		freezero(c->broker_password, strlen(c->broker_password));
+	if (c->restart_sig != NULL)	/* may hold a password */
+		freezero(c->restart_sig, c->restart_siglen);
 	for (i = 0; i < c->nmethods; i++)
 		method_clear(&c->methods[i]);
 	free(c->methods);
@@ -1068,41 +1069,43 @@ sec_audit(struct pidboxd_conf *c, const struct ynode *v, struct cerr *ce)
 	return 0;
 }
 
-/* Feed a subtree into the digest: type, length and bytes of each node. */
+/* Append a subtree: type, length and bytes of each node, unambiguously. */
 static void
-digest_node(EVP_MD_CTX *ctx, const struct ynode *n)
+restart_node(FILE *f, const struct ynode *n)
 {
-	size_t	i;
-	char	hdr[32];
+	size_t i;
 
-	snprintf(hdr, sizeof(hdr), "%d:%zu:%zu:", (int)n->type, n->len,
-	    n->nkids);
-	EVP_DigestUpdate(ctx, hdr, strlen(hdr));
+	fprintf(f, "%d:%zu:%zu:", (int)n->type, n->len, n->nkids);
 	if (n->value != NULL)
-		EVP_DigestUpdate(ctx, n->value, n->len);
+		fwrite(n->value, 1, n->len, f);
 	for (i = 0; i < n->nkids; i++)
-		digest_node(ctx, n->kids[i]);
+		restart_node(f, n->kids[i]);
 }
 
+/*
+ * Keep a canonical copy of the sections a reload cannot apply in place;
+ * comparing two of them tells whether a SIGHUP needs a node restart.
+ */
 static void
-conf_digest(struct pidboxd_conf *c, const struct ynode *root)
+conf_restart_sig(struct pidboxd_conf *c, const struct ynode *root)
 {
-	EVP_MD_CTX		*ctx;
 	const struct ynode	*v;
-	unsigned int		 len = 0;
+	FILE			*f;
 	size_t			 i;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		fatalx("%s: libcrypto", __func__);
-	for (i = 0; i < nitems(restart_keys); i++) {
-		EVP_DigestUpdate(ctx, restart_keys[i],
-		    strlen(restart_keys[i]) + 1);
-		if ((v = ynode_get(root, restart_keys[i])) != NULL)
-			digest_node(ctx, v);
+	if (c->restart_sig != NULL) {
+		freezero(c->restart_sig, c->restart_siglen);
+		c->restart_sig = NULL;
 	}
-	EVP_DigestFinal_ex(ctx, c->digest, &len);
-	EVP_MD_CTX_free(ctx);
+	if ((f = open_memstream(&c->restart_sig, &c->restart_siglen)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	for (i = 0; i < nitems(restart_keys); i++) {
+		fwrite(restart_keys[i], 1, strlen(restart_keys[i]) + 1, f);
+		if ((v = ynode_get(root, restart_keys[i])) != NULL)
+			restart_node(f, v);
+	}
+	if (fclose(f) != 0)
+		fatal("%s: fclose", __func__);
 }
 
 /* A config that holds a secret must not be readable by others. */
@@ -1198,7 +1201,7 @@ conf_apply(struct pidboxd_conf *c, struct ynode *root, const char *file,
 			errors++;
 		}
 	}
-	conf_digest(c, root);
+	conf_restart_sig(c, root);
 	ynode_free(root);
 	if (errors == 0 && secrecy && check_secrecy(file, c) == -1)
 		errors++;

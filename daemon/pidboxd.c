@@ -128,7 +128,9 @@ same_identity(const struct pidboxd_conf *a, const struct pidboxd_conf *b)
 	return strcmp(a->hostname, b->hostname) == 0 &&
 	    strcmp(a->broker, b->broker) == 0 && strcmp(a->ns, b->ns) == 0 &&
 	    a->type == b->type &&
-	    memcmp(a->digest, b->digest, sizeof(a->digest)) == 0;
+	    a->restart_siglen == b->restart_siglen &&
+	    (a->restart_siglen == 0 ||
+	    memcmp(a->restart_sig, b->restart_sig, a->restart_siglen) == 0);
 }
 
 enum run_result { RUN_EXIT, RUN_RESTART };

@@ -131,8 +131,9 @@ struct pidboxd_conf {
 	struct policy_conf	 policy;
 	struct signing_conf	 signing;
 	struct audit_conf	 audit;
-	/* digest of the sections a reload cannot apply in place */
-	unsigned char		 digest[32];
+	/* the sections a reload cannot apply in place, canonically */
+	char			*restart_sig;
+	size_t			 restart_siglen;
 };
 void	 conf_defaults(struct pidboxd_conf *c);
 /* Load file over c; every error is printed "file:line:col: msg". */
