@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -293,6 +294,29 @@ on_exit_fd(int fd, int revents, void *arg)
  * Without pidfd_open (kernels before 5.3, or valgrind, which does not
  * implement it) poll for the exit; WNOWAIT leaves the child for finish().
  */
+/*
+ * Our own binary, for the --exec-as helper. readlink() rather than
+ * spawning "/proc/self/exe" itself: under valgrind that link is valgrind,
+ * while valgrind's readlink() gives the program it runs.
+ */
+static const char *
+self_exe(void)
+{
+	static char	path[PATH_MAX];
+	ssize_t		n;
+
+	if (path[0] == '\0') {
+		n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+		if (n > 0 && (size_t)n < sizeof(path) - 1)
+			path[n] = '\0';
+		/* unreadable, or the binary was replaced since we started */
+		if (n <= 0 || (size_t)n >= sizeof(path) - 1 ||
+		    strstr(path, " (deleted)") != NULL)
+			strlcpy(path, "/proc/self/exe", sizeof(path));
+	}
+	return path;
+}
+
 static void
 on_reap_poll(void *arg)
 {
@@ -510,7 +534,7 @@ exec_start(struct node *n, const struct method_conf *m, json_object *args,
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	e = posix_spawn(&j->pid, m->as_user ? "/proc/self/exe" : av[0], &fa,
+	e = posix_spawn(&j->pid, m->as_user ? self_exe() : av[0], &fa,
 	    &attr, av, envp);
 	if (e != 0) {
 		snprintf(err, sizeof(err), "cannot start %s: %s",
