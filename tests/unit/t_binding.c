@@ -22,18 +22,6 @@
 #define VECTOR_FILE	"naming.jsonl"
 #define VECTOR_COUNT	8	/* records in the file (vectors/README.md) */
 
-static json_object *vectors;	/* array of records, each with "_line" */
-
-/* The vector file loaded completely and has the documented count. */
-static void
-test_vectors_loaded(void **state)
-{
-	(void)state;
-	if (vectors == NULL)
-		fail_msg("%s: %s", VECTOR_FILE, vector_error);
-	assert_int_equal(json_object_array_length(vectors), VECTOR_COUNT);
-}
-
 /* Compare got with the string field want of exp; the record names itself. */
 static void
 check(int line, json_object *exp, const char *field, const char *got,
@@ -336,7 +324,6 @@ test_mailbox_types(void **state)
 }
 
 static const struct CMUnitTest fixed_tests[] = {
-	cmocka_unit_test(test_vectors_loaded),
 	cmocka_unit_test(test_binding_parse_table),
 	cmocka_unit_test(test_binding_member_refuses),
 	cmocka_unit_test(test_names_init_refuses),
@@ -344,37 +331,21 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_mailbox_types),
 };
 
+static char *
+label(json_object *rec)
+{
+	json_object	*in = json_object_object_get(rec, "inputs");
+	char		*s;
+
+	if (asprintf(&s, "%s/%s %s", log_viss(jstr(in, "ns")),
+	    log_viss(jstr(in, "hostname")), log_viss(jstr(in, "typ"))) == -1)
+		return NULL;
+	return s;
+}
+
 int
 main(void)
 {
-	struct CMUnitTest	*tests;
-	json_object		*rec, *in;
-	char			*name;
-	size_t			 i, n, nv;
-	int			 rc;
-
-	vectors = load_jsonl(VECTOR_FILE);
-	nv = vectors != NULL ? json_object_array_length(vectors) : 0;
-	n = nitems(fixed_tests) + nv;
-	if ((tests = calloc(n, sizeof(*tests))) == NULL)
-		return 1;
-	memcpy(tests, fixed_tests, sizeof(fixed_tests));
-	for (i = 0; i < nv; i++) {
-		rec = json_object_array_get_idx(vectors, i);
-		in = json_object_object_get(rec, "inputs");
-		if (asprintf(&name, "%s:%d %s/%s %s", VECTOR_FILE,
-		    json_object_get_int(json_object_object_get(rec, "_line")),
-		    log_viss(jstr(in, "ns")), log_viss(jstr(in, "hostname")),
-		    log_viss(jstr(in, "typ"))) == -1)
-			return 1;
-		tests[nitems(fixed_tests) + i].name = name;
-		tests[nitems(fixed_tests) + i].test_func = test_vector;
-		tests[nitems(fixed_tests) + i].initial_state = rec;
-	}
-	rc = _cmocka_run_group_tests("binding", tests, n, NULL, NULL);
-	for (i = nitems(fixed_tests); i < n; i++)
-		free((void *)(uintptr_t)tests[i].name);
-	free(tests);
-	json_object_put(vectors);
-	return rc;
+	return vectors_run("binding", VECTOR_FILE, VECTOR_COUNT, fixed_tests,
+	    nitems(fixed_tests), test_vector, label);
 }

@@ -5,6 +5,7 @@
 #ifndef VECTORS_H
 #define VECTORS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,5 +74,64 @@ jstr(json_object *rec, const char *key)
 		return NULL;
 	return json_object_get_string(v);
 }
+
+#ifdef cmocka_unit_test
+static json_object *vectors_all;	/* the records, each with "_line" */
+static const char *vectors_file;
+static size_t vectors_count;
+
+/* The vector file loaded completely and has the documented count. */
+static void
+test_vectors_loaded(void **state)
+{
+	(void)state;
+	if (vectors_all == NULL)
+		fail_msg("%s: %s", vectors_file, vector_error);
+	assert_int_equal(json_object_array_length(vectors_all), vectors_count);
+}
+
+/*
+ * Run a load check, the fixed tests, then fn once per record of file
+ * (count records expected), each named "file:line <label(record)>".
+ */
+static int VECTORS_UNUSED
+vectors_run(const char *group, const char *file, size_t count,
+    const struct CMUnitTest *fixed, size_t nfixed, CMUnitTestFunction fn,
+    char *(*label)(json_object *))
+{
+	struct CMUnitTest	*tests;
+	json_object		*rec;
+	char			*l, *name;
+	size_t			 i, n, nv;
+	int			 rc;
+
+	vectors_file = file;
+	vectors_count = count;
+	vectors_all = load_jsonl(file);
+	nv = vectors_all != NULL ? json_object_array_length(vectors_all) : 0;
+	n = 1 + nfixed + nv;
+	if ((tests = calloc(n, sizeof(*tests))) == NULL)
+		return 1;
+	tests[0] = (struct CMUnitTest)cmocka_unit_test(test_vectors_loaded);
+	memcpy(tests + 1, fixed, nfixed * sizeof(*fixed));
+	for (i = 0; i < nv; i++) {
+		rec = json_object_array_get_idx(vectors_all, i);
+		if ((l = label(rec)) == NULL || asprintf(&name, "%s:%d %s", file,
+		    json_object_get_int(json_object_object_get(rec, "_line")),
+		    l) == -1)
+			return 1;
+		free(l);
+		tests[1 + nfixed + i].name = name;
+		tests[1 + nfixed + i].test_func = fn;
+		tests[1 + nfixed + i].initial_state = rec;
+	}
+	rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	for (i = 1 + nfixed; i < n; i++)
+		free((void *)(uintptr_t)tests[i].name);
+	free(tests);
+	json_object_put(vectors_all);
+	return rc;
+}
+#endif /* cmocka_unit_test */
 
 #endif /* VECTORS_H */
