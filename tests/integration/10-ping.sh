@@ -35,4 +35,18 @@ out=$(ctl --json ping --timeout 5 2>"$T/err")
 expect_json two_nodes_json "$out" '{"node1": {"ok": "pong"}, "node2": {"ok": "pong"}}'
 
 assert_no_reply_keys no_reply_keys_left_2
+
+# a second node that also calls itself node1: both reply, and pidboxctl
+# warns on stderr (Celery's DuplicateNodenameWarning)
+before=$(nsubs)
+"$BUILD/pidboxd" -f -n node1 -b "$BROKER" >"$T/pidboxd.twin.log" 2>&1 &
+twin=$!
+_track "$twin"
+wait_for "[ \$(nsubs) -gt $before ]" 10
+out=$(ctl ping --timeout 5 2>"$T/err")
+expect_eq duplicate_both_reply "$(grep -c -- '->  node1: OK' <<<"$out")" 2
+expect_contains duplicate_warned "$(cat "$T/err")" 'duplicate node name node1'
+kill -TERM "$twin"
+reap "$twin" 10
+expect_eq duplicate_twin_exit_0 "$REAP_RC" 0
 finish
