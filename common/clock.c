@@ -6,6 +6,8 @@
 int64_t
 clock_adjust(struct lamport *c, int64_t other)
 {
+	if (other > CLOCK_MAX)
+		other = CLOCK_MAX;
 	if (other > c->value)
 		c->value = other;
 	if (c->value < INT64_MAX)

@@ -214,19 +214,28 @@ envelope_clock(const struct envelope *env, int64_t *clock)
 {
 	json_object	*v;
 	int64_t		 c;
+	double		 d;
 
 	*clock = 0;
 	if ((v = header(env, "clock")) == NULL)
 		return 0;
-	if (!json_object_is_type(v, json_type_int))
-		return -1;
-	c = json_object_get_int64(v);
-	/* json-c saturates bigger values to INT64_MAX (uint64 kept aside). */
-	if (c < 0 || (c == INT64_MAX && json_object_get_uint64(v) !=
-	    (uint64_t)INT64_MAX))
-		return -1;
-	*clock = c;
-	return 0;
+	if (json_object_is_type(v, json_type_int)) {
+		/* json-c saturates at INT64_MIN/INT64_MAX: clamping is exact */
+		c = json_object_get_int64(v);
+		*clock = c < 0 ? 0 : c > CLOCK_MAX ? CLOCK_MAX : c;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);
+		if (isnan(d) || d < 0)
+			*clock = 0;
+		else if (d >= (double)CLOCK_MAX)
+			*clock = CLOCK_MAX;
+		else
+			*clock = (int64_t)d;
+		return 0;
+	}
+	return -1;
 }
 
 int

@@ -124,7 +124,11 @@ struct envelope {
 int	 envelope_decode(const char *buf, size_t len, struct envelope *env,
 	    const char **errstr);
 void	 envelope_free(struct envelope *env);
-/* headers.clock: 0 and *clock = 0 when absent; -1 when not an integer >= 0. */
+/*
+ * headers.clock: 0 and *clock = 0 when absent. Any number is accepted and
+ * clamped to 0 .. CLOCK_MAX (Python ints have no bound, so a peer may send
+ * 2^63 or more; a float is truncated); -1 only when it is not a number.
+ */
 int	 envelope_clock(const struct envelope *env, int64_t *clock);
 /* headers.expires: 0.0 when absent/0; -1 when not a number. */
 int	 envelope_expires(const struct envelope *env, double *expires);
@@ -309,7 +313,13 @@ const char *redis_url_redacted(const struct redis_url *u, char *buf,
 /* Wipe secrets. */
 void	 redis_url_clear(struct redis_url *u);
 
-/* clock.c: kombu's LamportClock. */
+/*
+ * clock.c: kombu's LamportClock. Every clock we adopt is clamped to
+ * CLOCK_MAX, 2^53 - 1: still exact as a JSON number in any parser that
+ * reads numbers as doubles, and so far below INT64_MAX that the value we
+ * send back (and the peer's max() + 1 of it) always fits an int64.
+ */
+#define CLOCK_MAX	((INT64_C(1) << 53) - 1)
 struct lamport {
 	int64_t	value;
 };

@@ -170,6 +170,7 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	COUNTER(dispatched);
 	COUNTER(replied);
 	COUNTER(reply_unrouted);
+	COUNTER(reply_foreign);
 	COUNTER(not_addressed);
 	COUNTER(expired);
 	COUNTER(malformed);

@@ -438,13 +438,17 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		envelope_free(&env);
 		return -1;
 	}
-	/* The clock moves for every message, addressed or not (spec 3.6). */
+	/*
+	 * kombu moves its clock for every message, addressed or not (spec
+	 * 3.6); we adopt a clock only from a request that passed addressing
+	 * and the signature check below, so an unsigned or unaddressed
+	 * message cannot move it, and any number is clamped (envelope.c).
+	 */
 	if (envelope_clock(&env, &clk) == -1) {
-		log_warnx("dropped a message: clock header is not an integer");
+		log_warnx("dropped a message: clock header is not a number");
 		n->stats.malformed++;
 		goto done;
 	}
-	clock_adjust(&n->clock, clk);
 	if (request_decode(env.body, env.bodylen, &req, &errstr) == -1) {
 		log_warnx("dropped a request: %s", errstr);
 		n->stats.malformed++;
@@ -493,6 +497,7 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		rc = refuse(n, r, why, act);
 		goto done;
 	}
+	clock_adjust(&n->clock, clk);
 	if (req.method != NULL) {
 		h = lookup(n, req.method);
 		m = h == NULL ? conf_method(n->conf, req.method) : NULL;

@@ -244,6 +244,7 @@ struct node_stats {
 	uint64_t	dispatched;
 	uint64_t	replied;
 	uint64_t	reply_unrouted;
+	uint64_t	reply_foreign;	/* bindings naming another queue seen */
 	uint64_t	not_addressed;
 	uint64_t	expired;
 	uint64_t	malformed;

@@ -17,40 +17,30 @@
 
 /*
  * KEYS[1] reply binding set, KEYS[2] the canonical reply list
- * ARGV[1] routing key, ARGV[2] envelope, ARGV[3] TTL ms,
- * ARGV[4] canonical member, ARGV[5] SSCAN pattern for rk SEP *,
- * ARGV[6] global key prefix. Returns the number of lists pushed.
- * The canonical member (kombu's own reply queue) is checked in O(1);
- * other queues bound with the routing key are found with SSCAN, never a
- * whole SMEMBERS; malformed members are skipped.
+ * ARGV[1] envelope, ARGV[2] TTL ms, ARGV[3] canonical member,
+ * ARGV[4] SSCAN pattern for rk SEP *.
+ * A reply goes only to the canonical list <rk>.reply.<ns>.pidbox, the
+ * queue every kombu and Celery client declares, and only while its
+ * binding member exists: one SISMEMBER, one LPUSH, one PEXPIRE. Nothing
+ * else is ever pushed to or expired, whatever the binding set holds: a
+ * member binding the routing key to another queue (anyone who can SADD
+ * can write one) would otherwise route replies into, and put a TTL on,
+ * any key of any application. Returns 1 when pushed; 0 when no binding;
+ * -1 when a member naming another queue was seen for this routing key,
+ * found by one SSCAN step (bounded work: a small set is one listpack, a
+ * large one is scanned COUNT buckets, never walked), so it can be
+ * counted and logged.
  */
 static const char reply_script[] =
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[4]) == 1 then\n"
-    "  redis.call('LPUSH', KEYS[2], ARGV[2])\n"
-    "  redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then\n"
+    "  redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[2], ARGV[2])\n"
     "  return 1\n"
     "end\n"
-    "local n, cursor = 0, '0'\n"
-    "repeat\n"
-    "  local r = redis.call('SSCAN', KEYS[1], cursor, 'MATCH', ARGV[5],"
-    " 'COUNT', 1000)\n"
-    "  cursor = r[1]\n"
-    "  for _, m in ipairs(r[2]) do\n"
-    "    local f, s = {}, 1\n"
-    "    while true do\n"
-    "      local a = string.find(m, '\\6\\22', s, true)\n"
-    "      if not a then f[#f + 1] = string.sub(m, s); break end\n"
-    "      f[#f + 1] = string.sub(m, s, a - 1); s = a + 2\n"
-    "    end\n"
-    "    if #f == 3 and f[1] == ARGV[1] and #f[3] > 0 then\n"
-    "      local k = ARGV[6] .. f[3]\n"
-    "      redis.call('LPUSH', k, ARGV[2])\n"
-    "      redis.call('PEXPIRE', k, ARGV[3])\n"
-    "      n = n + 1\n"
-    "    end\n"
-    "  end\n"
-    "until cursor == '0'\n"
-    "return n\n";
+    "local r = redis.call('SSCAN', KEYS[1], '0', 'MATCH', ARGV[4],"
+    " 'COUNT', 16)\n"
+    "if #r[2] > 0 then return -1 end\n"
+    "return 0\n";
 
 /*
  * Replies made while the command connection is down (a request came in on
@@ -301,6 +291,14 @@ on_reply_routed(redisAsyncContext *ac, void *r, void *priv)
 		svc.node->stats.reply_unrouted++;
 		return;
 	}
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer < 0) {
+		log_warnx("reply dropped: the reply binding set binds its "
+		    "routing key only to queues other than the client's own; "
+		    "those are ignored");
+		svc.node->stats.reply_unrouted++;
+		svc.node->stats.reply_foreign++;
+		return;
+	}
 	svc.node->stats.replied++;
 }
 
@@ -367,9 +365,6 @@ service_send_reply(const struct node_action *act)
 	argv[i] = list;
 	argvlen[i] = strlen(list);
 	i++;
-	argv[i] = act->routing_key;
-	argvlen[i] = strlen(argv[i]);
-	i++;
 	argv[i] = act->payload;
 	argvlen[i++] = act->payloadlen;
 	argv[i] = ttl;
@@ -379,9 +374,6 @@ service_send_reply(const struct node_action *act)
 	argvlen[i++] = (size_t)mlen;
 	argv[i] = pat;
 	argvlen[i] = strlen(pat);
-	i++;
-	argv[i] = nm->keyprefix;
-	argvlen[i] = strlen(argv[i]);
 	i++;
 	if (link_cmd(&svc.cmd, on_reply_routed, NULL, i, argv, argvlen) ==
 	    -1) {

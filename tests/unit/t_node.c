@@ -359,6 +359,104 @@ test_expiry_allowance(void **state)
 	conf_clear(&c);
 }
 
+/* A ping request to dest (NULL: everyone) with headers.clock = clock. */
+static char *
+clocked_ping(json_object *clock, const char *dest, size_t *len)
+{
+	json_object	*h, *b, *rt, *d = NULL;
+	char		*raw;
+
+	h = json_object_new_object();
+	json_object_object_add(h, "clock", clock);
+	b = json_object_new_object();
+	json_object_object_add(b, "method", json_object_new_string("ping"));
+	json_object_object_add(b, "arguments", json_object_new_object());
+	if (dest != NULL) {
+		d = json_object_new_array();
+		json_object_array_add(d, json_object_new_string(dest));
+	}
+	json_object_object_add(b, "destination", d);
+	json_object_object_add(b, "ticket", json_object_new_string("T"));
+	rt = json_object_new_object();
+	json_object_object_add(rt, "exchange",
+	    json_object_new_string("reply.testbox.pidbox"));
+	json_object_object_add(rt, "routing_key", json_object_new_string("R"));
+	json_object_object_add(b, "reply_to", rt);
+	raw = wire(h, b, len);
+	json_object_put(h);
+	json_object_put(b);
+	return raw;
+}
+
+static int64_t
+reply_clock(const struct node_action *act)
+{
+	struct envelope	 env;
+	const char	*errstr;
+	json_object	*v;
+	int64_t		 clk = -1;
+
+	/* raw: envelope_clock() would clamp what we check */
+	assert_int_equal(envelope_decode(act->payload, act->payloadlen, &env,
+	    &errstr), 0);
+	assert_true(json_object_object_get_ex(env.headers, "clock", &v));
+	clk = json_object_get_int64(v);
+	envelope_free(&env);
+	return clk;
+}
+
+/*
+ * Issue 10.1: only a request that passed addressing and the signature
+ * check moves the clock; any number is clamped, never a reason to drop.
+ */
+static void
+test_clock_poison(void **state)
+{
+	struct pidboxd_conf	 c;
+	struct node		 n;
+	struct node_action	 act;
+	char			*raw;
+	size_t			 len;
+
+	(void)state;
+	init_node(&n, &c, "hostA");
+	/* unaddressed: the clock does not move */
+	raw = clocked_ping(json_object_new_int64(INT64_MAX), "hostB", &len);
+	assert_int_equal(node_handle(&n, raw, len, 1.8e9, &act), 0);
+	assert_false(act.reply);
+	assert_true(n.clock.value == 0);
+	free(raw);
+	/* refused (unsigned on a require_signed node): replied, not adopted */
+	c.signing.require = 1;
+	raw = clocked_ping(json_object_new_int64(INT64_MAX), "hostA", &len);
+	assert_int_equal(node_handle(&n, raw, len, 1.8e9, &act), 0);
+	assert_true(act.reply);
+	assert_int_equal(n.stats.unsigned_refused, 1);
+	assert_true(reply_clock(&act) == 1);
+	node_action_free(&act);
+	free(raw);
+	c.signing.require = 0;
+	/* accepted: 2^63 (beyond int64, as kombu sends it) is clamped */
+	raw = clocked_ping(json_object_new_uint64(UINT64_C(1) << 63), NULL,
+	    &len);
+	assert_int_equal(node_handle(&n, raw, len, 1.8e9, &act), 0);
+	assert_true(act.reply);
+	assert_true(n.clock.value == CLOCK_MAX + 2);
+	assert_true(reply_clock(&act) == CLOCK_MAX + 2);
+	node_action_free(&act);
+	free(raw);
+	/* negative and float clocks are served too */
+	raw = clocked_ping(json_object_new_double(-3.5), NULL, &len);
+	assert_int_equal(node_handle(&n, raw, len, 1.8e9, &act), 0);
+	assert_true(act.reply);
+	assert_true(n.clock.value == CLOCK_MAX + 4);
+	node_action_free(&act);
+	free(raw);
+	assert_int_equal(n.stats.malformed, 0);
+	redis_url_clear(&n.url);
+	conf_clear(&c);
+}
+
 /* Garbage is dropped and counted, never a crash. */
 static void
 test_garbage(void **state)
@@ -414,6 +512,7 @@ main(void)
 		cmocka_unit_test(test_node_dispatch_vectors),
 		cmocka_unit_test(test_reply_to_foreign_exchange_refused),
 		cmocka_unit_test(test_expiry_allowance),
+		cmocka_unit_test(test_clock_poison),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_handler_table),
 	};
