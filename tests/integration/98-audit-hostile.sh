@@ -166,7 +166,15 @@ expect_eq all_lines_json "$(all_json "$audit")" ''
 # --- a full filesystem: counted, logged, no partial line, still serving
 mnt=$T/full
 mkdir "$mnt"
-trap '_rc=$?; umount -l "$mnt" 2>/dev/null; (exit $_rc); _cleanup' EXIT
+# unmount (lazily: pidboxd may still hold the file) before lib.sh cleans up
+# shellcheck disable=SC2317 # run by the EXIT trap
+unmount_cleanup() {
+	local rc=$?
+	umount -l "$mnt" 2>/dev/null
+	(exit "$rc")
+	_cleanup
+}
+trap unmount_cleanup EXIT
 if mount -t tmpfs -o size=64k,mode=700 tmpfs "$mnt" 2>/dev/null; then
 	faudit=$mnt/audit.jsonl
 	# one valid line of 4000 bytes: 96 bytes left in its page, so the
@@ -194,7 +202,7 @@ if [ $full = tmpfs ]; then
 	m=$(mkmsg --dest f1)
 	for i in $(seq 1 100); do rcli PUBLISH /0.pidbox.pidbox "$m"; done >/dev/null
 	# the first stats request's own line was lost too: 1 + 1 + 100
-	if wait_for '[ "$(counter audit_lost)" -ge 102 ]' 10; then
+	if wait_for "[ \"\$(counter audit_lost)\" -ge 102 ]" 10; then
 		ok burst_counted
 	else
 		fail burst_counted "audit_lost $(counter audit_lost), want >= 102"
