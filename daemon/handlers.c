@@ -186,6 +186,7 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	COUNTER(exec_started);
 	COUNTER(exec_timeouts);
 	COUNTER(exec_busy);
+	COUNTER(audit_lost);
 #undef COUNTER
 	json_object_object_add(o, "exec_running",
 	    json_object_new_int(exec_running()));

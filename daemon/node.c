@@ -98,7 +98,6 @@ static struct node_req *
 req_new(struct node *n, const struct request *req, double now)
 {
 	struct node_req		*r;
-	json_object		*copy = NULL;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
@@ -120,19 +119,21 @@ req_new(struct node *n, const struct request *req, double now)
 			return NULL;
 		}
 	}
-	if (json_object_deep_copy(req->arguments, &copy, NULL) != 0) {
-		free(r);
-		return NULL;
-	}
-	audit_mask(&n->conf->audit, req->method != NULL ?
-	    conf_method(n->conf, req->method) : NULL, copy);
-	r->args = copy;
+	/* only the size for now: who sent it is not known yet */
+	if (n->conf->audit.file != NULL || n->conf->audit.syslog)
+		(void)json_object_to_json_string_length(req->arguments,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &r->args_size);
 	r->received = now;
 	r->start_ms = now_mono_ms();
 	return r;
 }
 
-/* One audit line for r; extra's members (borrowed) are added. */
+/*
+ * One audit line for r; extra's members (borrowed) are added. Arguments
+ * are shown only when r->args was set (requests that ran), their size
+ * always.
+ */
 static void
 audit_req(struct node *n, const struct node_req *r, const char *decision,
     const char *outcome, const char *detail, json_object *extra)
@@ -157,6 +158,8 @@ audit_req(struct node *n, const struct node_req *r, const char *decision,
 	    json_object_new_string(n->conf->hostname));
 	json_object_object_add(o, "method", json_object_new_string(r->method));
 	json_object_object_add(o, "arguments", json_object_get(r->args));
+	json_object_object_add(o, "arguments_size",
+	    json_object_new_int64((int64_t)r->args_size));
 	json_object_object_add(o, "identity", r->identity[0] != '\0' ?
 	    json_object_new_string(r->identity) : NULL);
 	json_object_object_add(o, "ticket", r->has_ticket ?
@@ -173,7 +176,8 @@ audit_req(struct node *n, const struct node_req *r, const char *decision,
 		json_object_object_foreach(extra, k, v)
 			json_object_object_add(o, k, json_object_get(v));
 	}
-	audit_write(o);
+	if (audit_write(o) == -1)
+		n->stats.audit_lost++;
 	json_object_put(o);
 }
 
@@ -498,6 +502,8 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		goto done;
 	}
 	clock_adjust(&n->clock, clk);
+	h = NULL;
+	m = NULL;
 	if (req.method != NULL) {
 		h = lookup(n, req.method);
 		m = h == NULL ? conf_method(n->conf, req.method) : NULL;
@@ -510,6 +516,10 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 			goto done;
 		}
 	}
+	/* Arguments are audited only for a method that runs. */
+	if ((h != NULL || m != NULL) &&
+	    (n->conf->audit.file != NULL || n->conf->audit.syslog))
+		r->args = audit_args(&n->conf->audit, m, req.arguments);
 	log_debug("request %s: %s", log_viss(req.ticket),
 	    log_viss(req.method));
 	value = dispatch(n, &req, r, &outcome, &pending);
@@ -518,7 +528,11 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		rc = 0;
 		goto done;
 	}
-	audit_req(n, r, "run", outcome, NULL, NULL);
+	if (h != NULL || m != NULL)
+		audit_req(n, r, "run", outcome, NULL, NULL);
+	else
+		audit_req(n, r, "unknown_method", outcome, "no such method",
+		    NULL);
 	rc = reply_to(n, r, value, act);
 	json_object_put(value);
 done:

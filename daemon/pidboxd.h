@@ -260,6 +260,7 @@ struct node_stats {
 	uint64_t	exec_started;
 	uint64_t	exec_timeouts;
 	uint64_t	exec_busy;
+	uint64_t	audit_lost;	/* lines that could not be written */
 };
 /*
  * What a reply needs once the message is gone: saved for handlers that
@@ -273,7 +274,8 @@ struct node_req {
 	char		 reply_exchange[MAX_KEY];
 	char		 reply_routing_key[MAX_KEY];
 	char		 identity[MAX_NAME + 1]; /* "" unless signed */
-	json_object	*args;			/* masked copy, owned */
+	json_object	*args;			/* audit_args() copy, owned */
+	size_t		 args_size;		/* bytes, as compact JSON */
 	double		 received;		/* wall clock */
 	int64_t		 start_ms;		/* monotonic */
 };
@@ -371,14 +373,26 @@ int	 nonce_cache_add(struct nonce_cache *c, const char *nonce,
 	    double expires, double now);
 
 /* audit.c: one JSON line per request. */
+#define AUDIT_MAX_STRING	1024	/* bytes of a value or name kept */
+#define AUDIT_MAX_ITEMS		64	/* members of one object or array */
+#define AUDIT_MAX_DEPTH		8	/* nesting of objects and arrays */
+#define AUDIT_MAX_VALUES	1024	/* values kept of one request */
+#define AUDIT_MAX_LINE		16384	/* bytes, else arguments are cut */
 int	 audit_open(const struct audit_conf *a);
 void	 audit_reopen(void);
 void	 audit_close(void);
-/* Write rec (borrowed) as one line. */
-void	 audit_write(json_object *rec);
-/* Mask secret arguments of args in place (per-method and global). */
-void	 audit_mask(const struct audit_conf *a, const struct method_conf *m,
-	    json_object *args);
+/*
+ * Write rec (borrowed; its "arguments" may be replaced by a marker when
+ * the line is over AUDIT_MAX_LINE) as one line. -1 when the line was
+ * lost (logged).
+ */
+int	 audit_write(json_object *rec);
+/*
+ * What the audit line shows of args: a new copy cut to the AUDIT_MAX_*
+ * limits, secret values (per-method and by name, at any depth) masked.
+ */
+json_object *audit_args(const struct audit_conf *a,
+	    const struct method_conf *m, json_object *args);
 
 /* service.c: the node wired to Redis. */
 int	 service_start(struct node *n);
