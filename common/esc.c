@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pidbox.h"
 
@@ -97,9 +98,9 @@ esc_text(char *dst, const char *src, size_t len, int flags)
 		}
 		if ((flags & ESC_UTF8) && s[i] >= 0x80 &&
 		    (n = utf8_text(s + i, len - i)) > 0) {
-			for (; n > 1; n--)
-				*d++ = (char)s[i++];
-			*d++ = (char)s[i];
+			memcpy(d, s + i, n);
+			d += n;
+			i += n - 1;
 			continue;
 		}
 		*d++ = '\\';
