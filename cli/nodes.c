@@ -193,8 +193,8 @@ escape(const char *s)
 {
 	char	*e;
 
-	if (stravis(&e, s, VIS_SAFE | VIS_OCTAL | VIS_CSTYLE | VIS_NL |
-	    VIS_TAB) == -1)
+	/* Not VIS_SAFE: CR, BS and BEL would rewrite the table. */
+	if (stravis(&e, s, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) == -1)
 		err(EX_OSERR, NULL);
 	return e;
 }

@@ -12,7 +12,10 @@
  * terminal the node names are aligned, OK/ERROR/missing colored (not with
  * NO_COLOR or TERM=dumb), a summary with latencies always ends the
  * output, and while collecting a progress line lives on stderr.
- * Untrusted text is vis(3)-escaped when stdout is a terminal.
+ * Untrusted text (every node name, value and error text came from the
+ * broker) is escaped terminal or not: no control character reaches
+ * stdout raw (esc_text()). Piped, printable UTF-8 stays as Celery prints
+ * it; on a terminal every non-ASCII byte is an octal escape, as before.
  */
 #include <sys/types.h>
 
@@ -45,7 +48,7 @@ static json_object	*replies;	/* {node: value}, arrival order */
 static json_object	*bodies;	/* [{node: value}, ...] (control) */
 static json_object	*latency;	/* {node: ms} */
 static enum call_style	 style;
-static int		 tty;		/* stdout is a terminal: escape */
+static int		 tty;		/* stdout is a terminal */
 static int		 align;		/* pad node names (terminal) */
 static int		 color_out;	/* colors on stdout */
 static int		 color_err;	/* colors on stderr */
@@ -204,21 +207,22 @@ output_progress_end(void)
 	progress_clear();
 	prog.on = 0;
 }
-/* One line of untrusted text, escaped for a terminal. */
+/*
+ * One line of untrusted text, escaped whether stdout is a terminal or
+ * not: a pipe often ends on one (less -R, tee), and a CR or an escape
+ * sequence in a node name would forge or hide lines there. Printable
+ * text is written as it is, so that the piped bytes stay Celery's.
+ */
 static void
 put_text(const char *s, size_t len)
 {
 	char	*buf;
+	size_t	 n;
 
-	if (!tty) {
-		fwrite(s, 1, len, stdout);
-		return;
-	}
 	if ((buf = reallocarray(NULL, len + 1, 4)) == NULL)
 		err(EX_OSERR, NULL);
-	strnvisx(buf, len * 4 + 1, s, len, VIS_OCTAL | VIS_CSTYLE |
-	    VIS_NOSLASH);
-	fputs(buf, stdout);
+	n = esc_text(buf, s, len, tty ? 0 : ESC_UTF8);
+	fwrite(buf, 1, n, stdout);
 	free(buf);
 }
 
@@ -482,8 +486,9 @@ put_status(const char *node, int error)
 		printf(": %s\n", word);
 		return;
 	}
-	if (stravis(&esc, node, VIS_SAFE | VIS_OCTAL | VIS_CSTYLE | VIS_NL |
-	    VIS_TAB) == -1)
+	/* Not VIS_SAFE: CR, BS and BEL would rewrite the line. */
+	if (stravis(&esc, node, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) ==
+	    -1)
 		err(EX_OSERR, NULL);
 	if ((len = strlen(esc)) > namew)
 		namew = len;

@@ -289,7 +289,11 @@ log_vis(const char *s, size_t len)
 	if (s == NULL)
 		return "(null)";
 	n = len > VIS_MAXIN ? VIS_MAXIN : len;
-	strvisx(b, s, n, VIS_SAFE | VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB);
+	/*
+	 * Not VIS_SAFE: it lets CR, BS and BEL through, and a method name
+	 * with "\r" could then rewrite the log line on a terminal.
+	 */
+	strvisx(b, s, n, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB);
 	if (n < len)
 		strlcat(b, "...", sizeof(bufs[0]));
 	return b;

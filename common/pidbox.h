@@ -69,12 +69,24 @@ void	 log_debug(const char *, ...) __printflike(1, 2);
 _Noreturn void fatal(const char *, ...) __printflike(1, 2);
 _Noreturn void fatalx(const char *, ...) __printflike(1, 2);
 /*
- * Escape untrusted text (vis(3) C-style) for a log line or a terminal.
+ * Escape untrusted text (vis(3) C-style) for a log line or a terminal:
+ * every control byte (CR, BS and BEL too) and every byte >= 0x80.
  * Returns one of a few rotating static buffers: use it in the same
  * statement, at most 4 per call. Long input is cut and marked "...".
  */
 const char *log_vis(const char *s, size_t len);
 const char *log_viss(const char *s);	/* NUL-terminated, NULL -> "(null)" */
+
+/*
+ * esc.c: escape untrusted text for pidboxctl's human output. Every
+ * control (C0 with tab and newline, DEL, C1) becomes a C-style or octal
+ * escape as vis(3) writes it (VIS_OCTAL | VIS_CSTYLE | VIS_NOSLASH |
+ * VIS_NL | VIS_TAB), never VIS_SAFE's raw CR, BS and BEL; so does every
+ * byte >= 0x80 unless ESC_UTF8 keeps well-formed printable UTF-8 as it
+ * is. Backslashes pass. dst holds 4 * len + 1 bytes; returns its length.
+ */
+#define ESC_UTF8	0x01
+size_t	 esc_text(char *dst, const char *src, size_t len, int flags);
 
 /* xmalloc.c: fatal on OOM; for start-up sized data only. */
 void	*xmalloc(size_t);
