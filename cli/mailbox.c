@@ -60,8 +60,21 @@ struct session {
 	size_t		 memberlen;
 	int		 bound;		/* SADD sent: cleanup needed */
 	long long	 nreplies;	/* ours, counted for the limit */
+	long long	 nbad;		/* malformed: never counted */
+	long long	 ndup;		/* a node's second reply: not counted */
+	const char	**dest;		/* -d: only these names count */
+	size_t		 ndest;
 	int64_t		 t0;		/* publish time, ctl_now_us() */
 };
+
+/*
+ * Replies are counted toward the expected number only when they are
+ * well-formed and from a node not heard yet (and, with -d, named by it):
+ * anyone who can LPUSH into our reply list could otherwise end the
+ * collection before the real nodes answer. The first few skipped ones
+ * are warned about one by one, the rest only in the totals at the end.
+ */
+#define REPLY_WARN_MAX	3
 
 /* On a TTY, wake up this often (ms) to refresh the progress line. */
 #define PROGRESS_MS	100
@@ -167,11 +180,13 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	json_object	*root = NULL, *t;
 	const char	*errstr;
 	int64_t		 clock;
+	size_t		 i;
 	int		 ours;
 
 	memset(&env, 0, sizeof(env));
 	if (envelope_decode(buf, len, &env, &errstr) == -1) {
-		warnx("reply skipped: %s", errstr);
+		if (++s->nbad <= REPLY_WARN_MAX)
+			warnx("reply skipped: %s", errstr);
 		goto done;
 	}
 	if (envelope_clock(&env, &clock) == 0)
@@ -186,14 +201,28 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		ctl_debug(s->ctl, "reply for another ticket ignored");
 		goto done;
 	}
-	s->nreplies++;
 	rep.latency_ms = (double)(ctl_now_us() - s->t0) / 1000.0;
 	if (reply_decode(env.body, env.bodylen, &root, &rep.node, &rep.value,
 	    &errstr) == -1) {
-		warnx("reply skipped: %s", errstr);
+		if (++s->nbad <= REPLY_WARN_MAX)
+			warnx("reply skipped: %s", errstr);
 		goto done;
 	}
-	output_reply(s->ctl, &rep);
+	if (output_reply(s->ctl, &rep)) {
+		if (++s->ndup <= REPLY_WARN_MAX)
+			warnx("duplicate node name %s: more than one node "
+			    "replied with that name; only the first reply "
+			    "counts", log_viss(rep.node));
+		goto done;
+	}
+	for (i = 0; i < s->ndest; i++)
+		if (strcmp(s->dest[i], rep.node) == 0)
+			break;
+	if (s->ndest == 0 || i < s->ndest)
+		s->nreplies++;
+	else
+		ctl_debug(s->ctl, "reply from %s, not named by -d: not counted",
+		    log_viss(rep.node));
 done:
 	json_object_put(root);
 	envelope_free(&env);
@@ -440,6 +469,8 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	 */
 	memset(&ex, 0, sizeof(ex));
 	ex.count = -1;
+	s->dest = call->destination;
+	s->ndest = call->ndestination;
 	if (call->limit > 0) {
 		expected = call->limit;
 		trusted = 1;
@@ -474,6 +505,12 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	    s->t0);
 	collect(s, call->timeout, expected, trusted);
 	output_progress_end();
+	if (s->nbad > 0)
+		warnx("%lld malformed repl%s skipped, not counted as replies",
+		    s->nbad, s->nbad == 1 ? "y" : "ies");
+	if (s->ndup > 0)
+		warnx("%lld duplicate repl%s not counted; only each node's "
+		    "first reply counts", s->ndup, s->ndup == 1 ? "y" : "ies");
 	/* Stopped at --limit while more nodes may still answer. */
 	cleanup(s, call->limit > 0 && s->nreplies >= call->limit &&
 	    receivers > call->limit ? CLEANUP_SETTLE : 0);

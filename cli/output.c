@@ -498,21 +498,27 @@ put_status(const char *node, int error)
 	free(esc);
 }
 
-/* Record one reply; print it at once as text or --jsonl. */
-void
+/*
+ * Record one reply; print it at once as text or --jsonl. Returns 1 when
+ * the node name had replied already: that second reply (a twin node, or
+ * anyone who can LPUSH into our reply list) is printed as text and
+ * --jsonl, as Celery does, but --json, --yaml and the summary keep the
+ * first; 0 otherwise.
+ */
+int
 output_reply(struct ctl *ctl, const struct ctl_reply *rep)
 {
 	FILE		*f;
 	json_object	*body;
 	char		*buf = NULL;
 	size_t		 len = 0;
-	int		 error = 0, shown = prog.shown;
+	int		 error = 0, shown = prog.shown, dup;
 
 	progress_clear();
+	dup = json_object_object_get_ex(replies, rep->node, NULL);
+	if (dup)
+		goto print;
 	prog.count++;
-	if (json_object_object_get_ex(replies, rep->node, NULL))
-		warnx("duplicate node name %s: more than one node replied "
-		    "with that name", log_viss(rep->node));
 	json_object_object_add(replies, rep->node, json_object_get(rep->value));
 	json_object_object_add(latency, rep->node,
 	    json_object_new_double(rep->latency_ms));
@@ -521,6 +527,7 @@ output_reply(struct ctl *ctl, const struct ctl_reply *rep)
 	    json_object_get(rep->value)) != 0 ||
 	    json_object_array_add(bodies, body) != 0)
 		errx(EX_OSERR, "out of memory");
+print:
 	if (style == STYLE_NODES || ctl->format == FORMAT_JSON ||
 	    ctl->format == FORMAT_YAML)
 		goto done;
@@ -543,6 +550,7 @@ output_reply(struct ctl *ctl, const struct ctl_reply *rep)
 done:
 	if (prog.on && shown)
 		progress_draw(ctl_now_us());
+	return dup;
 }
 
 /* Celery's rule: an object with "error" and without "ok" is an error. */

@@ -250,6 +250,10 @@ ctl_setup(struct ctl *ctl)
 	}
 	if (redis_url_parse(broker, &ctl->url, e, sizeof(e)) == -1)
 		errx(EX_USAGE, "broker URL (%s): %s", log_viss(from), e);
+	/* As pidboxd says it: argv is readable in /proc and ps(1). */
+	if (broker == ctl->broker && ctl->url.password[0] != '\0')
+		warnx("warning: a password on the command line is visible to "
+		    "other users; use PIDBOX_BROKER or the config file");
 	if (fbroker != NULL)
 		freezero(fbroker, strlen(fbroker));
 	redis_url_redacted(&ctl->url, ctl->redacted, sizeof(ctl->redacted));

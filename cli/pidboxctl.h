@@ -196,7 +196,7 @@ void	 output_tick(void);
 void	 output_progress_end(void);
 void	 output_yaml(json_object *);
 int	 output_colored(void);
-void	 output_reply(struct ctl *, const struct ctl_reply *);
+int	 output_reply(struct ctl *, const struct ctl_reply *);
 int	 output_end(struct ctl *, const struct expect *, int *);
 void	 output_free(void);
 

@@ -394,9 +394,9 @@ int	 ynode_double(const struct ynode *n, double min, double max, double *v);
 #define SIGN_MIN_KEY		16	/* bytes */
 #define SIGN_MAX_KEY		4096
 /*
- * Read a key file: its bytes minus one trailing newline, at least
- * SIGN_MIN_KEY. Refuses a file readable by group or others. Returns a
- * malloc'd key the caller freezero()s; NULL with *errstr.
+ * Read a key file (secret_read()): its bytes minus one trailing newline,
+ * at least SIGN_MIN_KEY. Returns a malloc'd key the caller freezero()s;
+ * NULL with *errstr.
  */
 unsigned char *sign_key_load(const char *file, size_t *len,
 	    const char **errstr);
@@ -414,6 +414,18 @@ int	 sign_compute(const unsigned char *key, size_t keylen,
 int	 sign_equal(const char *a, const char *b);
 /* A fresh random nonce, hex, into out[SIGN_NONCELEN + 1]. */
 void	 sign_nonce(char *out);
+
+/* secret.c */
+/*
+ * Read a secret file: a regular file (never a FIFO, device or symbolic
+ * link; opened without blocking), owned by our euid or root, not readable
+ * by group or others. At most max + 1 bytes are read, so *lenp > max says
+ * the file is longer than the caller takes. Returns a malloc'd buffer of
+ * max + 2 bytes, NUL-terminated after *lenp, that the caller freezero()s;
+ * NULL with *errstr (static) saying why.
+ */
+unsigned char *secret_read(const char *file, size_t max, size_t *lenp,
+	    const char **errstr);
 
 /* util.c */
 /* Wall clock (seconds since the epoch, as Python's time.time()). */

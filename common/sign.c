@@ -97,35 +97,11 @@ crypto_load(void)
 unsigned char *
 sign_key_load(const char *file, size_t *len, const char **errstr)
 {
-	struct stat	 st;
-	unsigned char	*key = NULL;
-	ssize_t		 n;
-	size_t		 got = 0;
-	int		 fd;
+	unsigned char	*key;
+	size_t		 got;
 
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr = strerror(errno);
+	if ((key = secret_read(file, SIGN_MAX_KEY, &got, errstr)) == NULL)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		*errstr = strerror(errno);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*errstr = "not a regular file";
-		goto fail;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		*errstr = "readable by group or others; chmod 600 it";
-		goto fail;
-	}
-	if ((key = malloc(SIGN_MAX_KEY + 1)) == NULL) {
-		*errstr = strerror(errno);
-		goto fail;
-	}
-	while (got <= SIGN_MAX_KEY &&
-	    (n = read(fd, key + got, SIGN_MAX_KEY + 1 - got)) > 0)
-		got += (size_t)n;
 	if (got > SIGN_MAX_KEY) {
 		*errstr = "key longer than 4096 bytes";
 		goto fail;
@@ -136,13 +112,10 @@ sign_key_load(const char *file, size_t *len, const char **errstr)
 		*errstr = "key shorter than 16 bytes";
 		goto fail;
 	}
-	close(fd);
 	*len = got;
 	return key;
 fail:
-	if (key != NULL)
-		freezero(key, SIGN_MAX_KEY + 1);
-	close(fd);
+	freezero(key, SIGN_MAX_KEY + 2);
 	return NULL;
 }
 

@@ -359,43 +359,35 @@ cerr(struct cerr *ce, const struct ynode *at, const char *fmt, ...)
 	ce->n++;
 }
 
-/* A secret read from a private file: one line, trailing newline cut. */
+/*
+ * A secret read from a private file (secret_read()): one line, trailing
+ * newline cut. *why names the file.
+ */
 static char *
 read_secret(const char *file, const char **why)
 {
-	struct stat	 st;
-	char		 buf[512];
-	ssize_t		 n;
-	int		 fd;
+	static char	 msg[1024];	/* a log_viss() name and a reason */
+	unsigned char	*buf;
+	char		*pw = NULL;
+	const char	*e;
+	size_t		 n;
 
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-		*why = strerror(errno);
-		return NULL;
+	if ((buf = secret_read(file, 510, &n, &e)) == NULL)
+		goto done;
+	buf[strcspn((char *)buf, "\r\n")] = '\0';
+	if (buf[0] == '\0' || n > 510)
+		e = "expected one line of 1 to 255 bytes";
+	else if (strlen((char *)buf) >= 256)
+		e = "password longer than 255 bytes";
+	else
+		pw = xstrdup((char *)buf);
+	freezero(buf, 512);
+done:
+	if (pw == NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s", log_viss(file), e);
+		*why = msg;
 	}
-	if (fstat(fd, &st) == -1 || (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		close(fd);
-		*why = "readable by group or others; chmod 600 it";
-		return NULL;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0) {
-		*why = strerror(errno);
-		return NULL;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0' || n == (ssize_t)sizeof(buf) - 1) {
-		explicit_bzero(buf, sizeof(buf));
-		*why = "expected one line of 1 to 255 bytes";
-		return NULL;
-	}
-	if (strlen(buf) >= 256) {
-		explicit_bzero(buf, sizeof(buf));
-		*why = "password longer than 255 bytes";
-		return NULL;
-	}
-	return xstrdup(buf);
+	return pw;
 }
 
 static int

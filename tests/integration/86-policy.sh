@@ -71,7 +71,7 @@ expect_not_contains password_not_logged "$(pidboxd_log sec)$(pidboxd_log envpw)"
 chmod 640 "$pwf"
 "$BUILD/pidboxd" -t -c "$sconf" >"$T/t.out" 2>&1
 expect_eq readable_password_file_refused "$?" 78
-expect_contains readable_password_file_message "$(cat "$T/t.out")" "$sconf:1:23: broker_password_file: readable by group or others"
+expect_contains readable_password_file_message "$(cat "$T/t.out")" "$sconf:1:23: broker_password_file: $pwf: readable by group or others"
 # a config holding a password itself must be private
 iconf=$T/inline.yaml
 printf 'broker_password: s3cr3tpw\n' >"$iconf"
