@@ -16,20 +16,18 @@
 
 /* A new, empty JSON array: active, reserved, scheduled, revoked... */
 int
-celery_empty_list(struct node *n, json_object *args, json_object **res)
+celery_empty_list(const struct call *c, json_object **res)
 {
-	(void)n;
-	(void)args;
+	(void)c;
 	*res = json_object_new_array();
 	return 0;
 }
 
 /* A new, empty JSON object: query_task, conf. */
 int
-celery_empty_object(struct node *n, json_object *args, json_object **res)
+celery_empty_object(const struct call *c, json_object **res)
 {
-	(void)n;
-	(void)args;
+	(void)c;
 	*res = json_object_new_object();
 	return 0;
 }
@@ -39,11 +37,12 @@ celery_empty_object(struct node *n, json_object *args, json_object **res)
  * and null when the request comes from itself (Celery's hello()).
  */
 int
-celery_hello(struct node *n, json_object *args, json_object **res)
+celery_hello(const struct call *c, json_object **res)
 {
+	struct node	*n = c->node;
 	json_object	*from;
 
-	if (!json_object_object_get_ex(args, "from_node", &from)) {
+	if (!json_object_object_get_ex(c->args, "from_node", &from)) {
 		*res = reply_error("TypeError(\"hello() missing 1 required "
 		    "positional argument: 'from_node'\")");
 		return -1;
@@ -63,12 +62,12 @@ celery_hello(struct node *n, json_object *args, json_object **res)
 
 /* Celery's `inspect report`: {"ok": "<bug report text>"}. */
 int
-celery_report(struct node *n, json_object *args, json_object **res)
+celery_report(const struct call *c, json_object **res)
 {
+	struct node	*n = c->node;
 	struct utsname	 u;
 	char		 text[2048], url[512];
 
-	(void)args;
 	if (uname(&u) == -1)
 		memset(&u, 0, sizeof(u));
 	snprintf(text, sizeof(text),

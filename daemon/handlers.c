@@ -12,47 +12,82 @@
 
 #include "pidboxd.h"
 
-static int	h_clock(struct node *, json_object *, json_object **);
-static int	h_describe(struct node *, json_object *, json_object **);
-static int	h_ping(struct node *, json_object *, json_object **);
-static int	h_print_msg(struct node *, json_object *, json_object **);
-static int	h_stats(struct node *, json_object *, json_object **);
+static int	h_clock(const struct call *, json_object **);
+static int	h_describe(const struct call *, json_object **);
+static int	h_ping(const struct call *, json_object **);
+static int	h_print_msg(const struct call *, json_object **);
+static int	h_stats(const struct call *, json_object **);
 
+/*
+ * Argument schemas. Celery's callers send arguments we do not read (and
+ * its handlers word their own errors), so every built-in schema is open
+ * (M_OPEN_ARGS) and its arguments typed "any": they document what the
+ * method reads, for describe, and pass through as sent.
+ */
+static char	a_msg[] = "msg", h_msg[] = "the text to log";
+static char	a_from[] = "from_node", h_from[] = "the asking worker";
+static char	a_revoked[] = "revoked", h_revoked[] = "its revoked ids";
+static char	a_safe[] = "safe", h_safe[] = "Celery: safe repr";
+static char	a_ids[] = "ids", h_ids[] = "Celery: task ids";
+static char	a_items[] = "taskinfoitems", h_items[] = "Celery: fields";
+static char	a_defaults[] = "with_defaults", h_defaults[] =
+		    "Celery: include defaults";
+
+#define ANY(n, h, req) { .name = (n), .type = ARG_ANY, .required = (req), \
+	.help = (h) }
+static const struct arg_spec print_msg_args[] = { ANY(a_msg, h_msg, 1) };
+static const struct arg_spec hello_args[] = {
+	ANY(a_from, h_from, 0), ANY(a_revoked, h_revoked, 0),
+};
+static const struct arg_spec safe_args[] = { ANY(a_safe, h_safe, 0) };
+static const struct arg_spec ids_args[] = { ANY(a_ids, h_ids, 0) };
+static const struct arg_spec items_args[] = { ANY(a_items, h_items, 0) };
+static const struct arg_spec conf_args[] = {
+	ANY(a_defaults, h_defaults, 0),
+};
+#undef ANY
+
+#define RO	(M_READONLY | M_OPEN_ARGS)
+#define CEL	(M_CELERY | M_READONLY | M_OPEN_ARGS)
+#define ARGS(a)	(a), nitems(a)
 /* clang-format off */
-static const struct handler handlers[] = {
-	{ "active",	celery_empty_list, "Celery: tasks executing (always [])", 0 },
-	{ "active_queues", celery_empty_list, "Celery: task queues consumed ([])", 0 },
-	{ "clock",	h_clock,	"this node's Lamport clock: {\"clock\": N}", 0 },
-	{ "conf",	celery_empty_object, "Celery: worker configuration ({})", 0 },
-	{ "describe",	h_describe,	"the methods this node offers, with their argument schema and help", 0 },
-	{ "hello",	celery_hello,	"Celery mingle: {\"revoked\": {}, \"clock\": N}", 0 },
-	{ "ping",	h_ping,		"liveness check: {\"ok\": \"pong\"}", 0 },
-	{ "print_msg",	h_print_msg,	"log the argument msg on the node", 0 },
-	{ "query_task",	celery_empty_object, "Celery: state of task ids ({})", 0 },
-	{ "registered",	celery_empty_list, "Celery: registered tasks ([])", 0 },
-	{ "report",	celery_report,	"Celery: {\"ok\": \"<report text>\"}", 0 },
-	{ "reserved",	celery_empty_list, "Celery: tasks reserved ([])", 0 },
-	{ "revoked",	celery_empty_list, "Celery: revoked task ids ([])", 0 },
-	{ "scheduled",	celery_empty_list, "Celery: ETA tasks ([])", 0 },
-	{ "stats",	h_stats,	"pid, uptime, counters, rusage, broker (Celery's shape)", 0 },
+static const struct method builtins[] = {
+	{ "active",	celery_empty_list, "Celery: tasks executing (always [])", CEL, ARGS(safe_args), NULL },
+	{ "active_queues", celery_empty_list, "Celery: task queues consumed ([])", CEL, NULL, 0, NULL },
+	{ "clock",	h_clock,	"this node's Lamport clock: {\"clock\": N}", RO, NULL, 0, NULL },
+	{ "conf",	celery_empty_object, "Celery: worker configuration ({})", CEL, ARGS(conf_args), NULL },
+	{ "describe",	h_describe,	"the methods this node offers, with their argument schema and help", RO, NULL, 0, NULL },
+	{ "hello",	celery_hello,	"Celery mingle: {\"revoked\": {}, \"clock\": N}", CEL, ARGS(hello_args), NULL },
+	{ "ping",	h_ping,		"liveness check: {\"ok\": \"pong\"}", RO, NULL, 0, NULL },
+	{ "print_msg",	h_print_msg,	"log the argument msg on the node", M_OPEN_ARGS, ARGS(print_msg_args), NULL },
+	{ "query_task",	celery_empty_object, "Celery: state of task ids ({})", CEL, ARGS(ids_args), NULL },
+	{ "registered",	celery_empty_list, "Celery: registered tasks ([])", CEL, ARGS(items_args), NULL },
+	{ "report",	celery_report,	"Celery: {\"ok\": \"<report text>\"}", CEL, NULL, 0, NULL },
+	{ "reserved",	celery_empty_list, "Celery: tasks reserved ([])", CEL, ARGS(safe_args), NULL },
+	{ "revoked",	celery_empty_list, "Celery: revoked task ids ([])", CEL, NULL, 0, NULL },
+	{ "scheduled",	celery_empty_list, "Celery: ETA tasks ([])", CEL, ARGS(safe_args), NULL },
+	{ "stats",	h_stats,	"pid, uptime, counters, rusage, broker (Celery's shape)", RO, NULL, 0, NULL },
 };
 /* clang-format on */
+#undef RO
+#undef CEL
+#undef ARGS
 
-const struct handler *
-handler_table(size_t *n)
+const struct method *
+builtin_table(size_t *n)
 {
-	*n = nitems(handlers);
-	return handlers;
+	*n = nitems(builtins);
+	return builtins;
 }
 
-const struct handler *
-handler_lookup(const char *name)
+const struct method *
+builtin_lookup(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < nitems(handlers); i++)
-		if (strcmp(handlers[i].name, name) == 0)
-			return &handlers[i];
+	for (i = 0; i < nitems(builtins); i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			return &builtins[i];
 	return NULL;
 }
 
@@ -67,25 +102,21 @@ ok(json_object *v)
 }
 
 static int
-h_ping(struct node *n, json_object *args, json_object **res)
+h_ping(const struct call *c, json_object **res)
 {
-	(void)n;
-	(void)args;
+	(void)c;
 	*res = ok(json_object_new_string("pong"));
 	return 0;
 }
 
 static int
-h_print_msg(struct node *n, json_object *args, json_object **res)
+h_print_msg(const struct call *c, json_object **res)
 {
-	json_object	*msg;
+	json_object	*msg = NULL;
 	const char	*s;
 
-	(void)n;
-	if (!json_object_object_get_ex(args, "msg", &msg)) {
-		*res = reply_error("print_msg: missing argument 'msg'");
-		return -1;
-	}
+	/* the schema made sure it is there */
+	json_object_object_get_ex(c->args, "msg", &msg);
 	if (json_object_is_type(msg, json_type_string))
 		s = json_object_get_string(msg);
 	else
@@ -96,37 +127,20 @@ h_print_msg(struct node *n, json_object *args, json_object **res)
 }
 
 static int
-h_clock(struct node *n, json_object *args, json_object **res)
+h_clock(const struct call *c, json_object **res)
 {
-	(void)args;
 	*res = json_object_new_object();
 	json_object_object_add(*res, "clock",
-	    json_object_new_int64(n->clock.value));
+	    json_object_new_int64(c->node->clock.value));
 	return 0;
 }
 
 static int
-h_describe(struct node *n, json_object *args, json_object **res)
+h_describe(const struct call *c, json_object **res)
 {
-	json_object	*methods;
-	size_t		 i;
-
-	(void)args;
-	methods = json_object_new_object();
-	for (i = 0; i < n->nhandlers; i++) {
-		json_object *m = json_object_new_object();
-
-		json_object_object_add(m, "help",
-		    json_object_new_string(n->handlers[i].help));
-		json_object_object_add(m, "kind",
-		    json_object_new_string("builtin"));
-		json_object_object_add(methods, n->handlers[i].name, m);
-	}
-	for (i = 0; i < n->conf->nmethods; i++)
-		json_object_object_add(methods, n->conf->methods[i].name,
-		    schema_describe(&n->conf->methods[i]));
 	*res = json_object_new_object();
-	json_object_object_add(*res, "methods", methods);
+	json_object_object_add(*res, "methods",
+	    registry_describe(c->node->reg));
 	json_object_object_add(*res, "version",
 	    json_object_new_string(PIDBOX_VERSION));
 	return 0;
@@ -140,13 +154,14 @@ tv_seconds(const struct timeval *tv)
 }
 
 static int
-h_stats(struct node *n, json_object *args, json_object **res)
+h_stats(const struct call *call, json_object **res)
 {
-	struct rusage	 ru;
-	json_object	*o, *c, *r;
-	char		 url[512];
+	struct node		*n = call->node;
+	const struct exec_stats	*es = exec_stats();
+	struct rusage		 ru;
+	json_object		*o, *c, *r;
+	char			 url[512];
 
-	(void)args;
 	o = json_object_new_object();
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "hostname",
@@ -166,6 +181,8 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	c = json_object_new_object();
 #define COUNTER(f) json_object_object_add(c, #f, \
 	    json_object_new_int64((int64_t)n->stats.f))
+#define COUNT(f, v) json_object_object_add(c, f, json_object_new_int64( \
+	    (int64_t)(v)))
 	COUNTER(received);
 	COUNTER(dispatched);
 	COUNTER(replied);
@@ -175,7 +192,7 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	COUNTER(expired);
 	COUNTER(malformed);
 	COUNTER(refused_reply_to);
-	COUNTER(errors);
+	COUNT("errors", n->stats.errors + es->errors);
 	COUNTER(reconnects);
 	COUNTER(refused_policy);
 	COUNTER(unsigned_refused);
@@ -183,11 +200,12 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	COUNTER(sig_expired);
 	COUNTER(replayed);
 	COUNTER(schema_errors);
-	COUNTER(exec_started);
-	COUNTER(exec_timeouts);
-	COUNTER(exec_busy);
+	COUNT("exec_started", es->started);
+	COUNT("exec_timeouts", es->timeouts);
+	COUNT("exec_busy", es->busy);
 	COUNTER(audit_lost);
 #undef COUNTER
+#undef COUNT
 	json_object_object_add(o, "exec_running",
 	    json_object_new_int(exec_running()));
 	json_object_object_add(o, "counters", c);

@@ -20,6 +20,7 @@ node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
 {
 	char	err[256];
 	const char *fp;
+	size_t	nb;
 
 	memset(n, 0, sizeof(*n));
 	n->conf = c;
@@ -40,7 +41,9 @@ node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
 	if (names_init(&n->names, c->ns, c->hostname, c->type, n->url.db,
 	    n->url.keyprefix, fp, errstr) == -1)
 		return -1;
-	n->handlers = handler_table(&n->nhandlers);
+	if ((n->reg = registry_new(builtin_table(&nb), nb, c,
+	    errstr)) == NULL)
+		return -1;
 	if (c->signing.nkeys > 0 || c->signing.require) {
 		n->nonces = nonce_cache_new(c->signing.nonce_cache);
 		if (n->nonces == NULL) {
@@ -56,6 +59,8 @@ node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
 void
 node_clear(struct node *n)
 {
+	registry_free(n->reg);
+	n->reg = NULL;
 	nonce_cache_free(n->nonces);
 	n->nonces = NULL;
 	redis_url_clear(&n->url);
@@ -71,20 +76,7 @@ node_action_free(struct node_action *act)
 	act->reply = 0;
 }
 
-static const struct handler *
-lookup(const struct node *n, const char *name)
-{
-	size_t i;
-
-	if (name == NULL)
-		return NULL;
-	for (i = 0; i < n->nhandlers; i++)
-		if (strcmp(n->handlers[i].name, name) == 0)
-			return &n->handlers[i];
-	return NULL;
-}
-
-void
+static void
 node_req_free(struct node_req *r)
 {
 	if (r == NULL)
@@ -101,6 +93,7 @@ req_new(struct node *n, const struct request *req, double now)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	r->node = n;
 	if (req->method != NULL)
 		strlcpy(r->method, req->method, sizeof(r->method));
 	if (req->ticket != NULL) {
@@ -240,11 +233,17 @@ reply_to(struct node *n, const struct node_req *r, json_object *value,
 	return 0;
 }
 
-void
-node_finish(struct node *n, struct node_req *r, json_object *value,
-    const char *outcome, json_object *extra)
+/*
+ * The end of a request whose method answered later (call_done_fn; arg is
+ * the node_req it was handed): audit, reply through n->send, free it.
+ */
+static void
+node_done(void *arg, json_object *value, const char *outcome,
+    json_object *extra)
 {
-	struct node_action act;
+	struct node_req		*r = arg;
+	struct node		*n = r->node;
+	struct node_action	 act;
 
 	memset(&act, 0, sizeof(act));
 	audit_req(n, r, "run", outcome, NULL, extra);
@@ -346,23 +345,22 @@ verify(struct node *n, const struct envelope *env, struct node_req *r,
 }
 
 /*
- * Run the method for r. Returns the reply value (new reference or NULL)
- * or sets *pending when the handler will finish the request itself.
+ * Run method m (NULL: no such method) for r. Returns the reply value (new
+ * reference or NULL) or sets *pending when the method took r and will
+ * finish it through node_done().
  */
 static json_object *
-dispatch(struct node *n, const struct request *req, struct node_req *r,
-    const char **outcome, int *pending)
+dispatch(struct node *n, const struct method *m, const struct request *req,
+    struct node_req *r, const char **outcome, int *pending)
 {
-	const struct handler	*h;
-	const struct method_conf *m = NULL;
-	json_object		*result = NULL, *e = NULL;
-	int			 rc;
+	struct call	 c;
+	json_object	*result = NULL, *e = NULL, *args;
+	char		 err[512];
+	int		 rc;
 
 	*pending = 0;
 	*outcome = "ok";
-	if ((h = lookup(n, req->method)) == NULL && req->method != NULL)
-		m = conf_method(n->conf, req->method);
-	if (h == NULL && m == NULL) {
+	if (m == NULL) {
 		if (req->method != NULL)
 			log_warnx("no such method %s",
 			    log_viss(req->method));
@@ -373,19 +371,32 @@ dispatch(struct node *n, const struct request *req, struct node_req *r,
 		return reply_unknown_method(req->method_obj);
 	}
 	n->stats.dispatched++;
-	n->cur = r;
-	if (h != NULL)
-		rc = h->fn(n, req->arguments, &result);
-	else
-		rc = exec_start(n, m, req->arguments, &result);
-	n->cur = NULL;
-	if (rc == HANDLER_PENDING) {
-		*pending = 1;
-		return NULL;
+	if ((args = schema_check(m->args, m->nargs,
+	    (m->flags & M_OPEN_ARGS) != 0, req->arguments, err,
+	    sizeof(err))) == NULL) {
+		n->stats.schema_errors++;
+		result = reply_error("%s: %s", m->name, err);
+		rc = -1;
+	} else {
+		memset(&c, 0, sizeof(c));
+		c.node = n;
+		c.conf = n->conf;
+		c.method = m;
+		c.args = args;
+		c.ticket = r->ticket;
+		c.identity = r->identity;
+		c.done = node_done;
+		c.done_arg = r;
+		rc = m->fn(&c, &result);
+		json_object_put(args);
+		if (rc == CALL_PENDING) {
+			*pending = 1;
+			return NULL;
+		}
+		if (rc == -1 && !(m->flags & M_EXEC))
+			n->stats.errors++;	/* exec.c counts its own */
 	}
 	if (rc == -1) {
-		if (h != NULL)
-			n->stats.errors++;
 		*outcome = "error";
 		json_object_object_get_ex(result, "error", &e);
 		log_warnx("method %s: ticket %s: failed: %s", req->method,
@@ -419,13 +430,12 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 	struct envelope	 env;
 	struct request	 req;
 	struct node_req	*r = NULL;
-	const struct handler *h;
-	const struct method_conf *m;
+	const struct method *m = NULL;
 	const char	*errstr, *why, *outcome;
 	json_object	*value;
 	int64_t		 clk;
 	double		 expires;
-	int		 rc = -1, pending, danger;
+	int		 rc = -1, pending;
 
 	memset(act, 0, sizeof(*act));
 	memset(&req, 0, sizeof(req));
@@ -502,33 +512,29 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		goto done;
 	}
 	clock_adjust(&n->clock, clk);
-	h = NULL;
-	m = NULL;
 	if (req.method != NULL) {
-		h = lookup(n, req.method);
-		m = h == NULL ? conf_method(n->conf, req.method) : NULL;
-		danger = (h != NULL && (h->flags & H_DANGEROUS)) ||
-		    (m != NULL && m->dangerous);
-		if (!policy_allows(&n->conf->policy, req.method, danger,
-		    r->identity, &why)) {
+		m = registry_lookup(n->reg, req.method);
+		if (!policy_allows(&n->conf->policy, req.method,
+		    registry_dangerous(n->reg, req.method), r->identity,
+		    &why)) {
 			n->stats.refused_policy++;
 			rc = refuse(n, r, why, act);
 			goto done;
 		}
 	}
 	/* Arguments are audited only for a method that runs. */
-	if ((h != NULL || m != NULL) &&
+	if (m != NULL &&
 	    (n->conf->audit.file != NULL || n->conf->audit.syslog))
-		r->args = audit_args(&n->conf->audit, m, req.arguments);
+		r->args = audit_args(&n->conf->audit, m->conf, req.arguments);
 	log_debug("request %s: %s", log_viss(req.ticket),
 	    log_viss(req.method));
-	value = dispatch(n, &req, r, &outcome, &pending);
+	value = dispatch(n, m, &req, r, &outcome, &pending);
 	if (pending) {
-		r = NULL;	/* exec.c owns it now */
+		r = NULL;	/* the method took it: node_done() frees it */
 		rc = 0;
 		goto done;
 	}
-	if (h != NULL || m != NULL)
+	if (m != NULL)
 		audit_req(n, r, "run", outcome, NULL, NULL);
 	else
 		audit_req(n, r, "unknown_method", outcome, "no such method",

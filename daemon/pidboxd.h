@@ -40,6 +40,7 @@ enum arg_type {
 	ARG_INT,
 	ARG_NUMBER,
 	ARG_BOOL,
+	ARG_ANY,	/* built-ins only: any JSON value, as sent */
 };
 struct pcre2_real_code_8;
 struct arg_spec {
@@ -210,32 +211,84 @@ void	 link_close(struct link *l);
 int	 link_cmd(struct link *l, redisCallbackFn *fn, void *priv, int argc,
 	    const char **argv, const size_t *argvlen);
 
-/* handlers.c: the method table. */
-struct node;
 /*
- * A handler returns the reply value (a new reference, NULL for JSON null)
- * through *result; -1 with an {"error": ...} already in *result on
- * failure.
+ * registry.c: one table of the methods this node offers, built-ins and
+ * operator-defined alike, made by node_init() (a reload that changes
+ * methods restarts the node). node.c looks a request's method up once,
+ * checks its arguments against its schema and calls its function.
  */
-typedef int (*handler_fn)(struct node *, json_object *args,
-    json_object **result);
-struct handler {
-	const char	*name;
-	handler_fn	 fn;
-	const char	*help;
-	int		 flags;
-#define H_DANGEROUS	0x01	/* denied unless a policy rule names it */
+struct node;
+struct node_req;
+struct method;
+/*
+ * How a method that answers later (exec.c) finishes its request: the
+ * value is borrowed; outcome is the audit outcome ("ok", "exit 3"...);
+ * extra's members (borrowed) go into the audit line.
+ */
+typedef void (*call_done_fn)(void *arg, json_object *value,
+    const char *outcome, json_object *extra);
+/* One call of a method: what its function gets. */
+struct call {
+	struct node		 *node;		/* built-ins only: exec.c */
+	const struct pidboxd_conf *conf;	/* never touches the node */
+	const struct method	 *method;
+	json_object		 *args;		/* checked, defaults filled */
+	const char		 *ticket;	/* "" when none */
+	const char		 *identity;	/* "" unless signed */
+	/* a method that returns CALL_PENDING finishes through done */
+	call_done_fn		  done;
+	void			 *done_arg;
 };
-/* A handler that will reply later returns this (exec.c). */
-#define HANDLER_PENDING	1
-const struct handler *handler_lookup(const char *name);
-const struct handler *handler_table(size_t *n);
+/*
+ * A method returns the reply value (a new reference, NULL for JSON null)
+ * through *result, or -1 with an {"error": ...} in *result; or
+ * CALL_PENDING when it will call c->done itself, exactly once.
+ */
+#define CALL_PENDING	1
+typedef int (*method_fn)(const struct call *c, json_object **result);
+struct method {
+	const char		*name;
+	method_fn		 fn;
+	const char		*help;
+	int			 flags;
+#define M_DANGEROUS	0x01	/* only a policy rule naming it allows it */
+#define M_CELERY	0x02	/* answered as an idle Celery worker would */
+#define M_READONLY	0x04	/* changes nothing on the node */
+#define M_EXEC		0x08	/* an operator-defined program (exec.c) */
+#define M_OPEN_ARGS	0x10	/* arguments it does not declare pass */
+	const struct arg_spec	*args;	/* its argument schema */
+	size_t			 nargs;
+	const struct method_conf *conf;	/* M_EXEC: its configuration */
+};
+struct registry;
+/*
+ * The registry of builtins[0..nbuiltins) (handlers.c's table, or a test's)
+ * and c's operator methods; NULL with *errstr on failure.
+ */
+struct registry *registry_new(const struct method *builtins,
+	    size_t nbuiltins, const struct pidboxd_conf *c,
+	    const char **errstr);
+void	 registry_free(struct registry *r);
+const struct method *registry_lookup(const struct registry *r,
+	    const char *name);
+/*
+ * Whether a policy must treat name as dangerous: its M_DANGEROUS flag,
+ * or for a method this node does not offer, Celery's and kombu's names
+ * that stop or reshape a node.
+ */
+int	 registry_dangerous(const struct registry *r, const char *name);
+/* {name: {help, kind, args[, timeout]}} of every method, for describe. */
+json_object *registry_describe(const struct registry *r);
+
+/* handlers.c: the built-in methods. */
+const struct method *builtin_table(size_t *n);
+const struct method *builtin_lookup(const char *name);
 
 /* celery.c: Celery worker methods, answered as an idle worker would. */
-int	 celery_empty_list(struct node *, json_object *, json_object **);
-int	 celery_empty_object(struct node *, json_object *, json_object **);
-int	 celery_hello(struct node *, json_object *, json_object **);
-int	 celery_report(struct node *, json_object *, json_object **);
+int	 celery_empty_list(const struct call *, json_object **);
+int	 celery_empty_object(const struct call *, json_object **);
+int	 celery_hello(const struct call *, json_object **);
+int	 celery_report(const struct call *, json_object **);
 void	 celery_stats_extend(struct node *, json_object *);
 
 /* node.c: kombu Node semantics, no socket code. */
@@ -257,9 +310,6 @@ struct node_stats {
 	uint64_t	sig_expired;
 	uint64_t	replayed;
 	uint64_t	schema_errors;
-	uint64_t	exec_started;
-	uint64_t	exec_timeouts;
-	uint64_t	exec_busy;
 	uint64_t	audit_lost;	/* lines that could not be written */
 };
 /*
@@ -267,6 +317,7 @@ struct node_stats {
  * answer later (exec.c) and for the audit line.
  */
 struct node_req {
+	struct node	*node;		/* whose request it is */
 	char		 method[MAX_NAME + 1];
 	char		 ticket[MAX_NAME + 1];
 	int		 has_ticket;
@@ -289,11 +340,8 @@ struct node {
 	struct node_stats	 stats;
 	int64_t			 started_mono;
 	double			 started_wall;
-	/* the handler table in use (tests may swap it) */
-	const struct handler	*handlers;
-	size_t			 nhandlers;
-	/* the request being dispatched (for handlers that reply later) */
-	const struct node_req	*cur;
+	/* the methods offered (tests may swap it) */
+	struct registry		*reg;
 	struct nonce_cache	*nonces;
 	/* sends a reply built after node_handle() returned (service.c) */
 	void			(*send)(const struct node_action *);
@@ -319,24 +367,18 @@ int	 node_handle(struct node *n, const char *buf, size_t len, double now,
 void	 node_action_free(struct node_action *act);
 /* Release what node_init() took. */
 void	 node_clear(struct node *n);
-/*
- * Finish a request whose handler returned HANDLER_PENDING: write the
- * audit line, send the reply (value borrowed) through n->send, free r.
- */
-void	 node_finish(struct node *n, struct node_req *r, json_object *value,
-	    const char *outcome, json_object *extra);
-void	 node_req_free(struct node_req *r);
 
 /* schema.c: argument schemas of operator-defined methods. */
 /*
- * Check args against m's schema and return a new object with defaults
- * filled in (caller puts); NULL with a message naming the argument and
- * the rule in err.
+ * Check args against the schema args[0..nargs) and return a new object
+ * with defaults filled in (caller puts); NULL with a message naming the
+ * argument and the rule in err. open: arguments the schema does not
+ * declare pass through unchanged, in the order they came.
  */
-json_object *schema_check(const struct method_conf *m, json_object *args,
-	    char *err, size_t errlen);
-/* The schema of m as JSON for describe (caller puts). */
-json_object *schema_describe(const struct method_conf *m);
+json_object *schema_check(const struct arg_spec *args, size_t nargs,
+	    int open, json_object *in, char *err, size_t errlen);
+/* {name: {type, required, ...}} of a schema, for describe. */
+json_object *schema_describe(const struct arg_spec *args, size_t nargs);
 /* Text of a scalar argument as it goes into argv/env (malloc'd). */
 char	*schema_text(json_object *v);
 /* Compile a full-match regex; NULL with err set. */
@@ -346,24 +388,33 @@ void	 schema_regex_free(struct pcre2_real_code_8 *re);
 
 /* exec.c: run operator-defined methods without blocking the loop. */
 /*
- * Validate and start m for the request n->cur. Returns HANDLER_PENDING
- * (node_finish() is called later), or -1 with an error in *res.
+ * The function of every M_EXEC method: start c->method->conf's program
+ * with c->args. Returns CALL_PENDING (c->done is called when it ends),
+ * or -1 with an error in *res.
  */
-int	 exec_start(struct node *n, const struct method_conf *m,
-	    json_object *args, json_object **res);
+int	 exec_method(const struct call *c, json_object **res);
 /* Number of running handlers. */
 int	 exec_running(void);
 /* Kill every running handler (their requests get an error reply). */
-void	 exec_abort_all(struct node *n);
+void	 exec_abort_all(void);
+/* exec.c's own counters, for the stats method. */
+struct exec_stats {
+	uint64_t	started;
+	uint64_t	timeouts;
+	uint64_t	busy;
+	uint64_t	errors;		/* failed to start, or exited non-zero */
+};
+const struct exec_stats *exec_stats(void);
 /* pidboxd --exec-as uid:gid -- prog args: drop privileges and exec. */
 int	 exec_as_main(int argc, char **argv);
 
 /* policy.c */
-/* 1 allowed, 0 refused (rule or default in *why). */
+/*
+ * 1 allowed, 0 refused (rule or default in *why). dangerous: the
+ * registry's word for method (registry_dangerous()).
+ */
 int	 policy_allows(const struct policy_conf *p, const char *method,
 	    int dangerous, const char *identity, const char **why);
-/* Built-in names that are dangerous whatever table they come from. */
-int	 policy_dangerous_name(const char *method);
 
 /* nonce.c: bounded cache of seen nonces until their expiry. */
 struct nonce_cache *nonce_cache_new(size_t max);

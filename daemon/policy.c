@@ -10,23 +10,6 @@
 
 #include "pidboxd.h"
 
-/* Celery's and kombu's methods that stop or reshape a node. */
-static const char *const dangerous[] = {
-	"autoscale", "pool_grow", "pool_restart", "pool_shrink", "revoke",
-	"revoke_by_stamped_headers", "shutdown", "terminate",
-};
-
-int
-policy_dangerous_name(const char *method)
-{
-	size_t i;
-
-	for (i = 0; i < nitems(dangerous); i++)
-		if (strcmp(dangerous[i], method) == 0)
-			return 1;
-	return 0;
-}
-
 static int
 is_glob(const char *p)
 {
@@ -68,7 +51,6 @@ policy_allows(const struct policy_conf *p, const char *method, int danger,
 {
 	size_t i;
 
-	danger = danger || policy_dangerous_name(method);
 	for (i = 0; i < p->nrules; i++)
 		if (rule_matches(&p->rules[i], method, danger, identity)) {
 			*why = "denied by policy rule";

@@ -1,7 +1,9 @@
 /*
- * Argument schemas of operator-defined methods: every argument is
+ * Argument schemas of every method (registry.c): each argument is
  * declared with a type and constraints; anything else is refused before
- * a program starts, with a message naming the argument and the rule.
+ * the method runs (a program starts), with a message naming the argument
+ * and the rule. Built-ins whose callers send more than they read (Celery)
+ * have open schemas: what they do not declare passes through.
  */
 #include <sys/types.h>
 
@@ -21,6 +23,7 @@ static const char *const type_names[] = {
 	[ARG_INT] = "int",
 	[ARG_NUMBER] = "number",
 	[ARG_BOOL] = "bool",
+	[ARG_ANY] = "any",
 };
 
 struct pcre2_real_code_8 *
@@ -100,6 +103,8 @@ coerce(const struct arg_spec *a, json_object *v, char *err, size_t errlen)
 				return json_object_new_double(d);
 		}
 		break;
+	case ARG_ANY:
+		return json_object_get(v);
 	case ARG_BOOL:
 		if (json_object_is_type(v, json_type_boolean))
 			return json_object_get(v);
@@ -166,56 +171,85 @@ constrain(const struct arg_spec *a, json_object *v, char *err, size_t errlen)
 	return 0;
 }
 
-json_object *
-schema_check(const struct method_conf *m, json_object *args, char *err,
-    size_t errlen)
+/* The spec of argument name in args[0..nargs), or NULL. */
+static const struct arg_spec *
+spec_of(const struct arg_spec *args, size_t nargs, const char *name)
 {
-	json_object	*out, *v, *t;
-	size_t		 i;
-	int		 found;
+	size_t i;
+
+	for (i = 0; i < nargs; i++)
+		if (strcmp(args[i].name, name) == 0)
+			return &args[i];
+	return NULL;
+}
+
+/* The checked value of v for a (new reference), or NULL with err set. */
+static json_object *
+check_one(const struct arg_spec *a, json_object *v, char *err, size_t errlen)
+{
+	json_object *t;
+
+	if ((t = coerce(a, v, err, errlen)) == NULL)
+		return NULL;
+	if (constrain(a, t, err, errlen) == -1) {
+		json_object_put(t);
+		return NULL;
+	}
+	return t;
+}
+
+json_object *
+schema_check(const struct arg_spec *args, size_t nargs, int open,
+    json_object *in, char *err, size_t errlen)
+{
+	const struct arg_spec	*a;
+	json_object		*out, *v, *t;
+	size_t			 i;
 
 	if ((out = json_object_new_object()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	{
-		json_object_object_foreach(args, key, val) {
-			found = 0;
-			for (i = 0; i < m->nargs; i++)
-				if (strcmp(m->args[i].name, key) == 0)
-					found = 1;
-			if (!found) {
+	if (!open) {
+		json_object_object_foreach(in, key, val) {
+			if (spec_of(args, nargs, key) == NULL) {
 				snprintf(err, errlen, "argument '%s': unknown "
 				    "argument", log_viss(key));
 				goto fail;
 			}
 			(void)val;
 		}
-	}
-	for (i = 0; i < m->nargs; i++) {
-		const struct arg_spec *a = &m->args[i];
-
-		if (!json_object_object_get_ex(args, a->name, &v) ||
-		    v == NULL) {
-			if (a->def != NULL) {
-				json_object_object_add(out, a->name,
-				    json_object_get(a->def));
-				continue;
-			}
-			if (a->required) {
-				snprintf(err, errlen, "argument '%s': required: "
-				    "missing", a->name);
+	} else {
+		/* in the order they came: a handler may echo them */
+		json_object_object_foreach(in, key, val) {
+			if ((a = spec_of(args, nargs, key)) == NULL ||
+			    val == NULL)
+				t = json_object_get(val);
+			else if ((t = check_one(a, val, err, errlen)) == NULL)
 				goto fail;
-			}
+			json_object_object_add(out, key, t);
+		}
+	}
+	for (i = 0; i < nargs; i++) {
+		a = &args[i];
+		if (json_object_object_get_ex(in, a->name, &v) && v != NULL) {
+			if (open)
+				continue;	/* done above */
+			if ((t = check_one(a, v, err, errlen)) == NULL)
+				goto fail;
+			json_object_object_add(out, a->name, t);
 			continue;
 		}
-		if ((t = coerce(a, v, err, errlen)) == NULL)
-			goto fail;
-		if (constrain(a, t, err, errlen) == -1) {
-			json_object_put(t);
+		if (a->def != NULL) {
+			json_object_object_add(out, a->name,
+			    json_object_get(a->def));
+			continue;
+		}
+		if (a->required) {
+			snprintf(err, errlen, "argument '%s': required: "
+			    "missing", a->name);
 			goto fail;
 		}
-		json_object_object_add(out, a->name, t);
 	}
 	return out;
 fail:
@@ -247,18 +281,14 @@ schema_text(json_object *v)
 }
 
 json_object *
-schema_describe(const struct method_conf *m)
+schema_describe(const struct arg_spec *args, size_t nargs)
 {
-	json_object	*o, *args, *a;
+	json_object	*o, *a;
 	size_t		 i;
 
 	o = json_object_new_object();
-	json_object_object_add(o, "help",
-	    json_object_new_string(m->help != NULL ? m->help : ""));
-	json_object_object_add(o, "kind", json_object_new_string("exec"));
-	args = json_object_new_object();
-	for (i = 0; i < m->nargs; i++) {
-		const struct arg_spec *s = &m->args[i];
+	for (i = 0; i < nargs; i++) {
+		const struct arg_spec *s = &args[i];
 
 		a = json_object_new_object();
 		json_object_object_add(a, "type",
@@ -283,10 +313,7 @@ schema_describe(const struct method_conf *m)
 		if (s->help != NULL)
 			json_object_object_add(a, "help",
 			    json_object_new_string(s->help));
-		json_object_object_add(args, s->name, a);
+		json_object_object_add(o, s->name, a);
 	}
-	json_object_object_add(o, "args", args);
-	json_object_object_add(o, "timeout",
-	    json_object_new_double((double)m->timeout_ms / 1000.0));
 	return o;
 }
