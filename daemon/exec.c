@@ -759,9 +759,8 @@ job_reap(int *none)
  * them, so no stranger is ever signalled, which matters when we run as
  * root. Grandchildren are reached through their group, or, with SIGKILL,
  * next round: a killed child's children become ours (we are the subreaper).
- * Returns how many children were found.
  */
-static int
+static void
 job_signal_children(int sig)
 {
 	DIR		*d;
@@ -770,10 +769,10 @@ job_signal_children(int sig)
 	char		 path[64], buf[256], *p, state;
 	pid_t		 pid, me = getpid();
 	ssize_t		 r;
-	int		 fd, ppid, n = 0;
+	int		 fd, ppid;
 
 	if ((d = opendir("/proc")) == NULL)
-		return 0;
+		return;
 	while ((de = readdir(d)) != NULL) {
 		pid = (pid_t)strtonum(de->d_name, 1, INT_MAX, &e);
 		if (e != NULL || pid == me)
@@ -791,18 +790,13 @@ job_signal_children(int sig)
 		    sscanf(p + 1, " %c %d", &state, &ppid) != 2 ||
 		    ppid != (int)me || state == 'Z')
 			continue;
-		n++;
-		if (getpgid(pid) == pid)
-			kill(-pid, sig);
+		if (getpgid(pid) == pid)	/* the group holds it */
+			pid = -pid;
 		kill(pid, sig);
-		if (sig == SIGTERM) {	/* a stopped process would not see it */
-			if (getpgid(pid) == pid)
-				kill(-pid, SIGCONT);
+		if (sig == SIGTERM)	/* a stopped process would not see it */
 			kill(pid, SIGCONT);
-		}
 	}
 	closedir(d);
-	return n;
 }
 
 /*
@@ -848,7 +842,9 @@ job_exit(void)
 	if (WIFEXITED(job_status))
 		_exit(WEXITSTATUS(job_status));
 	sig = WTERMSIG(job_status);
-	setrlimit(RLIMIT_CORE, &rl);	/* no core of ours for its crash */
+	/* no core of ours for its crash (setrlimit may be filtered out) */
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0);
 	signal(sig, SIG_DFL);
 	sigemptyset(&s);
 	sigaddset(&s, sig);

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Nothing an operator method starts outlives it (issue 10, point 5): not a
 # `setsid` child, not a double-forked daemon, not on the method's timeout,
-# not after the method exits normally, not when pidboxd is stopped with
-# SIGTERM, and not when pidboxd itself is killed.  Every process is found
-# by a marker unique to this run (sleep 300.<n><marker>) in its command line.
+# not after the method exits normally (also as another user), not when
+# pidboxd is stopped with SIGTERM, and not when pidboxd itself is killed.
+# Every process is found by a marker unique to this run (sleep
+# 300.<n><marker>) in its command line.  The per-job supervisor that does it
+# keeps what was there: exit status and signal, "cannot start", no fd or
+# zombie left in pidboxd.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need pidboxd pidboxctl
@@ -44,9 +47,18 @@ methods:
   hold:
     argv: [/bin/sh, -c, 'setsid sleep 300.7$MK & (setsid sleep 300.8$MK &); exec sleep 300.9$MK']
     timeout: 60
+  crash:
+    argv: [/bin/sh, -c, 'kill -SEGV \$\$']
   missing:
     argv: [$T/gone]
 YAML
+if [ "$(id -u)" = 0 ]; then	# a method run as another user, too
+	cat >>"$conf" <<YAML
+  as_nobody:
+    argv: [/bin/sh, -c, 'setsid sleep 300.0$MK & (sleep 300.1$MK &); id -un']
+    user: nobody
+YAML
+fi
 mkgone() {	# the program of "missing", removed once pidboxd checked it
 	printf '#!/bin/sh\n' >"$T/gone" && chmod 755 "$T/gone"
 }
@@ -54,7 +66,8 @@ mkgone
 chmod 600 "$conf"
 start_pidboxd n1 -c "$conf" || exit 1
 nfds() {	# open fds of pidboxd n1
-	ls "/proc/${DPID[n1]}/fd" | wc -l
+	local f=("/proc/${DPID[n1]}/fd"/*)
+	echo "${#f[@]}"
 }
 children() {	# pidboxd n1's children (supervisors), zombies included
 	pgrep -P "${DPID[n1]}" | tr '\n' ' '
@@ -118,6 +131,20 @@ expect_eq quick_exit_stdout "$(field "$out" ok stdout)" started
 left=$(marked)
 expect_eq nothing_survives_exit "$left" ""
 _kill_marked	# so that the next check sees only its own
+
+# --- the leftovers of a method run as another user go too
+if [ "$(id -u)" = 0 ]; then
+	out=$(ctl --json broadcast as_nobody --reply -d n1 --timeout 10)
+	expect_eq as_nobody_ran "$(field "$out" ok stdout)" nobody
+	left=$(marked)
+	expect_eq nothing_survives_as_nobody "$left" ""
+	_kill_marked	# so that the next check sees only its own
+fi
+
+# --- the program's own status is reported, a signal included
+out=$(ctl --json broadcast crash --reply -d n1 --timeout 10)
+expect_eq crash_signal "$(field "$out" error)" 'signal 11'
+expect_eq crash_result "$(field "$out" result signal)" 11
 
 # --- a program that cannot be executed is still refused as before
 rm -f "$T/gone"
