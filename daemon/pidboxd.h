@@ -355,8 +355,8 @@ int	 exec_start(struct node *n, const struct method_conf *m,
 int	 exec_running(void);
 /* Kill every running handler (their requests get an error reply). */
 void	 exec_abort_all(struct node *n);
-/* pidboxd --exec-as uid:gid -- prog args: drop privileges and exec. */
-int	 exec_as_main(int argc, char **argv);
+/* pidboxd --exec-job uid:gid|- -- prog args: supervise one job. */
+int	 exec_job_main(int argc, char **argv);
 
 /* policy.c */
 /* 1 allowed, 0 refused (rule or default in *why). */
