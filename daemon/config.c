@@ -513,6 +513,8 @@ typed_default(const struct arg_spec *a, const struct ynode *v)
 	case ARG_BOOL:
 		return ynode_bool(v, &b) == 0 ? json_object_new_boolean(b) :
 		    NULL;
+	case ARG_ANY:		/* built-ins only */
+		break;
 	}
 	return NULL;
 }
@@ -694,7 +696,7 @@ parse_method(struct pidboxd_conf *c, struct method_conf *m,
 		cerr(ce, key, "methods.%s: name %s", log_viss(key->value), why);
 		return;
 	}
-	if (handler_lookup(key->value) != NULL) {
+	if (builtin_lookup(key->value) != NULL) {
 		cerr(ce, key, "methods.%s: a built-in method has that name",
 		    m->name);
 		return;

@@ -20,6 +20,7 @@ node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
 {
 	char	err[256];
 	const char *fp;
+	const struct method *builtins;
 	size_t	nb;
 
 	memset(n, 0, sizeof(*n));
@@ -41,8 +42,8 @@ node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
 	if (names_init(&n->names, c->ns, c->hostname, c->type, n->url.db,
 	    n->url.keyprefix, fp, errstr) == -1)
 		return -1;
-	if ((n->reg = registry_new(builtin_table(&nb), nb, c,
-	    errstr)) == NULL)
+	builtins = builtin_table(&nb);
+	if ((n->reg = registry_new(builtins, nb, c, errstr)) == NULL)
 		return -1;
 	if (c->signing.nkeys > 0 || c->signing.require) {
 		n->nonces = nonce_cache_new(c->signing.nonce_cache);

@@ -186,7 +186,7 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 		conf_clear(&next);
 		sdnotify_status("READY=1");
 	}
-	exec_abort_all(&node);	/* replies go out before we unsubscribe */
+	exec_abort_all();	/* replies go out before we unsubscribe */
 	service_stop();
 	deadline = now_mono_ms() + STOP_GRACE_MS;
 	while (!service_stopped() && now_mono_ms() < deadline)
@@ -223,9 +223,9 @@ main(int argc, char *argv[])
 	 * heap, so optarg (kept in o and file, read again on every reload)
 	 * never points into the area setproctitle() writes over.
 	 */
-	/* the privilege-dropping helper of exec handlers (exec.c) */
-	if (argc > 1 && strcmp(argv[1], "--exec-as") == 0)
-		return exec_as_main(argc, argv);
+	/* the supervisor of one exec handler job (exec.c) */
+	if (argc > 1 && strcmp(argv[1], "--exec-job") == 0)
+		return exec_job_main(argc, argv);
 	setproctitle_init(argc, argv, environ);
 	memset(&o, 0, sizeof(o));
 	while ((ch = getopt_long(argc, argv, "c:fn:b:N:T:tvVh", longopts,

@@ -405,8 +405,8 @@ struct exec_stats {
 	uint64_t	errors;		/* failed to start, or exited non-zero */
 };
 const struct exec_stats *exec_stats(void);
-/* pidboxd --exec-as uid:gid -- prog args: drop privileges and exec. */
-int	 exec_as_main(int argc, char **argv);
+/* pidboxd --exec-job uid:gid|- -- prog args: supervise one job. */
+int	 exec_job_main(int argc, char **argv);
 
 /* policy.c */
 /*

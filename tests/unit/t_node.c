@@ -22,10 +22,9 @@
 static int handler_ran;
 
 static int
-t_ping(struct node *n, json_object *args, json_object **res)
+t_ping(const struct call *c, json_object **res)
 {
-	(void)n;
-	(void)args;
+	(void)c;
 	handler_ran = 1;
 	*res = json_object_new_object();
 	json_object_object_add(*res, "ok", json_object_new_string("pong"));
@@ -33,33 +32,30 @@ t_ping(struct node *n, json_object *args, json_object **res)
 }
 
 static int
-t_echo(struct node *n, json_object *args, json_object **res)
+t_echo(const struct call *c, json_object **res)
 {
 	json_object *copy = NULL;
 
-	(void)n;
 	handler_ran = 1;
-	json_object_deep_copy(args, &copy, NULL);
+	json_object_deep_copy(c->args, &copy, NULL);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "ok", copy);
 	return 0;
 }
 
 static int
-t_none(struct node *n, json_object *args, json_object **res)
+t_none(const struct call *c, json_object **res)
 {
-	(void)n;
-	(void)args;
+	(void)c;
 	handler_ran = 1;
 	*res = NULL;
 	return 0;
 }
 
 static int
-t_boom(struct node *n, json_object *args, json_object **res)
+t_boom(const struct call *c, json_object **res)
 {
-	(void)n;
-	(void)args;
+	(void)c;
 	handler_ran = 1;
 	*res = reply_error("ValueError(\"boom 'quoted'\")");
 	return -1;
@@ -67,15 +63,14 @@ t_boom(struct node *n, json_object *args, json_object **res)
 
 /* kombu's lab handler is `lambda state, x: {"ok": x}` */
 static int
-t_needs_x(struct node *n, json_object *args, json_object **res)
+t_needs_x(const struct call *c, json_object **res)
 {
 	struct json_object_iterator it, end;
 	json_object *x;
 
-	(void)n;
 	handler_ran = 1;
-	it = json_object_iter_begin(args);
-	end = json_object_iter_end(args);
+	it = json_object_iter_begin(c->args);
+	end = json_object_iter_end(c->args);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
 		if (strcmp(json_object_iter_peek_name(&it), "x") != 0) {
 			*res = reply_error("TypeError(\"<lambda>() got an "
@@ -83,7 +78,7 @@ t_needs_x(struct node *n, json_object *args, json_object **res)
 			    json_object_iter_peek_name(&it));
 			return -1;
 		}
-	if (!json_object_object_get_ex(args, "x", &x)) {
+	if (!json_object_object_get_ex(c->args, "x", &x)) {
 		*res = reply_error("TypeError(\"<lambda>() missing 1 required "
 		    "positional argument: 'x'\")");
 		return -1;
@@ -93,12 +88,13 @@ t_needs_x(struct node *n, json_object *args, json_object **res)
 	return 0;
 }
 
-static const struct handler test_handlers[] = {
-	{ "boom", t_boom, "", 0 },
-	{ "echo", t_echo, "", 0 },
-	{ "needs_x", t_needs_x, "", 0 },
-	{ "none", t_none, "", 0 },
-	{ "ping", t_ping, "", 0 },
+/* Open schemas: the handlers see the arguments exactly as sent. */
+static const struct method test_methods[] = {
+	{ "boom", t_boom, "", M_OPEN_ARGS, NULL, 0, NULL },
+	{ "echo", t_echo, "", M_OPEN_ARGS, NULL, 0, NULL },
+	{ "needs_x", t_needs_x, "", M_OPEN_ARGS, NULL, 0, NULL },
+	{ "none", t_none, "", M_OPEN_ARGS, NULL, 0, NULL },
+	{ "ping", t_ping, "", M_OPEN_ARGS, NULL, 0, NULL },
 };
 
 /* Records where pidboxd differs from kombu on purpose. */
@@ -135,8 +131,9 @@ init_node(struct node *n, struct pidboxd_conf *c, const char *host)
 	c->broker = strdup("redis://localhost:6379/0");
 	if (node_init(n, c, &errstr) == -1)
 		fail_msg("node_init: %s", errstr);
-	n->handlers = test_handlers;
-	n->nhandlers = nitems(test_handlers);
+	registry_free(n->reg);
+	n->reg = registry_new(test_methods, nitems(test_methods), c, &errstr);
+	assert_non_null(n->reg);
 }
 
 /* Serialize a request as a kombu Mailbox would put it on the wire. */
@@ -160,6 +157,26 @@ wire(json_object *headers, json_object *body, size_t *len)
 	free(b);
 	assert_non_null(env);
 	return env;
+}
+
+/* The value node's reply carries (new reference). */
+static json_object *
+reply_value(struct node_action *act, const char *node)
+{
+	struct envelope	 env;
+	const char	*errstr;
+	json_object	*body, *v = NULL;
+	int		 isnull;
+
+	assert_int_equal(envelope_decode(act->payload, act->payloadlen, &env,
+	    &errstr), 0);
+	body = pyjson_parse(env.body, env.bodylen, &isnull, &errstr);
+	assert_non_null(body);
+	assert_true(json_object_object_get_ex(body, node, &v));
+	json_object_get(v);
+	json_object_put(body);
+	envelope_free(&env);
+	return v;
 }
 
 static void
@@ -256,7 +273,7 @@ replay_one(json_object *rec)
 			    (long long)json_object_get_int64(v));
 	}
 	node_action_free(&act);
-	redis_url_clear(&n.url);
+	node_clear(&n);
 	conf_clear(&c);
 }
 
@@ -308,7 +325,7 @@ test_reply_to_foreign_exchange_refused(void **state)
 	free(raw);
 	json_object_put(h);
 	json_object_put(b);
-	redis_url_clear(&n.url);
+	node_clear(&n);
 	conf_clear(&c);
 }
 
@@ -355,7 +372,7 @@ test_expiry_allowance(void **state)
 	free(raw);
 	json_object_put(h);
 	json_object_put(b);
-	redis_url_clear(&n.url);
+	node_clear(&n);
 	conf_clear(&c);
 }
 
@@ -453,7 +470,7 @@ test_clock_poison(void **state)
 	node_action_free(&act);
 	free(raw);
 	assert_int_equal(n.stats.malformed, 0);
-	redis_url_clear(&n.url);
+	node_clear(&n);
 	conf_clear(&c);
 }
 
@@ -483,26 +500,128 @@ test_garbage(void **state)
 		assert_false(act.reply);
 	}
 	assert_int_equal(n.stats.malformed, nitems(inputs));
-	redis_url_clear(&n.url);
+	node_clear(&n);
 	conf_clear(&c);
 }
 
+/* One table: built-ins and operator methods, one lookup, one flag. */
 static void
-test_handler_table(void **state)
+test_registry(void **state)
 {
-	const struct handler	*h;
+	struct pidboxd_conf	 c;
+	struct method_conf	 mc[2];
+	const struct method	*b, *m;
+	struct registry		*r;
+	json_object		*d, *e, *v;
+	const char		*errstr = NULL;
+	char			 deploy[] = "deploy", shutdown[] = "shutdown";
 	size_t			 n, i, j;
 
 	(void)state;
-	h = handler_table(&n);
+	b = builtin_table(&n);
 	assert_true(n > 0);
 	for (i = 0; i < n; i++) {
-		assert_non_null(h[i].help);
+		assert_non_null(b[i].help);
+		assert_non_null(b[i].fn);
+		assert_false(b[i].flags & M_EXEC);
 		for (j = i + 1; j < n; j++)
-			assert_string_not_equal(h[i].name, h[j].name);
+			assert_string_not_equal(b[i].name, b[j].name);
 	}
-	assert_non_null(handler_lookup("ping"));
-	assert_null(handler_lookup("nosuch"));
+	assert_non_null(builtin_lookup("ping"));
+	assert_null(builtin_lookup("nosuch"));
+
+	conf_defaults(&c);
+	memset(mc, 0, sizeof(mc));
+	mc[0].name = deploy;
+	mc[0].dangerous = 1;
+	mc[0].timeout_ms = 1500;
+	mc[1].name = shutdown;	/* dangerous by its name */
+	c.methods = mc;
+	c.nmethods = nitems(mc);
+	r = registry_new(b, n, &c, &errstr);
+	assert_non_null(r);
+	m = registry_lookup(r, "deploy");
+	assert_non_null(m);
+	assert_true(m->flags & M_EXEC);
+	assert_ptr_equal(m->conf, &mc[0]);
+	assert_ptr_equal(m->fn, exec_method);
+	assert_true(registry_dangerous(r, "deploy"));
+	assert_true(registry_dangerous(r, "shutdown"));
+	assert_true(registry_dangerous(r, "pool_restart")); /* not offered */
+	assert_false(registry_dangerous(r, "ping"));
+	assert_false(registry_dangerous(r, "nosuch"));
+	assert_null(registry_lookup(r, "nosuch"));
+	assert_null(registry_lookup(r, NULL));
+
+	/* describe covers every method, built-ins with their schema */
+	d = registry_describe(r);
+	assert_int_equal(json_object_object_length(d), n + 2);
+	assert_true(json_object_object_get_ex(d, "print_msg", &e));
+	assert_true(json_object_object_get_ex(e, "kind", &v));
+	assert_string_equal(json_object_get_string(v), "builtin");
+	assert_true(json_object_object_get_ex(e, "args", &v));
+	assert_true(json_object_object_get_ex(v, "msg", &v));
+	assert_true(json_object_object_get_ex(d, "deploy", &e));
+	assert_true(json_object_object_get_ex(e, "kind", &v));
+	assert_string_equal(json_object_get_string(v), "exec");
+	assert_true(json_object_object_get_ex(e, "timeout", &v));
+	assert_true(json_object_get_double(v) == 1.5);
+	json_object_put(d);
+	registry_free(r);
+
+	/* an operator method may not shadow a built-in */
+	mc[1].name = (char *)(uintptr_t)"ping";
+	assert_null(registry_new(b, n, &c, &errstr));
+	assert_non_null(errstr);
+	c.methods = NULL;
+	c.nmethods = 0;
+	conf_clear(&c);
+}
+
+/* The dispatcher checks every method's schema, built-ins included. */
+static void
+test_builtin_schema(void **state)
+{
+	struct pidboxd_conf	 c;
+	struct node		 n;
+	struct node_action	 act;
+	json_object		*h, *b, *rt, *v;
+	const struct method	*bt;
+	const char		*errstr = NULL;
+	size_t			 nb, len;
+	char			*raw;
+
+	(void)state;
+	init_node(&n, &c, "hostA");
+	registry_free(n.reg);
+	bt = builtin_table(&nb);
+	n.reg = registry_new(bt, nb, &c, &errstr);
+	h = json_object_new_object();
+	json_object_object_add(h, "clock", json_object_new_int(1));
+	b = json_object_new_object();
+	json_object_object_add(b, "method",
+	    json_object_new_string("print_msg"));
+	json_object_object_add(b, "arguments", json_object_new_object());
+	json_object_object_add(b, "ticket", json_object_new_string("T"));
+	rt = json_object_new_object();
+	json_object_object_add(rt, "exchange",
+	    json_object_new_string("reply.testbox.pidbox"));
+	json_object_object_add(rt, "routing_key", json_object_new_string("R"));
+	json_object_object_add(b, "reply_to", rt);
+	raw = wire(h, b, &len);
+	assert_int_equal(node_handle(&n, raw, len, 1.8e9, &act), 0);
+	assert_true(act.reply);
+	assert_int_equal(n.stats.schema_errors, 1);
+	v = reply_value(&act, "hostA");
+	assert_string_equal(json_object_get_string(json_object_object_get(v,
+	    "error")), "print_msg: argument 'msg': required: missing");
+	json_object_put(v);
+	node_action_free(&act);
+	free(raw);
+	json_object_put(h);
+	json_object_put(b);
+	node_clear(&n);
+	conf_clear(&c);
 }
 
 int
@@ -514,7 +633,8 @@ main(void)
 		cmocka_unit_test(test_expiry_allowance),
 		cmocka_unit_test(test_clock_poison),
 		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_handler_table),
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_builtin_schema),
 	};
 
 	log_init(1, 0, "t_node");
