@@ -27,33 +27,10 @@ static size_t
 utf8_text(const unsigned char *s, size_t len)
 {
 	uint32_t	cp;
-	size_t		n, i;
-	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		n;
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* no overlong forms */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* no surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* nothing beyond U+10FFFF */
-	} else
+	if ((n = utf8_decode(s, len, &cp)) < 2)
 		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	cp = s[0] & (0xff >> (n + 1));
-	for (i = 1; i < n; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
 	if (cp < 0xa0 || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
 	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
 		return 0;

@@ -88,6 +88,13 @@ const char *log_viss(const char *s);	/* NUL-terminated, NULL -> "(null)" */
 #define ESC_UTF8	0x01
 size_t	 esc_text(char *dst, const char *src, size_t len, int flags);
 
+/*
+ * utf8.c: decode one strict UTF-8 sequence at s[0..len) into *cp. Returns
+ * its length, or 0 when the bytes are not valid UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF included) or len is 0.
+ */
+size_t	 utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* xmalloc.c: fatal on OOM; for start-up sized data only. */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);

@@ -353,47 +353,6 @@ buf_finish(struct buf *b, size_t *lenp)
 	return b->p;
 }
 
-/*
- * Decode one strict UTF-8 sequence at s[0..n) into *cp. Returns its length,
- * or 0 when the bytes are not valid UTF-8 (overlong forms, surrogates and
- * code points above U+10FFFF included).
- */
-static size_t
-utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t c;
-	size_t	 len, i;
-
-	c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		c &= 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 static int
 range_cmp(const void *key, const void *elem)
 {
@@ -586,7 +545,7 @@ string_dump(struct buf *b, const char *s, size_t len)
 			buf_adds(b, "\\t");
 			break;
 		default:
-			if ((n = utf8_next(u + i, len - i, &cp)) == 0) {
+			if ((n = utf8_decode(u + i, len - i, &cp)) == 0) {
 				buf_adds(b, "\\ufffd");
 				n = 1;
 			} else if (cp >= 0x10000) {
@@ -859,7 +818,7 @@ string_repr(struct buf *b, const char *s, size_t len)
 		quote = '"';
 	buf_addc(b, quote);
 	for (i = 0; i < len && b->err == 0; i += n) {
-		if ((n = utf8_next(u + i, len - i, &cp)) == 0) {
+		if ((n = utf8_decode(u + i, len - i, &cp)) == 0) {
 			/* Python's surrogateescape view of a stray byte. */
 			buf_addf(b, "\\udc%02x", u[i]);
 			n = 1;

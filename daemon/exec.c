@@ -118,32 +118,14 @@ utf8_string(const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	char			*out;
-	size_t			 i = 0, o = 0, k, n;
+	size_t			 i = 0, o = 0, n;
+	uint32_t		 cp;
 	json_object		*j;
 
 	if ((out = malloc(len * 3 + 1)) == NULL)
 		return json_object_new_string("");
 	while (i < len) {
-		n = 0;
-		if (p[i] >= 0x01 && p[i] < 0x80)
-			n = 1;
-		else if (p[i] >= 0xc2 && p[i] <= 0xdf)
-			n = 2;
-		else if (p[i] >= 0xe0 && p[i] <= 0xef)
-			n = 3;
-		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
-			n = 4;
-		if (n == 0 || i + n > len)
-			n = 0;
-		for (k = 1; k < n; k++)
-			if ((p[i + k] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 3 && ((p[i] == 0xe0 && p[i + 1] < 0xa0) ||
-		    (p[i] == 0xed && p[i + 1] >= 0xa0)))
-			n = 0;
-		if (n == 4 && ((p[i] == 0xf0 && p[i + 1] < 0x90) ||
-		    (p[i] == 0xf4 && p[i + 1] >= 0x90)))
-			n = 0;
+		n = p[i] == '\0' ? 0 : utf8_decode(p + i, len - i, &cp);
 		if (n == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
