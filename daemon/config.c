@@ -189,7 +189,7 @@ conf_method(const struct pidboxd_conf *c, const char *name)
 static int
 scalar(const struct ynode *v, const char **why)
 {
-	if (v->type != YNODE_SCALAR || ynode_is_null(v)) {
+	if (v->type != YNODE_SCALAR || yconf_is_null(v)) {
 		*why = "expected a value";
 		return -1;
 	}
@@ -276,7 +276,7 @@ set_expiry_skew(struct pidboxd_conf *c, const struct ynode *v,
     const char **why)
 {
 	if (scalar(v, why) == -1 ||
-	    ynode_double(v, -1, 86400, &c->expiry_skew) == -1) {
+	    yconf_double(v, -1, 86400, &c->expiry_skew) == -1) {
 		*why = "expected seconds from 0 to 86400, or -1 to never "
 		    "expire requests";
 		return -1;
@@ -320,7 +320,7 @@ set_verbose(struct pidboxd_conf *c, const struct ynode *v, const char **why)
 {
 	int b;
 
-	if (ynode_bool(v, &b) == -1) {
+	if (yconf_bool(v, &b) == -1) {
 		*why = "expected true or false";
 		return -1;
 	}
@@ -470,7 +470,7 @@ seconds_ms(const struct ynode *v, double min, double max, int64_t *ms)
 {
 	double d;
 
-	if (ynode_double(v, min, max, &d) == -1)
+	if (yconf_double(v, min, max, &d) == -1)
 		return -1;
 	*ms = (int64_t)(d * 1000.0);
 	return 0;
@@ -508,10 +508,10 @@ typed_default(const struct arg_spec *a, const struct ynode *v)
 		i = strtonum(v->value, INT64_MIN + 1, INT64_MAX, &e);
 		return e == NULL ? json_object_new_int64(i) : NULL;
 	case ARG_NUMBER:
-		return ynode_double(v, -1e300, 1e300, &d) == 0 ?
+		return yconf_double(v, -1e300, 1e300, &d) == 0 ?
 		    json_object_new_double(d) : NULL;
 	case ARG_BOOL:
-		return ynode_bool(v, &b) == 0 ? json_object_new_boolean(b) :
+		return yconf_bool(v, &b) == 0 ? json_object_new_boolean(b) :
 		    NULL;
 	}
 	return NULL;
@@ -536,7 +536,7 @@ parse_arg(struct arg_spec *a, const struct ynode *spec, struct cerr *ce,
 		return;
 	}
 	/* the type first: default depends on it */
-	if ((v = ynode_get(spec, "type")) != NULL) {
+	if ((v = yconf_get(spec, "type")) != NULL) {
 		if (v->type != YNODE_SCALAR)
 			v = NULL;
 		else if (strcmp(v->value, "string") == 0)
@@ -550,7 +550,7 @@ parse_arg(struct arg_spec *a, const struct ynode *spec, struct cerr *ce,
 		else
 			v = NULL;
 		if (v == NULL)
-			cerr(ce, ynode_get(spec, "type"), "methods.%s.args.%s."
+			cerr(ce, yconf_get(spec, "type"), "methods.%s.args.%s."
 			    "type: expected string, int, number or bool",
 			    method, a->name);
 	}
@@ -566,7 +566,7 @@ parse_arg(struct arg_spec *a, const struct ynode *spec, struct cerr *ce,
 			continue;
 		if (strcmp(k->value, "required") == 0 ||
 		    strcmp(k->value, "secret") == 0) {
-			if (ynode_bool(v, &b) == -1)
+			if (yconf_bool(v, &b) == -1)
 				ARGERR("expected true or false");
 			else if (k->value[0] == 'r')
 				a->required = b;
@@ -591,7 +591,7 @@ parse_arg(struct arg_spec *a, const struct ynode *spec, struct cerr *ce,
 
 			if (a->type != ARG_INT && a->type != ARG_NUMBER)
 				ARGERR("only for type int or number");
-			else if (ynode_double(v, -1e300, 1e300, &d) == -1)
+			else if (yconf_double(v, -1e300, 1e300, &d) == -1)
 				ARGERR("expected a number");
 			else if (k->value[1] == 'i') {
 				a->has_min = 1;
@@ -740,7 +740,7 @@ parse_method(struct pidboxd_conf *c, struct method_conf *m,
 		} else if (strcmp(k->value, "stdin_json") == 0 ||
 		    strcmp(k->value, "env_args") == 0 ||
 		    strcmp(k->value, "dangerous") == 0) {
-			if (ynode_bool(v, &b) == -1)
+			if (yconf_bool(v, &b) == -1)
 				MERR("expected true or false");
 			else if (k->value[0] == 's')
 				m->stdin_json = b;
@@ -910,9 +910,9 @@ sec_policy(struct pidboxd_conf *c, const struct ynode *v, struct cerr *ce)
 						    "\"%s\" (allow, deny, "
 						    "identities)", j, log_viss(
 						    r->kids[x]->value));
-				a = ynode_get(r, "allow");
-				d = ynode_get(r, "deny");
-				ids = ynode_get(r, "identities");
+				a = yconf_get(r, "allow");
+				d = yconf_get(r, "deny");
+				ids = yconf_get(r, "identities");
 				if ((a == NULL) == (d == NULL)) {
 					cerr(ce, r, "policy.rules[%zu]: needs "
 					    "exactly one of allow or deny", j);
@@ -976,7 +976,7 @@ sec_signing(struct pidboxd_conf *c, const struct ynode *v, struct cerr *ce)
 		k = v->kids[i];
 		val = v->kids[i + 1];
 		if (strcmp(k->value, "require_signed") == 0) {
-			if (ynode_bool(val, &b) == -1)
+			if (yconf_bool(val, &b) == -1)
 				cerr(ce, val, "signing.require_signed: "
 				    "expected true or false");
 			else
@@ -1046,7 +1046,7 @@ sec_audit(struct pidboxd_conf *c, const struct ynode *v, struct cerr *ce)
 				c->audit.file = xstrdup(val->value);
 			}
 		} else if (strcmp(k->value, "syslog") == 0) {
-			if (ynode_bool(val, &b) == -1)
+			if (yconf_bool(val, &b) == -1)
 				cerr(ce, val, "audit.syslog: expected true or "
 				    "false");
 			else
@@ -1093,7 +1093,7 @@ conf_restart_sig(struct pidboxd_conf *c, const struct ynode *root)
 		fatal("%s: open_memstream", __func__);
 	for (i = 0; i < nitems(restart_keys); i++) {
 		fwrite(restart_keys[i], 1, strlen(restart_keys[i]) + 1, f);
-		if ((v = ynode_get(root, restart_keys[i])) != NULL)
+		if ((v = yconf_get(root, restart_keys[i])) != NULL)
 			restart_node(f, v);
 	}
 	if (fclose(f) != 0)
@@ -1143,7 +1143,7 @@ conf_apply(struct pidboxd_conf *c, struct ynode *root, const char *file,
 	if (root->type != YNODE_MAP) {
 		fprintf(stderr, "%s:%zu:%zu: expected a mapping of settings\n",
 		    file, root->line, root->col);
-		ynode_free(root);
+		yconf_free(root);
 		return -1;
 	}
 	for (i = 0; i + 1 < root->nkids; i += 2) {
@@ -1194,7 +1194,7 @@ conf_apply(struct pidboxd_conf *c, struct ynode *root, const char *file,
 		}
 	}
 	conf_restart_sig(c, root);
-	ynode_free(root);
+	yconf_free(root);
 	if (errors == 0 && secrecy && check_secrecy(file, c) == -1)
 		errors++;
 	free(c->file);
@@ -1208,7 +1208,7 @@ conf_load(struct pidboxd_conf *c, const char *file)
 	struct ynode	*root;
 	char		 err[512];
 
-	if ((root = ynode_load_file(file, err, sizeof(err))) == NULL) {
+	if ((root = yconf_load_file(file, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -1223,7 +1223,7 @@ conf_load_buf(struct pidboxd_conf *c, const char *buf, size_t len,
 	struct ynode	*root;
 	char		 err[512];
 
-	if ((root = ynode_load_buf(buf, len, name, err, sizeof(err))) == NULL) {
+	if ((root = yconf_load_buf(buf, len, name, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
