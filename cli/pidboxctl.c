@@ -141,7 +141,7 @@ conf_string(const struct ynode *root, const char *file, const char *key,
 	const struct ynode	*v;
 	char			*s;
 
-	if ((v = ynode_get(root, key)) == NULL || ynode_is_null(v))
+	if ((v = yconf_get(root, key)) == NULL || yconf_is_null(v))
 		return NULL;
 	if (v->type != YNODE_SCALAR || v->len == 0 ||
 	    strlen(v->value) != v->len) {
@@ -171,7 +171,7 @@ conf_read(struct ctl *ctl, char **broker)
 	msg[0] = '\0';
 	if (ctl->conf_file == NULL)
 		return;
-	if ((root = ynode_load_file(ctl->conf_file, e, sizeof(e))) == NULL)
+	if ((root = yconf_load_file(ctl->conf_file, e, sizeof(e))) == NULL)
 		errx(EX_CONFIG, "%s", e);
 	if (root->type != YNODE_MAP) {
 		snprintf(msg, sizeof(msg), "%s:%zu:%zu: not a mapping",
@@ -198,14 +198,14 @@ conf_read(struct ctl *ctl, char **broker)
 		goto done;
 	if (type != NULL && !ctl->type_set &&
 	    mailbox_type_parse(type, &ctl->type) == -1) {
-		tn = ynode_get(root, "type");
+		tn = yconf_get(root, "type");
 		snprintf(msg, sizeof(msg), "%s:%zu:%zu: unknown mailbox type %s",
 		    ctl->conf_file, tn->line, tn->col, log_viss(type));
 	}
 done:
 	free(ns);
 	free(type);
-	ynode_free(root);
+	yconf_free(root);
 	if (msg[0] != '\0') {
 		free(*broker);
 		*broker = NULL;

@@ -236,7 +236,7 @@ int	 reply_decode(const char *body, size_t len, json_object **root,
 /* 1 if value looks like {"error": ...} without "ok" (Celery's ERROR). */
 int	 reply_is_error(json_object *value);
 
-/* binding.c: kombu entity names and _kombu.binding.* members. */
+/* names.c: kombu entity names of a mailbox. */
 struct names {
 	char	exchange[MAX_KEY];		/* <ns>.pidbox */
 	char	reply_exchange[MAX_KEY];	/* reply.<ns>.pidbox */
@@ -264,6 +264,8 @@ int	 names_reply_queue(const struct names *n, const char *oid, char *buf,
 /* The four prefixed keys of a queue (priorities 0, 3, 6, 9). */
 int	 names_queue_keys(const struct names *n, const char *queue,
 	    char keys[4][MAX_KEY]);
+
+/* binding.c: _kombu.binding.* members and mailbox types. */
 /* member = rk SEP pattern SEP queue into buf; returns its length or -1. */
 int	 binding_member(const char *rk, const char *pattern, const char *queue,
 	    char *buf, size_t len);
@@ -364,7 +366,10 @@ char	*b64_encode(const void *src, size_t len, size_t *outlen);
 /* Decode; returns malloc'd NUL-terminated bytes or NULL (invalid/ENOMEM). */
 char	*b64_decode(const char *src, size_t len, size_t *outlen);
 
-/* yconf.c: YAML documents (libyaml) with line/column for error messages. */
+/*
+ * yconf.c: YAML documents (libyaml) as a tree of struct ynode that keeps
+ * line/column for error messages; yconf_* load, free and read it.
+ */
 #define YCONF_MAX_FILE	(1024 * 1024)
 enum ynode_type {
 	YNODE_SCALAR,
@@ -380,16 +385,16 @@ struct ynode {
 	struct ynode	**kids;
 	size_t		  nkids;
 };
-/* Parse; NULL with "file:line:col: why" in err. Caller ynode_free()s. */
-struct ynode *ynode_load_buf(const char *buf, size_t len, const char *file,
+/* Parse; NULL with "file:line:col: why" in err. Caller yconf_free()s. */
+struct ynode *yconf_load_buf(const char *buf, size_t len, const char *file,
 	    char *err, size_t errlen);
-struct ynode *ynode_load_file(const char *file, char *err, size_t errlen);
-void	 ynode_free(struct ynode *n);
+struct ynode *yconf_load_file(const char *file, char *err, size_t errlen);
+void	 yconf_free(struct ynode *n);
 /* Value of key in a mapping (borrowed), NULL when absent. */
-struct ynode *ynode_get(const struct ynode *map, const char *key);
-int	 ynode_is_null(const struct ynode *n);
-int	 ynode_bool(const struct ynode *n, int *v);
-int	 ynode_double(const struct ynode *n, double min, double max, double *v);
+struct ynode *yconf_get(const struct ynode *map, const char *key);
+int	 yconf_is_null(const struct ynode *n);
+int	 yconf_bool(const struct ynode *n, int *v);
+int	 yconf_double(const struct ynode *n, double min, double max, double *v);
 
 /* sign.c: HMAC-SHA256 request signatures (OpenSSL libcrypto). */
 #define SIGN_HDR_IDENTITY	"x-pidbox-identity"
@@ -434,7 +439,7 @@ void	 sign_nonce(char *out);
 unsigned char *secret_read(const char *file, size_t max, size_t *lenp,
 	    const char **errstr);
 
-/* util.c */
+/* time.c: wall and monotonic clocks. */
 /* Wall clock (seconds since the epoch, as Python's time.time()). */
 double	 now_wall(void);
 /* Monotonic clock in milliseconds. */

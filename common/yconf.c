@@ -86,7 +86,7 @@ parse_node(struct yparse *p, int depth, int *end)
 			break;
 		/*
 		 * Not strndup(): a scalar may hold a NUL ("\0"), and len
-		 * must stay the size of the copy (ynode_free() wipes len
+		 * must stay the size of the copy (yconf_free() wipes len
 		 * bytes). Regress for issue 5 (fuzz_config).
 		 */
 		n->len = ev.data.scalar.length;
@@ -98,7 +98,7 @@ parse_node(struct yparse *p, int depth, int *end)
 		    ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		if (n->value == NULL) {
 			yerr(p, n->line, n->col, strerror(errno));
-			ynode_free(n);
+			yconf_free(n);
 			n = NULL;
 		}
 		break;
@@ -126,19 +126,19 @@ parse_node(struct yparse *p, int depth, int *end)
 			    n->nkids % 2 == 0 && kid->type != YNODE_SCALAR) {
 				yerr(p, kid->line, kid->col,
 				    "a key must be a plain value");
-				ynode_free(kid);
+				yconf_free(kid);
 				kid = NULL;
 			}
 			if (kid == NULL || ynode_append(p, n, kid) == -1) {
-				ynode_free(kid);
-				ynode_free(n);
+				yconf_free(kid);
+				yconf_free(n);
 				n = NULL;
 				break;
 			}
 		}
 		if (n != NULL && n->type == YNODE_MAP && n->nkids % 2 != 0) {
 			yerr(p, n->line, n->col, "mapping without a value");
-			ynode_free(n);
+			yconf_free(n);
 			n = NULL;
 		}
 		break;
@@ -160,7 +160,7 @@ parse_node(struct yparse *p, int depth, int *end)
 }
 
 struct ynode *
-ynode_load_buf(const char *buf, size_t len, const char *file, char *err,
+yconf_load_buf(const char *buf, size_t len, const char *file, char *err,
     size_t errlen)
 {
 	struct yparse	 p;
@@ -218,7 +218,7 @@ ynode_load_buf(const char *buf, size_t len, const char *file, char *err,
 	}
 	yaml_parser_delete(&p.parser);
 	if (done != 1 || err[0] != '\0') {
-		ynode_free(root);
+		yconf_free(root);
 		if (err[0] == '\0')
 			snprintf(err, errlen, "%s: invalid YAML", file);
 		return NULL;
@@ -235,7 +235,7 @@ ynode_load_buf(const char *buf, size_t len, const char *file, char *err,
 }
 
 struct ynode *
-ynode_load_file(const char *file, char *err, size_t errlen)
+yconf_load_file(const char *file, char *err, size_t errlen)
 {
 	FILE		*f;
 	char		*buf;
@@ -260,21 +260,21 @@ ynode_load_file(const char *file, char *err, size_t errlen)
 		return NULL;
 	}
 	fclose(f);
-	root = ynode_load_buf(buf, n, file, err, errlen);
+	root = yconf_load_buf(buf, n, file, err, errlen);
 	explicit_bzero(buf, n);	/* may hold a password */
 	free(buf);
 	return root;
 }
 
 void
-ynode_free(struct ynode *n)
+yconf_free(struct ynode *n)
 {
 	size_t i;
 
 	if (n == NULL)
 		return;
 	for (i = 0; i < n->nkids; i++)
-		ynode_free(n->kids[i]);
+		yconf_free(n->kids[i]);
 	free(n->kids);
 	if (n->value != NULL) {
 		explicit_bzero(n->value, n->len);
@@ -284,7 +284,7 @@ ynode_free(struct ynode *n)
 }
 
 struct ynode *
-ynode_get(const struct ynode *map, const char *key)
+yconf_get(const struct ynode *map, const char *key)
 {
 	size_t i;
 
@@ -298,7 +298,7 @@ ynode_get(const struct ynode *map, const char *key)
 }
 
 int
-ynode_is_null(const struct ynode *n)
+yconf_is_null(const struct ynode *n)
 {
 	return n->type == YNODE_SCALAR && n->plain &&
 	    (n->len == 0 || strcmp(n->value, "~") == 0 ||
@@ -307,7 +307,7 @@ ynode_is_null(const struct ynode *n)
 }
 
 int
-ynode_bool(const struct ynode *n, int *v)
+yconf_bool(const struct ynode *n, int *v)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes",
 		"Yes", "YES", "on", "On", "ON" };
@@ -331,7 +331,7 @@ ynode_bool(const struct ynode *n, int *v)
 }
 
 int
-ynode_double(const struct ynode *n, double min, double max, double *v)
+yconf_double(const struct ynode *n, double min, double max, double *v)
 {
 	char	*end;
 	double	 d;

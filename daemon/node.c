@@ -18,26 +18,14 @@
 int
 node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
 {
-	char	err[256];
 	const char *fp;
 	const struct method *builtins;
 	size_t	nb;
 
 	memset(n, 0, sizeof(*n));
 	n->conf = c;
-	if (redis_url_parse(c->broker, &n->url, err, sizeof(err)) == -1) {
-		static char msg[300];
-
-		snprintf(msg, sizeof(msg), "%s", err);
-		*errstr = msg;
+	if (conf_broker_url(c, &n->url, errstr) == -1)
 		return -1;
-	}
-	if (c->broker_password != NULL &&
-	    strlcpy(n->url.password, c->broker_password,
-	    sizeof(n->url.password)) >= sizeof(n->url.password)) {
-		*errstr = "broker password too long";
-		return -1;
-	}
 	fp = n->url.fanout_prefix_set ? n->url.fanout_prefix : NULL;
 	if (names_init(&n->names, c->ns, c->hostname, c->type, n->url.db,
 	    n->url.keyprefix, fp, errstr) == -1)

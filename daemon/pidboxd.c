@@ -70,8 +70,8 @@ static int
 load_conf(struct pidboxd_conf *c, const char *file, int file_required,
     const struct overrides *o)
 {
-	const char	*why, *env;
-	char		 host[MAX_NAME + 1];
+	const char	*why, *env, *broker = NULL;
+	char		 host[MAX_NAME + 1], err[256];
 	int		 rc = 0;
 
 	conf_defaults(c);
@@ -81,16 +81,12 @@ load_conf(struct pidboxd_conf *c, const char *file, int file_required,
 	if ((env = getenv("PIDBOX_BROKER_PASSWORD")) != NULL &&
 	    env[0] != '\0' && c->broker_password == NULL)
 		c->broker_password = xstrdup(env);
-	if ((env = getenv("PIDBOX_BROKER")) != NULL && env[0] != '\0') {
-		free(c->broker);
-		c->broker = xstrdup(env);
-	}
-	if (o->broker != NULL) {
-		free(c->broker);
-		c->broker = xstrdup(o->broker);
-	}
-	if (c->broker == NULL)
-		c->broker = xstrdup(DEFAULT_BROKER);
+	if ((env = getenv("PIDBOX_BROKER")) != NULL && env[0] != '\0')
+		broker = env;
+	if (o->broker != NULL)
+		broker = o->broker;
+	if (broker == NULL && c->broker == NULL)
+		broker = DEFAULT_BROKER;
 	if (o->hostname != NULL)
 		strlcpy(c->hostname, o->hostname, sizeof(c->hostname));
 	if (c->hostname[0] == '\0') {
@@ -119,6 +115,11 @@ load_conf(struct pidboxd_conf *c, const char *file, int file_required,
 	}
 	if (o->verbose)
 		c->verbose = o->verbose;
+	if (rc == 0 && broker != NULL &&
+	    conf_set_broker(c, broker, err, sizeof(err)) == -1) {
+		warnx("broker: %s", err);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -213,8 +214,6 @@ main(int argc, char *argv[])
 	sigset_t		 block, waitmask;
 	const char		*file = NULL;
 	char			 url[512];
-	struct redis_url	 u;
-	char			 ebuf[256];
 	int			 ch, foreground = 0, check = 0, file_required = 0;
 	pid_t			 otherpid;
 
@@ -274,16 +273,10 @@ main(int argc, char *argv[])
 		conf_clear(&conf);
 		return 78;	/* EX_CONFIG */
 	}
-	if (redis_url_parse(conf.broker, &u, ebuf, sizeof(ebuf)) == -1) {
-		warnx("broker: %s", ebuf);
-		conf_clear(&conf);
-		return 78;
-	}
-	redis_url_redacted(&u, url, sizeof(url));
-	if (u.password[0] != '\0' && o.broker != NULL)
+	redis_url_redacted(&conf.url, url, sizeof(url));
+	if (conf.url.password[0] != '\0' && o.broker != NULL)
 		warnx("warning: a password on the command line is visible to "
 		    "other users; use PIDBOX_BROKER or the config file");
-	redis_url_clear(&u);
 	if (check) {
 		printf("configuration OK: node %s, %s mailbox %s.pidbox, "
 		    "broker %s\n", log_viss(conf.hostname),
@@ -293,6 +286,7 @@ main(int argc, char *argv[])
 	}
 
 	log_init(foreground, conf.verbose, "pidboxd");
+	conf_log_errors(1);	/* a reload's reasons, after daemon() */
 	/* Hide argv (it may hold a broker URL) behind the process title. */
 	setproctitle("%s %s.pidbox", conf.hostname, conf.ns);
 

@@ -27,7 +27,10 @@
 #define BRPOP_TIMEOUT		5	/* seconds, direct mode */
 #define REFRESH_MS		30000	/* re-declare binding */
 
-/* Operator-defined methods (config.c parses, schema.c checks, exec.c runs). */
+/*
+ * Operator-defined methods (methods_conf.c parses, schema.c checks, exec.c
+ * runs).
+ */
 #define MAX_METHOD_ARGS		32
 #define MAX_METHOD_ARGV		64
 #define DEFAULT_EXEC_TIMEOUT	30000	/* ms */
@@ -117,6 +120,7 @@ struct pidboxd_conf {
 	char			*file;		/* NULL: none */
 	char			 hostname[MAX_NAME + 1];
 	char			*broker;	/* may hold a password */
+	struct redis_url	 url;		/* broker, parsed (conf_set_broker) */
 	char			 ns[MAX_NAME + 1];
 	enum mailbox_type	 type;
 	double			 expiry_skew;	/* < 0: never expire */
@@ -137,13 +141,104 @@ struct pidboxd_conf {
 	size_t			 restart_siglen;
 };
 void	 conf_defaults(struct pidboxd_conf *c);
-/* Load file over c; every error is printed "file:line:col: msg". */
+/*
+ * Load file over c; every error is reported "file:line:col: msg", bare on
+ * stderr, or through log.c after conf_log_errors(1).
+ */
 int	 conf_load(struct pidboxd_conf *c, const char *file);
 /* The same over a buffer, without the file mode check (fuzzing). */
 int	 conf_load_buf(struct pidboxd_conf *c, const char *buf, size_t len,
 	    const char *name);
+/* Configuration errors to the log (after daemon()), not to stderr. */
+void	 conf_log_errors(int on);
 void	 conf_clear(struct pidboxd_conf *c);
 int	 conf_valid_name(const char *s, size_t len, const char **why);
+/* Parse s into c->url and keep it as c->broker; -1 with err set. */
+int	 conf_set_broker(struct pidboxd_conf *c, const char *s, char *err,
+	    size_t errlen);
+/*
+ * The broker URL to connect to: c->url with broker_password merged in.
+ * The caller redis_url_clear()s *u. -1 with *errstr.
+ */
+int	 conf_broker_url(const struct pidboxd_conf *c, struct redis_url *u,
+	    const char **errstr);
+
+/*
+ * The key tables that drive parsing (config.c, methods_conf.c). A
+ * section is a mapping walked against its table; each key says what
+ * kind of value it takes, its range, and where in the section's struct
+ * (offsetof) the value goes. Errors read "file:line:col: path.key: why".
+ */
+struct conf_err {
+	const char	*file;
+	int		 n;		/* errors so far */
+};
+enum conf_kind {
+	CK_BOOL,	/* int 0/1 */
+	CK_INT,		/* int in min..max */
+	CK_SIZE,	/* size_t in min..max */
+	CK_DOUBLE,	/* double in min..max */
+	CK_MS,		/* seconds in min..max, stored as int64_t ms */
+	CK_NAME,	/* char[MAX_NAME + 1], conf_valid_name() */
+	CK_PATH,	/* char *, an absolute path */
+	CK_TEXT,	/* char *, any scalar */
+	CK_STRLIST,	/* char ** at off, its count (size_t) at off_n */
+	CK_SECTION,	/* a nested mapping walked against sub */
+	CK_FUNC,	/* set() takes it */
+	CK_LATER,	/* the section's code takes it after the walk */
+};
+struct conf_key;
+struct conf_at {			/* a key being set */
+	struct conf_err		*ce;
+	const char		*path;	/* of the section; NULL: top level */
+	const struct conf_key	*key;
+	void			*base;	/* the section's struct */
+};
+struct conf_section {
+	const struct conf_key	*keys;
+	size_t			 nkeys;
+	/* after the walk of a mapping: rules across keys */
+	void			(*check)(struct conf_err *, void *base,
+				    const struct ynode *map);
+};
+struct conf_key {
+	const char		*name;
+	enum conf_kind		 kind;
+	size_t			 off;
+	size_t			 off_n;
+	double			 min, max;
+	const char		*expect; /* why a value is refused */
+	int			 flags;
+#define CONF_VALUE	0x01	/* null or not a scalar: "expected a value" */
+#define CONF_HINT	0x02	/* named in "expected a mapping (...)" */
+#define CONF_RESTART	0x04	/* a change needs a node restart */
+	/* CK_FUNC: -1 with *why, or 0 (errors of its own through at->ce) */
+	int			(*set)(const struct conf_at *,
+				    const struct ynode *, const char **why);
+	const struct conf_section *sub;	/* CK_SECTION */
+};
+void	 conf_error(struct conf_err *ce, const struct ynode *at,
+	    const char *fmt, ...) __printflike(3, 4);
+/*
+ * Walk map against s into base; path names the section in messages,
+ * NULL the top level. seen[s->nkeys] (or NULL) gets each key's last
+ * value, for CK_LATER keys.
+ */
+void	 conf_walk(struct conf_err *ce, const char *path,
+	    const struct conf_section *s, void *base, const struct ynode *map,
+	    const struct ynode **seen);
+/* "path: expected a mapping (keys...)" unless v is a mapping; 0 if it is. */
+int	 conf_expect_map(struct conf_err *ce, const char *path,
+	    const struct conf_section *s, const struct ynode *v);
+/* "path.key", or key at the top level (malloc'd). */
+char	*conf_path(const char *path, const char *key);
+void	 conf_strv_free(char **v, size_t n);
+
+/* methods_conf.c: the methods: section, parsed, checked and freed. */
+/* The CK_FUNC of "methods". */
+int	 methods_conf_parse(const struct conf_at *at, const struct ynode *v,
+	    const char **why);
+void	 methods_conf_free(struct pidboxd_conf *c);
 /* The method named name, or NULL. */
 const struct method_conf *conf_method(const struct pidboxd_conf *c,
 	    const char *name);

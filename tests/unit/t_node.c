@@ -124,11 +124,14 @@ static void
 init_node(struct node *n, struct pidboxd_conf *c, const char *host)
 {
 	const char *errstr = NULL;
+	char err[256];
 
 	conf_defaults(c);
 	strlcpy(c->hostname, host, sizeof(c->hostname));
 	strlcpy(c->ns, "testbox", sizeof(c->ns));
-	c->broker = strdup("redis://localhost:6379/0");
+	if (conf_set_broker(c, "redis://localhost:6379/0", err,
+	    sizeof(err)) == -1)
+		fail_msg("conf_set_broker: %s", err);
 	if (node_init(n, c, &errstr) == -1)
 		fail_msg("node_init: %s", errstr);
 	registry_free(n->reg);

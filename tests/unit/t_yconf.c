@@ -1,7 +1,7 @@
 /*
  * yconf.c: YAML documents with positions. Regress for issue 5: a scalar
  * holding a NUL byte was copied with strndup() (short) while its length
- * stayed the YAML length, so ynode_free() wiped past the copy (found by
+ * stayed the YAML length, so yconf_free() wiped past the copy (found by
  * fuzz_config under ASan); a non-scalar mapping key reached strcmp(NULL)
  * in the config loader (fuzz_config under UBSan).
  */
@@ -41,16 +41,16 @@ test_scalar_with_nul(void **state)
 
 	(void)state;
 	for (i = 0; i < nitems(nul_cases); i++) {
-		root = ynode_load_buf(nul_cases[i].yaml,
+		root = yconf_load_buf(nul_cases[i].yaml,
 		    strlen(nul_cases[i].yaml), "t.yaml", err, sizeof(err));
 		assert_non_null(root);
-		v = ynode_get(root, "a");
+		v = yconf_get(root, "a");
 		assert_non_null(v);
 		assert_int_equal(v->len, nul_cases[i].len);
 		assert_memory_equal(v->value, nul_cases[i].value,
 		    nul_cases[i].len);
 		assert_int_equal(v->value[v->len], '\0');
-		ynode_free(root);	/* ASan: no overflow */
+		yconf_free(root);	/* ASan: no overflow */
 	}
 }
 
@@ -69,7 +69,7 @@ test_complex_key_refused(void **state)
 
 	(void)state;
 	for (i = 0; i < nitems(docs); i++) {
-		root = ynode_load_buf(docs[i], strlen(docs[i]), "t.yaml", err,
+		root = yconf_load_buf(docs[i], strlen(docs[i]), "t.yaml", err,
 		    sizeof(err));
 		if (root != NULL)
 			fail_msg("docs[%zu] accepted", i);

@@ -1,4 +1,4 @@
-/* Clocks. */
+/* Wall and monotonic clocks (the Lamport clock is clock.c). */
 #include <sys/types.h>
 
 #include <time.h>
