@@ -153,6 +153,8 @@ static void
 on_watchdog(void *arg)
 {
 	(void)arg;
+	if (sd.stopping)	/* nothing after STOPPING=1 */
+		return;
 	send_raw("WATCHDOG=1");
 	timer_add(&sd.watchdog, sd.watchdog_ms);
 }
