@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
@@ -167,39 +166,20 @@ void	 timer_del(struct timer *t);
 /* Wait for events up to the next timer (or max_ms); -1 on EINTR. */
 int	 loop_once(int max_ms, const sigset_t *waitmask);
 
-/* redis_async.c: hiredis async contexts on the loop, with reconnect. */
+/*
+ * link.c: a connection to the broker on the loop, with reconnect; the
+ * only file that knows hiredis's async API.
+ */
 struct link;
 struct link_ops {
-	void	(*up)(struct link *);	/* connected and authenticated */
-	void	(*down)(struct link *);	/* lost (will reconnect) */
+	void	(*up)(struct link *, void *);	/* connected, authenticated */
+	void	(*down)(struct link *, void *);	/* lost (will reconnect) */
 };
-struct link {
-	const char		*name;
-	redisAsyncContext	*ac;
-	int			 state;
-#define LINK_DOWN	0
-#define LINK_CONNECTING	1
-#define LINK_UP		2
-	int			 stopping;
-	int			 failing;	/* a failure was logged */
-	int			 backoff_ms;
-	int			 fd;
-	struct timer		 retry;
-	struct timer		 conn_deadline;
-	const struct redis_url	*url;
-	const struct link_ops	*ops;
-	void			*arg;
-	uint64_t		 reconnects;
-	/* Sentinel: the master found for this connection attempt */
-	int			 have_master;
-	int			 sentinel_idx;	/* the sentinel to ask next */
-	int			 sentinel_tries;
-	char			 master_host[256];
-	int			 master_port;
-};
-#define LINK_RESOLVING	4	/* asking a sentinel for the master */
-void	 link_init(struct link *l, const char *name,
-	    const struct redis_url *url, const struct link_ops *ops, void *arg);
+/* A command's reply (NULL: the connection went away first). */
+typedef void (*link_reply_fn)(struct link *, const redisReply *, void *);
+struct link *link_new(const char *name, const struct redis_url *url,
+	    const struct link_ops *ops, void *arg);
+void	 link_free(struct link *l);
 void	 link_start(struct link *l);
 /* Drop the connection and reconnect after a backoff. */
 void	 link_reset(struct link *l, const char *why);
@@ -207,8 +187,12 @@ void	 link_reset(struct link *l, const char *why);
 void	 link_stop(struct link *l);
 /* Drop at once, no reconnect. */
 void	 link_close(struct link *l);
-int	 link_cmd(struct link *l, redisCallbackFn *fn, void *priv, int argc,
+int	 link_is_up(const struct link *l);
+int	 link_is_down(const struct link *l);
+int	 link_cmd(struct link *l, link_reply_fn fn, int argc,
 	    const char **argv, const size_t *argvlen);
+/* A READONLY error: the link was reset. 1 when reply was that. */
+int	 link_readonly(struct link *l, const redisReply *reply);
 
 /* handlers.c: the method table. */
 struct node;

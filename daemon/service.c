@@ -61,8 +61,8 @@ static int nheld;
 
 static struct service {
 	struct node	*node;
-	struct link	 cmd;		/* commands and replies */
-	struct link	 in;		/* SUBSCRIBE or BRPOP */
+	struct link	*cmd;		/* commands and replies */
+	struct link	*in;		/* SUBSCRIBE or BRPOP */
 	char		 sha[64];	/* of reply_script, once loaded */
 	int		 declared;	/* binding SADD done */
 	int		 listening;	/* subscribed / popping */
@@ -81,10 +81,10 @@ static struct service {
 	struct timer	 logflush;
 } svc;
 
-static void	 cmd_up(struct link *);
-static void	 cmd_down(struct link *);
-static void	 in_up(struct link *);
-static void	 in_down(struct link *);
+static void	 cmd_up(struct link *, void *);
+static void	 cmd_down(struct link *, void *);
+static void	 in_up(struct link *, void *);
+static void	 in_down(struct link *, void *);
 static void	 brpop(void);
 static void	 held_flush(void);
 
@@ -107,30 +107,17 @@ announce(void)
 	sdnotify_status("READY=1\nSTATUS=listening");
 }
 
-/* A write refused by a replica: the master moved (Sentinel failover). */
-static int
-readonly(const redisReply *reply)
-{
-	if (reply->type != REDIS_REPLY_ERROR ||
-	    strncmp(reply->str, "READONLY", 8) != 0)
-		return 0;
-	link_reset(&svc.cmd, "the server became a read-only replica");
-	return 1;
-}
-
 static void
-on_sadd(redisAsyncContext *ac, void *r, void *priv)
+on_sadd(struct link *l, const redisReply *reply, void *arg)
 {
-	redisReply *reply = r;
-
-	(void)ac;
-	(void)priv;
+	(void)l;
+	(void)arg;
 	if (reply == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("cannot declare the binding: %s",
 		    log_vis(reply->str, reply->len));
-		readonly(reply);
+		link_readonly(svc.cmd, reply);
 		return;
 	}
 	svc.declared = 1;
@@ -149,7 +136,7 @@ declare(void)
 	argvlen[1] = strlen(argv[1]);
 	argv[2] = svc.node->names.node_member;
 	argvlen[2] = svc.node->names.node_member_len;
-	if (link_cmd(&svc.cmd, on_sadd, NULL, 3, argv, argvlen) == -1)
+	if (link_cmd(svc.cmd, on_sadd, 3, argv, argvlen) == -1)
 		log_warn("cannot declare the binding");
 }
 
@@ -157,18 +144,16 @@ static void
 on_refresh(void *arg)
 {
 	(void)arg;
-	if (svc.cmd.state == LINK_UP && !svc.stopping)
+	if (link_is_up(svc.cmd) && !svc.stopping)
 		declare();
 	timer_add(&svc.refresh, REFRESH_MS);
 }
 
 static void
-on_script_load(redisAsyncContext *ac, void *r, void *priv)
+on_script_load(struct link *l, const redisReply *reply, void *arg)
 {
-	redisReply *reply = r;
-
-	(void)ac;
-	(void)priv;
+	(void)l;
+	(void)arg;
 	if (reply == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_STRING ||
@@ -183,13 +168,14 @@ on_script_load(redisAsyncContext *ac, void *r, void *priv)
 }
 
 static void
-cmd_up(struct link *l)
+cmd_up(struct link *l, void *arg)
 {
 	const char	*argv[3] = { "SCRIPT", "LOAD", reply_script };
 	size_t		 argvlen[3] = { 6, 4, sizeof(reply_script) - 1 };
 
+	(void)arg;
 	svc.sha[0] = '\0';
-	if (link_cmd(l, on_script_load, NULL, 3, argv, argvlen) == -1)
+	if (link_cmd(l, on_script_load, 3, argv, argvlen) == -1)
 		log_warn("cannot load the reply script");
 	declare();
 	timer_add(&svc.refresh, REFRESH_MS);
@@ -253,8 +239,9 @@ held_flush(void)
 }
 
 static void
-cmd_down(struct link *l)
+cmd_down(struct link *l, void *arg)
 {
+	(void)arg;
 	(void)l;
 	svc.declared = 0;
 	svc.sha[0] = '\0';
@@ -267,12 +254,10 @@ cmd_down(struct link *l)
 }
 
 static void
-on_reply_routed(redisAsyncContext *ac, void *r, void *priv)
+on_reply_routed(struct link *l, const redisReply *reply, void *arg)
 {
-	redisReply *reply = r;
-
-	(void)ac;
-	(void)priv;
+	(void)l;
+	(void)arg;
 	if (reply == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -280,9 +265,9 @@ on_reply_routed(redisAsyncContext *ac, void *r, void *priv)
 		    log_vis(reply->str, reply->len));
 		svc.node->stats.reply_unrouted++;
 		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
-			cmd_up(&svc.cmd);	/* script cache flushed */
+			cmd_up(svc.cmd, NULL);	/* script cache flushed */
 		else
-			readonly(reply);
+			link_readonly(svc.cmd, reply);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
@@ -330,7 +315,7 @@ service_send_reply(const struct node_action *act)
 	size_t		 argvlen[11];
 	int		 mlen, i = 0;
 
-	if (svc.cmd.state != LINK_UP && !svc.stopping) {
+	if (!link_is_up(svc.cmd) && !svc.stopping) {
 		hold_reply(act);
 		return;
 	}
@@ -375,7 +360,7 @@ service_send_reply(const struct node_action *act)
 	argv[i] = pat;
 	argvlen[i] = strlen(pat);
 	i++;
-	if (link_cmd(&svc.cmd, on_reply_routed, NULL, i, argv, argvlen) ==
+	if (link_cmd(svc.cmd, on_reply_routed, i, argv, argvlen) ==
 	    -1) {
 		log_warn("reply to %s lost", log_viss(act->routing_key));
 		svc.node->stats.reply_unrouted++;
@@ -395,12 +380,12 @@ handle(const char *buf, size_t len)
 
 /* fanout: every frame of the subscription */
 static void
-on_message(redisAsyncContext *ac, void *r, void *priv)
+on_message(struct link *l, const redisReply *reply, void *arg)
 {
-	redisReply	*reply = r, *kind, *chan;
+	redisReply	*kind, *chan;
 
-	(void)ac;
-	(void)priv;
+	(void)l;
+	(void)arg;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements < 3)
 		return;
@@ -412,7 +397,7 @@ on_message(redisAsyncContext *ac, void *r, void *priv)
 		/* leaving: once no channel is left, disconnect cleanly */
 		if (svc.stopping && reply->element[2]->type ==
 		    REDIS_REPLY_INTEGER && reply->element[2]->integer == 0)
-			link_stop(&svc.in);
+			link_stop(svc.in);
 		return;
 	}
 	if (strcmp(kind->str, "subscribe") == 0) {
@@ -435,11 +420,11 @@ on_message(redisAsyncContext *ac, void *r, void *priv)
 }
 
 static void
-on_health_reply(redisAsyncContext *ac, void *r, void *priv)
+on_health_reply(struct link *l, const redisReply *reply, void *arg)
 {
-	(void)ac;
-	(void)priv;
-	if (r != NULL)
+	(void)l;
+	(void)arg;
+	if (reply != NULL)
 		svc.health_cmd_ok = 1;
 }
 
@@ -460,8 +445,8 @@ on_health(void *arg)
 
 	(void)arg;
 	fanout = svc.node->conf->type == MAILBOX_FANOUT;
-	if (svc.stopping || svc.health_pending || svc.cmd.state != LINK_UP ||
-	    (fanout && svc.in.state != LINK_UP))
+	if (svc.stopping || svc.health_pending || !link_is_up(svc.cmd) ||
+	    (fanout && !link_is_up(svc.in)))
 		goto again;
 	if (fanout) {
 		argv[0] = "PUBLISH";
@@ -476,7 +461,7 @@ on_health(void *arg)
 		argvlen[0] = 4;
 		argc = 1;
 	}
-	if (link_cmd(&svc.cmd, on_health_reply, NULL, argc, argv, argvlen) ==
+	if (link_cmd(svc.cmd, on_health_reply, argc, argv, argvlen) ==
 	    0) {
 		svc.health_pending = 1;
 		svc.health_cmd_ok = 0;
@@ -497,14 +482,14 @@ on_health_deadline(void *arg)
 		return;
 	svc.health_pending = 0;
 	if (!svc.health_cmd_ok) {
-		link_reset(&svc.cmd, "the broker did not answer the health "
+		link_reset(svc.cmd, "the broker did not answer the health "
 		    "check");
 		/* the subscriber shares its fate (same server, same path) */
 		if (svc.node->conf->type == MAILBOX_FANOUT)
-			link_reset(&svc.in, "the broker did not answer the "
+			link_reset(svc.in, "the broker did not answer the "
 			    "health check");
 	} else if (!svc.health_sub_ok)
-		link_reset(&svc.in, "subscription health check got no answer");
+		link_reset(svc.in, "subscription health check got no answer");
 }
 
 static void
@@ -517,19 +502,17 @@ on_logflush(void *arg)
 
 /* direct: one BRPOP in flight at a time */
 static void
-on_brpop(redisAsyncContext *ac, void *r, void *priv)
+on_brpop(struct link *l, const redisReply *reply, void *arg)
 {
-	redisReply *reply = r;
-
-	(void)ac;
-	(void)priv;
+	(void)l;
+	(void)arg;
 	svc.brpop_pending = 0;
 	timer_del(&svc.brpop_watch);
 	if (reply == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("BRPOP: %s", log_vis(reply->str, reply->len));
-		link_reset(&svc.in, "BRPOP failed");
+		link_reset(svc.in, "BRPOP failed");
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
@@ -543,7 +526,7 @@ on_brpop_watch(void *arg)
 {
 	(void)arg;
 	if (svc.brpop_pending)
-		link_reset(&svc.in, "BRPOP got no answer in time");
+		link_reset(svc.in, "BRPOP got no answer in time");
 }
 
 static void
@@ -559,8 +542,8 @@ brpop(void)
 	 * Take no request off the list while replies cannot go out: it
 	 * waits in Redis until the command connection is back.
 	 */
-	if (svc.stopping || svc.in.state != LINK_UP || svc.brpop_pending ||
-	    svc.cmd.state != LINK_UP)
+	if (svc.stopping || !link_is_up(svc.in) || svc.brpop_pending ||
+	    !link_is_up(svc.cmd))
 		return;
 	argv[0] = "BRPOP";
 	argvlen[0] = 5;
@@ -571,7 +554,7 @@ brpop(void)
 	snprintf(to, sizeof(to), "%d", BRPOP_TIMEOUT);
 	argv[5] = to;
 	argvlen[5] = strlen(to);
-	if (link_cmd(&svc.in, on_brpop, NULL, 6, argv, argvlen) == -1) {
+	if (link_cmd(svc.in, on_brpop, 6, argv, argvlen) == -1) {
 		log_warn("BRPOP");
 		return;
 	}
@@ -582,12 +565,13 @@ brpop(void)
 }
 
 static void
-in_up(struct link *l)
+in_up(struct link *l, void *arg)
 {
 	const char	*argv[3];
 	size_t		 argvlen[3];
 	int		 argc = 2;
 
+	(void)arg;
 	if (svc.node->conf->type != MAILBOX_FANOUT) {
 		brpop();
 		return;
@@ -601,13 +585,14 @@ in_up(struct link *l)
 		argvlen[2] = strlen(argv[2]);
 		argc = 3;
 	}
-	if (link_cmd(l, on_message, NULL, argc, argv, argvlen) == -1)
+	if (link_cmd(l, on_message, argc, argv, argvlen) == -1)
 		link_reset(l, "cannot subscribe");
 }
 
 static void
-in_down(struct link *l)
+in_down(struct link *l, void *arg)
 {
+	(void)arg;
 	(void)l;
 	svc.listening = 0;
 	svc.brpop_pending = 0;
@@ -641,21 +626,21 @@ service_start(struct node *n)
 	/* a flood of bad input must not fill the disk (issue 5) */
 	log_ratelimit(20, 2);
 	timer_add(&svc.logflush, 5000);
-	link_init(&svc.cmd, "broker", &n->url, &cmd_ops, NULL);
-	link_init(&svc.in, n->conf->type == MAILBOX_FANOUT ? "subscriber" :
+	svc.cmd = link_new("broker", &n->url, &cmd_ops, NULL);
+	svc.in = link_new(n->conf->type == MAILBOX_FANOUT ? "subscriber" :
 	    "consumer", &n->url, &in_ops, NULL);
-	link_start(&svc.cmd);
-	link_start(&svc.in);
+	link_start(svc.cmd);
+	link_start(svc.in);
 	return 0;
 }
 
 static void
-on_srem(redisAsyncContext *ac, void *r, void *priv)
+on_srem(struct link *l, const redisReply *reply, void *arg)
 {
-	(void)ac;
-	(void)r;
-	(void)priv;
-	link_stop(&svc.cmd);
+	(void)l;
+	(void)reply;
+	(void)arg;
+	link_stop(svc.cmd);
 }
 
 /* Leave cleanly: unsubscribe, remove our binding member, disconnect. */
@@ -676,37 +661,39 @@ service_stop(void)
 	timer_del(&svc.logflush);
 	log_ratelimit_flush();
 	if (svc.node->conf->type == MAILBOX_FANOUT &&
-	    svc.in.state == LINK_UP) {
+	    link_is_up(svc.in)) {
 		argv[0] = "UNSUBSCRIBE";
 		argvlen[0] = 11;
-		if (redisAsyncCommandArgv(svc.in.ac, NULL, NULL, 1, argv,
-		    argvlen) != REDIS_OK)
-			link_close(&svc.in);
+		if (link_cmd(svc.in, NULL, 1, argv, argvlen) == -1)
+			link_close(svc.in);
 	} else
-		link_close(&svc.in);	/* a BRPOP may be in flight */
+		link_close(svc.in);	/* a BRPOP may be in flight */
 	argv[0] = "SREM";
 	argvlen[0] = 4;
 	argv[1] = nm->node_binding_key;
 	argvlen[1] = strlen(argv[1]);
 	argv[2] = nm->node_member;
 	argvlen[2] = nm->node_member_len;
-	if (link_cmd(&svc.cmd, on_srem, NULL, 3, argv, argvlen) == -1)
-		link_close(&svc.cmd);
+	if (link_cmd(svc.cmd, on_srem, 3, argv, argvlen) == -1)
+		link_close(svc.cmd);
 	sdnotify_status("STOPPING=1");
 }
 
 int
 service_stopped(void)
 {
-	return svc.cmd.state == LINK_DOWN && svc.in.state == LINK_DOWN;
+	return link_is_down(svc.cmd) && link_is_down(svc.in);
 }
 
 /* Tear everything down now (after the stop deadline). */
 void
 service_abort(void)
 {
-	link_close(&svc.in);
-	link_close(&svc.cmd);
+	link_close(svc.in);
+	link_close(svc.cmd);
 	while (!TAILQ_EMPTY(&held))
 		held_drop(TAILQ_FIRST(&held));
+	link_free(svc.in);
+	link_free(svc.cmd);
+	svc.in = svc.cmd = NULL;
 }
