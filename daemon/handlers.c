@@ -143,10 +143,12 @@ static int
 h_stats(struct node *n, json_object *args, json_object **res)
 {
 	struct rusage	 ru;
+	struct reply_counters rc;
 	json_object	*o, *c, *r;
 	char		 url[512];
 
 	(void)args;
+	replies_counters(&rc);
 	o = json_object_new_object();
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "hostname",
@@ -164,19 +166,20 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	json_object_object_add(o, "clock",
 	    json_object_new_int64(n->clock.value));
 	c = json_object_new_object();
-#define COUNTER(f) json_object_object_add(c, #f, \
-	    json_object_new_int64((int64_t)n->stats.f))
+#define COUNTER_OF(f, v) json_object_object_add(c, #f, \
+	    json_object_new_int64((int64_t)(v)))
+#define COUNTER(f) COUNTER_OF(f, n->stats.f)
 	COUNTER(received);
 	COUNTER(dispatched);
-	COUNTER(replied);
-	COUNTER(reply_unrouted);
-	COUNTER(reply_foreign);
+	COUNTER_OF(replied, rc.replied);
+	COUNTER_OF(reply_unrouted, rc.unrouted);
+	COUNTER_OF(reply_foreign, rc.foreign);
 	COUNTER(not_addressed);
 	COUNTER(expired);
 	COUNTER(malformed);
 	COUNTER(refused_reply_to);
 	COUNTER(errors);
-	COUNTER(reconnects);
+	COUNTER_OF(reconnects, service_reconnects());
 	COUNTER(refused_policy);
 	COUNTER(unsigned_refused);
 	COUNTER(forged);
@@ -188,6 +191,7 @@ h_stats(struct node *n, json_object *args, json_object **res)
 	COUNTER(exec_busy);
 	COUNTER(audit_lost);
 #undef COUNTER
+#undef COUNTER_OF
 	json_object_object_add(o, "exec_running",
 	    json_object_new_int(exec_running()));
 	json_object_object_add(o, "counters", c);

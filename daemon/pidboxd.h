@@ -226,15 +226,11 @@ void	 celery_stats_extend(struct node *, json_object *);
 struct node_stats {
 	uint64_t	received;
 	uint64_t	dispatched;
-	uint64_t	replied;
-	uint64_t	reply_unrouted;
-	uint64_t	reply_foreign;	/* bindings naming another queue seen */
 	uint64_t	not_addressed;
 	uint64_t	expired;
 	uint64_t	malformed;
 	uint64_t	refused_reply_to;
 	uint64_t	errors;
-	uint64_t	reconnects;
 	uint64_t	refused_policy;
 	uint64_t	unsigned_refused;
 	uint64_t	forged;
@@ -378,12 +374,51 @@ int	 audit_write(json_object *rec);
 json_object *audit_args(const struct audit_conf *a,
 	    const struct method_conf *m, json_object *args);
 
-/* service.c: the node wired to Redis. */
+/* service.c: the node wired to Redis; starts and stops the modules below. */
 int	 service_start(struct node *n);
-void	 service_send_reply(const struct node_action *act);
 void	 service_stop(void);
 int	 service_stopped(void);
 void	 service_abort(void);
+uint64_t service_reconnects(void);
+
+/* mailbox_in.c: binding declare/refresh/remove, SUBSCRIBE or BRPOP. */
+struct mailbox_in_ops {
+	void	(*ready)(void);		/* binding declared, listening */
+	void	(*message)(const char *, size_t);	/* a request */
+};
+void	 mailbox_in_init(struct node *n, struct link *cmd, struct link *in,
+	    const struct mailbox_in_ops *ops);
+void	 mailbox_in_declare(void);
+void	 mailbox_in_consume(void);
+void	 mailbox_in_undeclared(void);
+void	 mailbox_in_listen(void);
+void	 mailbox_in_lost(void);
+void	 mailbox_in_stop(void);
+
+/* replies.c: reply routing (one Lua script) and the held-reply queue. */
+struct reply_counters {
+	uint64_t	replied;
+	uint64_t	unrouted;
+	uint64_t	foreign;	/* bindings naming another queue seen */
+};
+void	 replies_init(struct node *n, struct link *cmd, void (*resync)(void));
+void	 replies_load_script(void);
+void	 replies_link_down(void);
+/* Route one reply to its client's list, or hold it while cmd is down. */
+void	 replies_send(const struct node_action *act);
+void	 replies_flush(void);
+void	 replies_stop(void);
+void	 replies_clear(void);
+void	 replies_counters(struct reply_counters *c);
+
+/* health.c: health checks of both links. */
+void	 health_init(struct node *n, struct link *cmd, struct link *in);
+const char *health_channel(void);
+void	 health_pong(void);
+void	 health_start(void);
+void	 health_forget(void);
+void	 health_stop(void);
+void	 health_shutdown(void);
 
 /* sdnotify.c: systemd's notify protocol over NOTIFY_SOCKET, by hand. */
 void	 sdnotify_status(const char *msg);
