@@ -375,7 +375,11 @@ json_object *audit_args(const struct audit_conf *a,
 	    const struct method_conf *m, json_object *args);
 
 /* service.c: the node wired to Redis; starts and stops the modules below. */
-int	 service_start(struct node *n);
+struct service_hooks {
+	void	(*ready)(void);		/* the node serves */
+	void	(*lost)(void);		/* the command link went down */
+};
+int	 service_start(struct node *n, const struct service_hooks *hooks);
 void	 service_stop(void);
 int	 service_stopped(void);
 void	 service_abort(void);
@@ -421,7 +425,10 @@ void	 health_stop(void);
 void	 health_shutdown(void);
 
 /* sdnotify.c: systemd's notify protocol over NOTIFY_SOCKET, by hand. */
-void	 sdnotify_status(const char *msg);
+void	 sdnotify_ready(const char *status);
+void	 sdnotify_reloading(void);
+void	 sdnotify_stopping(void);
+void	 sdnotify_status(const char *fmt, ...) __printflike(1, 2);
 void	 sdnotify_identity(const struct node *n);
 void	 sdnotify_watchdog_start(void);
 

@@ -15,6 +15,7 @@
 
 static struct {
 	struct node	*node;
+	const struct service_hooks *hooks;
 	struct link	*cmd;		/* commands and replies */
 	struct link	*in;		/* SUBSCRIBE or BRPOP */
 	int		 stopping;
@@ -44,7 +45,7 @@ on_ready(void)
 	    mailbox_type_name(svc.node->conf->type),
 	    svc.node->names.exchange,
 	    redis_url_redacted(&svc.node->url, url, sizeof(url)));
-	sdnotify_status("READY=1\nSTATUS=listening");
+	svc.hooks->ready();
 }
 
 /* One request off the mailbox. */
@@ -87,7 +88,7 @@ cmd_down(struct link *l, void *arg)
 	replies_link_down();
 	health_stop();
 	svc.reconnects++;
-	sdnotify_status("STATUS=broker connection lost, reconnecting");
+	svc.hooks->lost();
 }
 
 static void
@@ -115,11 +116,13 @@ on_logflush(void *arg)
 	timer_add(&svc.logflush, 5000);
 }
 
+/* Serve n; hooks (borrowed) hear when it serves and when it lost Redis. */
 int
-service_start(struct node *n)
+service_start(struct node *n, const struct service_hooks *hooks)
 {
 	memset(&svc, 0, sizeof(svc));
 	svc.node = n;
+	svc.hooks = hooks;
 	svc.cmd = link_new("broker", &n->url, &cmd_ops, NULL);
 	svc.in = link_new(n->conf->type == MAILBOX_FANOUT ? "subscriber" :
 	    "consumer", &n->url, &in_ops, NULL);
@@ -148,7 +151,6 @@ service_stop(void)
 	timer_del(&svc.logflush);
 	log_ratelimit_flush();
 	mailbox_in_stop();
-	sdnotify_status("STOPPING=1");
 }
 
 int
