@@ -158,10 +158,12 @@ h_stats(const struct call *call, json_object **res)
 {
 	struct node		*n = call->node;
 	const struct exec_stats	*es = exec_stats();
+	struct reply_counters	 rc;
 	struct rusage		 ru;
 	json_object		*o, *c, *r;
 	char			 url[512];
 
+	replies_counters(&rc);
 	o = json_object_new_object();
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "hostname",
@@ -179,33 +181,32 @@ h_stats(const struct call *call, json_object **res)
 	json_object_object_add(o, "clock",
 	    json_object_new_int64(n->clock.value));
 	c = json_object_new_object();
-#define COUNTER(f) json_object_object_add(c, #f, \
-	    json_object_new_int64((int64_t)n->stats.f))
-#define COUNT(f, v) json_object_object_add(c, f, json_object_new_int64( \
-	    (int64_t)(v)))
+#define COUNTER_OF(f, v) json_object_object_add(c, #f, \
+	    json_object_new_int64((int64_t)(v)))
+#define COUNTER(f) COUNTER_OF(f, n->stats.f)
 	COUNTER(received);
 	COUNTER(dispatched);
-	COUNTER(replied);
-	COUNTER(reply_unrouted);
-	COUNTER(reply_foreign);
+	COUNTER_OF(replied, rc.replied);
+	COUNTER_OF(reply_unrouted, rc.unrouted);
+	COUNTER_OF(reply_foreign, rc.foreign);
 	COUNTER(not_addressed);
 	COUNTER(expired);
 	COUNTER(malformed);
 	COUNTER(refused_reply_to);
-	COUNT("errors", n->stats.errors + es->errors);
-	COUNTER(reconnects);
+	COUNTER_OF(errors, n->stats.errors + es->errors);
+	COUNTER_OF(reconnects, service_reconnects());
 	COUNTER(refused_policy);
 	COUNTER(unsigned_refused);
 	COUNTER(forged);
 	COUNTER(sig_expired);
 	COUNTER(replayed);
 	COUNTER(schema_errors);
-	COUNT("exec_started", es->started);
-	COUNT("exec_timeouts", es->timeouts);
-	COUNT("exec_busy", es->busy);
+	COUNTER_OF(exec_started, es->started);
+	COUNTER_OF(exec_timeouts, es->timeouts);
+	COUNTER_OF(exec_busy, es->busy);
 	COUNTER(audit_lost);
 #undef COUNTER
-#undef COUNT
+#undef COUNTER_OF
 	json_object_object_add(o, "exec_running",
 	    json_object_new_int(exec_running()));
 	json_object_object_add(o, "counters", c);

@@ -136,6 +136,20 @@ same_identity(const struct pidboxd_conf *a, const struct pidboxd_conf *b)
 
 enum run_result { RUN_EXIT, RUN_RESTART };
 
+static void
+on_ready(void)
+{
+	sdnotify_ready("listening");
+}
+
+static void
+on_lost(void)
+{
+	sdnotify_status("broker connection lost, reconnecting");
+}
+
+static const struct service_hooks hooks = { on_ready, on_lost };
+
 /* Serve until told to stop; on a reload that changes who we are, restart. */
 static enum run_result
 run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
@@ -154,8 +168,8 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 		fatal("audit: %s", conf->audit.file);
 	sdnotify_identity(&node);
 	sdnotify_watchdog_start();
-	service_start(&node);
-	sdnotify_status("STATUS=connecting to the broker");
+	service_start(&node, &hooks);
+	sdnotify_status("connecting to the broker");
 	for (;;) {
 		loop_once(1000, waitmask);
 		if (got_term)
@@ -164,13 +178,13 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 			continue;
 		got_hup = 0;
 		audit_reopen();	/* log rotation */
-		sdnotify_status("RELOADING=1");
+		sdnotify_reloading();
 		log_info("reloading the configuration");
 		if (load_conf(&next, file, file != NULL, o) == -1) {
 			log_warnx("reload failed; keeping the running "
 			    "configuration");
 			conf_clear(&next);
-			sdnotify_status("READY=1");
+			sdnotify_ready(NULL);
 			continue;
 		}
 		if (!same_identity(conf, &next)) {
@@ -185,10 +199,11 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 		conf->verbose = next.verbose;
 		log_setverbose(conf->verbose);
 		conf_clear(&next);
-		sdnotify_status("READY=1");
+		sdnotify_ready(NULL);
 	}
 	exec_abort_all();	/* replies go out before we unsubscribe */
 	service_stop();
+	sdnotify_stopping();
 	deadline = now_mono_ms() + STOP_GRACE_MS;
 	while (!service_stopped() && now_mono_ms() < deadline)
 		loop_once(100, waitmask);
@@ -330,7 +345,7 @@ main(int argc, char *argv[])
 	    NULL, &o, &waitmask) == RUN_RESTART)
 		log_setverbose(conf.verbose);
 	log_info("stopped");
-	sdnotify_status("STOPPING=1");	/* if a restart held it back */
+	sdnotify_stopping();	/* if a restart held it back */
 	if (pfh != NULL)
 		pidfile_remove(pfh);
 	conf_clear(&conf);

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
@@ -263,39 +262,20 @@ void	 timer_del(struct timer *t);
 /* Wait for events up to the next timer (or max_ms); -1 on EINTR. */
 int	 loop_once(int max_ms, const sigset_t *waitmask);
 
-/* redis_async.c: hiredis async contexts on the loop, with reconnect. */
+/*
+ * link.c: a connection to the broker on the loop, with reconnect; the
+ * only file that knows hiredis's async API.
+ */
 struct link;
 struct link_ops {
-	void	(*up)(struct link *);	/* connected and authenticated */
-	void	(*down)(struct link *);	/* lost (will reconnect) */
+	void	(*up)(struct link *, void *);	/* connected, authenticated */
+	void	(*down)(struct link *, void *);	/* lost (will reconnect) */
 };
-struct link {
-	const char		*name;
-	redisAsyncContext	*ac;
-	int			 state;
-#define LINK_DOWN	0
-#define LINK_CONNECTING	1
-#define LINK_UP		2
-	int			 stopping;
-	int			 failing;	/* a failure was logged */
-	int			 backoff_ms;
-	int			 fd;
-	struct timer		 retry;
-	struct timer		 conn_deadline;
-	const struct redis_url	*url;
-	const struct link_ops	*ops;
-	void			*arg;
-	uint64_t		 reconnects;
-	/* Sentinel: the master found for this connection attempt */
-	int			 have_master;
-	int			 sentinel_idx;	/* the sentinel to ask next */
-	int			 sentinel_tries;
-	char			 master_host[256];
-	int			 master_port;
-};
-#define LINK_RESOLVING	4	/* asking a sentinel for the master */
-void	 link_init(struct link *l, const char *name,
-	    const struct redis_url *url, const struct link_ops *ops, void *arg);
+/* A command's reply (NULL: the connection went away first). */
+typedef void (*link_reply_fn)(struct link *, const redisReply *, void *);
+struct link *link_new(const char *name, const struct redis_url *url,
+	    const struct link_ops *ops, void *arg);
+void	 link_free(struct link *l);
 void	 link_start(struct link *l);
 /* Drop the connection and reconnect after a backoff. */
 void	 link_reset(struct link *l, const char *why);
@@ -303,8 +283,12 @@ void	 link_reset(struct link *l, const char *why);
 void	 link_stop(struct link *l);
 /* Drop at once, no reconnect. */
 void	 link_close(struct link *l);
-int	 link_cmd(struct link *l, redisCallbackFn *fn, void *priv, int argc,
+int	 link_is_up(const struct link *l);
+int	 link_is_down(const struct link *l);
+int	 link_cmd(struct link *l, link_reply_fn fn, int argc,
 	    const char **argv, const size_t *argvlen);
+/* A READONLY error: the link was reset. 1 when reply was that. */
+int	 link_readonly(struct link *l, const redisReply *reply);
 
 /*
  * registry.c: one table of the methods this node offers, built-ins and
@@ -390,15 +374,11 @@ void	 celery_stats_extend(struct node *, json_object *);
 struct node_stats {
 	uint64_t	received;
 	uint64_t	dispatched;
-	uint64_t	replied;
-	uint64_t	reply_unrouted;
-	uint64_t	reply_foreign;	/* bindings naming another queue seen */
 	uint64_t	not_addressed;
 	uint64_t	expired;
 	uint64_t	malformed;
 	uint64_t	refused_reply_to;
 	uint64_t	errors;
-	uint64_t	reconnects;
 	uint64_t	refused_policy;
 	uint64_t	unsigned_refused;
 	uint64_t	forged;
@@ -540,15 +520,61 @@ int	 audit_write(json_object *rec);
 json_object *audit_args(const struct audit_conf *a,
 	    const struct method_conf *m, json_object *args);
 
-/* service.c: the node wired to Redis. */
-int	 service_start(struct node *n);
-void	 service_send_reply(const struct node_action *act);
+/* service.c: the node wired to Redis; starts and stops the modules below. */
+struct service_hooks {
+	void	(*ready)(void);		/* the node serves */
+	void	(*lost)(void);		/* the command link went down */
+};
+int	 service_start(struct node *n, const struct service_hooks *hooks);
 void	 service_stop(void);
 int	 service_stopped(void);
 void	 service_abort(void);
+uint64_t service_reconnects(void);
+
+/* mailbox_in.c: binding declare/refresh/remove, SUBSCRIBE or BRPOP. */
+struct mailbox_in_ops {
+	void	(*ready)(void);		/* binding declared, listening */
+	void	(*message)(const char *, size_t);	/* a request */
+};
+void	 mailbox_in_init(struct node *n, struct link *cmd, struct link *in,
+	    const struct mailbox_in_ops *ops);
+void	 mailbox_in_declare(void);
+void	 mailbox_in_consume(void);
+void	 mailbox_in_undeclared(void);
+void	 mailbox_in_listen(void);
+void	 mailbox_in_lost(void);
+void	 mailbox_in_stop(void);
+
+/* replies.c: reply routing (one Lua script) and the held-reply queue. */
+struct reply_counters {
+	uint64_t	replied;
+	uint64_t	unrouted;
+	uint64_t	foreign;	/* bindings naming another queue seen */
+};
+void	 replies_init(struct node *n, struct link *cmd, void (*resync)(void));
+void	 replies_load_script(void);
+void	 replies_link_down(void);
+/* Route one reply to its client's list, or hold it while cmd is down. */
+void	 replies_send(const struct node_action *act);
+void	 replies_flush(void);
+void	 replies_stop(void);
+void	 replies_clear(void);
+void	 replies_counters(struct reply_counters *c);
+
+/* health.c: health checks of both links. */
+void	 health_init(struct node *n, struct link *cmd, struct link *in);
+const char *health_channel(void);
+void	 health_pong(void);
+void	 health_start(void);
+void	 health_forget(void);
+void	 health_stop(void);
+void	 health_shutdown(void);
 
 /* sdnotify.c: systemd's notify protocol over NOTIFY_SOCKET, by hand. */
-void	 sdnotify_status(const char *msg);
+void	 sdnotify_ready(const char *status);
+void	 sdnotify_reloading(void);
+void	 sdnotify_stopping(void);
+void	 sdnotify_status(const char *fmt, ...) __printflike(1, 2);
 void	 sdnotify_identity(const struct node *n);
 void	 sdnotify_watchdog_start(void);
 

@@ -1,13 +1,15 @@
 /*
  * systemd's sd_notify datagram protocol, without libsystemd (as chrony and
  * OpenSSH do): READY / RELOADING / STOPPING / STATUS / WATCHDOG over the
- * AF_UNIX datagram socket named by NOTIFY_SOCKET.
+ * AF_UNIX datagram socket named by NOTIFY_SOCKET. One function per
+ * message, called from main (pidboxd.c); the watchdog ticks on its own.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,75 +60,85 @@ send_raw(const char *msg)
 	close(fd);
 }
 
-/* Does the newline-separated assignment list msg hold the line var? */
-static int
-has_line(const char *msg, const char *var)
-{
-	size_t		 n = strlen(var);
-	const char	*p;
-
-	for (p = msg; p != NULL; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (strncmp(p, var, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
-			return 1;
-	}
-	return 0;
-}
-
 /*
- * Send msg, a newline-separated list of assignments. Every STATUS= line is
- * prefixed with the node's identity (sdnotify_identity) so that
- * `systemctl status` says which node and broker it is about. RELOADING=1
- * gets the MONOTONIC_USEC= newer systemd wants; a STOPPING=1 sent while a
- * reload restarts the node (identity changed) is held back, since systemd
- * would take it for the end of the service. Nothing is sent after
- * STOPPING=1.
+ * Send the state assignment (NULL: none) and a STATUS= line (NULL: none)
+ * in one datagram. The status is prefixed with the node's identity
+ * (sdnotify_identity) so that `systemctl status` says which node and
+ * broker it is about. Nothing is sent after STOPPING=1.
  */
-void
-sdnotify_status(const char *msg)
+static void
+notify(const char *state, const char *status)
 {
-	struct timespec	 ts;
-	char		 out[2048], extra[64];
-	const char	*line, *nl;
-	size_t		 len;
-	int		 n;
+	char	out[2048];
+	int	n;
 
 	if (sd.stopping)	/* "reconnecting" while we close is noise */
 		return;
-	if (has_line(msg, "STOPPING=1")) {
-		if (sd.reloading)
-			return;
-		sd.stopping = 1;
-	}
-	if (has_line(msg, "RELOADING=1"))
-		sd.reloading = 1;
-	if (has_line(msg, "READY=1"))
-		sd.reloading = 0;
-
-	out[0] = '\0';
-	len = 0;
-	for (line = msg; *line != '\0'; line = nl + (*nl == '\n')) {
-		nl = line + strcspn(line, "\n");
-		if (strncmp(line, "STATUS=", 7) == 0 && sd.identity[0] != '\0')
-			n = snprintf(out + len, sizeof(out) - len,
-			    "%sSTATUS=%s: %.*s", len ? "\n" : "", sd.identity,
-			    (int)(nl - line - 7), line + 7);
-		else
-			n = snprintf(out + len, sizeof(out) - len, "%s%.*s",
-			    len ? "\n" : "", (int)(nl - line), line);
-		if (n < 0 || (size_t)n >= sizeof(out) - len)
-			return;		/* our own messages are short */
-		len += (size_t)n;
-	}
-	if (has_line(msg, "RELOADING=1") &&
-	    clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
-		snprintf(extra, sizeof(extra), "\nMONOTONIC_USEC=%lld",
-		    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-		if (strlcat(out, extra, sizeof(out)) >= sizeof(out))
-			return;
-	}
+	if (status == NULL)
+		n = snprintf(out, sizeof(out), "%s", state);
+	else
+		n = snprintf(out, sizeof(out), "%s%sSTATUS=%s%s%s",
+		    state != NULL ? state : "", state != NULL ? "\n" : "",
+		    sd.identity, sd.identity[0] != '\0' ? ": " : "", status);
+	if (n < 0 || (size_t)n >= sizeof(out))
+		return;		/* our own messages are short */
 	send_raw(out);
+}
+
+/* READY=1, with a STATUS= line unless status is NULL; ends a reload. */
+void
+sdnotify_ready(const char *status)
+{
+	if (sd.stopping)
+		return;
+	sd.reloading = 0;
+	notify("READY=1", status);
+}
+
+/* RELOADING=1 with the MONOTONIC_USEC= newer systemd wants. */
+void
+sdnotify_reloading(void)
+{
+	struct timespec	ts;
+	char		state[64];
+
+	if (sd.stopping)
+		return;
+	sd.reloading = 1;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		snprintf(state, sizeof(state),
+		    "RELOADING=1\nMONOTONIC_USEC=%lld",
+		    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	else
+		strlcpy(state, "RELOADING=1", sizeof(state));
+	notify(state, NULL);
+}
+
+/*
+ * STOPPING=1, the last message. Held back while a reload restarts the
+ * node (identity changed): systemd would take it for the end of the
+ * service.
+ */
+void
+sdnotify_stopping(void)
+{
+	if (sd.stopping || sd.reloading)
+		return;
+	notify("STOPPING=1", NULL);
+	sd.stopping = 1;
+}
+
+/* A STATUS= line of one line of text. */
+void
+sdnotify_status(const char *fmt, ...)
+{
+	va_list	ap;
+	char	status[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(status, sizeof(status), fmt, ap);
+	va_end(ap);
+	notify(NULL, status);
 }
 
 /*

@@ -1,20 +1,27 @@
 /*
- * hiredis 0.14 async contexts driven by our poll() loop, with bounded
- * connects and reconnection with capped exponential backoff and jitter.
- * The only file that touches redisAsyncContext internals.
+ * The links: hiredis 0.14 async contexts driven by our poll() loop, with
+ * bounded connects and reconnection with capped exponential backoff and
+ * jitter. The only file that includes hiredis's async header; callers see
+ * an opaque struct link, send commands with link_cmd() and get replies
+ * through a link_reply_fn.
  *
- * Link states: DOWN -> CONNECTING (TCP) -> SETUP (AUTH/SELECT sent) -> UP.
- * hiredis calls onDisconnect for every connected context that goes away
- * (lost, redisAsyncFree or redisAsyncDisconnect); that callback is where a
- * link goes back to DOWN and schedules its retry. The connect deadline
- * covers CONNECTING and SETUP, so a broker that accepts connections but
- * does not answer (SIGSTOPped, black-holed) is retried too.
+ * Two layers, top to bottom:
  *
- * With a sentinel:// URL every attempt first goes DOWN -> RESOLVING: ask
- * the sentinels in turn for the master (SENTINEL get-master-addr-by-name),
- * then connect to it and check with ROLE that it is still the master. A
- * lost connection asks the sentinels again, which is how a failover is
- * followed.
+ * The link state machine: DOWN -> CONNECTING (TCP) -> SETUP (AUTH/SELECT
+ * sent) -> UP. hiredis calls onDisconnect for every connected context that
+ * goes away (lost, redisAsyncFree or redisAsyncDisconnect); that callback
+ * is where a link goes back to DOWN and schedules its retry. The connect
+ * deadline covers CONNECTING and SETUP, so a broker that accepts
+ * connections but does not answer (SIGSTOPped, black-holed) is retried
+ * too. With a sentinel:// URL every attempt first goes DOWN -> RESOLVING:
+ * ask the sentinels in turn for the master (SENTINEL
+ * get-master-addr-by-name), then connect to it and check with ROLE that it
+ * is still the master. A lost connection asks the sentinels again, which
+ * is how a failover is followed.
+ *
+ * The adapter (the shape of hiredis's adapters/\*.h): a context's five
+ * event hooks on loop.c, and a transport that moves the bytes when the fd
+ * is ready.
  */
 #include <sys/types.h>
 
@@ -23,71 +30,168 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hiredis/async.h>
+
 #include "pidboxd.h"
 
-#define LINK_SETUP	3
+/*
+ * How bytes move on a context's socket once the loop says it is ready.
+ * hiredis 0.14 reads and writes the fd itself (plain). A transport that
+ * does its own I/O (TLS) replaces these: on_read reads what is there,
+ * feeds it to redisReaderFeed(ac->c.reader) and runs
+ * redisProcessCallbacks(ac) (exported, not declared, in 0.14); on_write
+ * writes out ac->c.obuf; its handshake runs before the link's set-up.
+ */
+struct transport {
+	void	(*on_read)(redisAsyncContext *);
+	void	(*on_write)(redisAsyncContext *);
+};
+
+static const struct transport plain = {
+	.on_read = redisAsyncHandleRead,
+	.on_write = redisAsyncHandleWrite,
+};
+
+/* One context on the loop (hiredis's adapters keep this per context). */
+struct loop_events {
+	redisAsyncContext	*ac;	/* NULL once hiredis let it go */
+	int			 fd;
+	const struct transport	*io;
+};
+
+enum link_state {
+	LINK_DOWN,
+	LINK_CONNECTING,
+	LINK_UP,
+	LINK_SETUP,
+	LINK_RESOLVING,		/* asking a sentinel for the master */
+};
+
+/*
+ * A reply callback of a link. hiredis keeps one privdata per command and
+ * calls a SUBSCRIBE callback for every message, so a per-command
+ * allocation would have no single owner; a link has a few callbacks,
+ * each with its slot here for the link's lifetime.
+ */
+#define LINK_MAXCALLS	8
+
+struct link_call {
+	struct link	*l;
+	link_reply_fn	 fn;
+};
+
+struct link {
+	const char		*name;
+	struct loop_events	 ev;
+	enum link_state		 state;
+	int			 stopping;
+	int			 failing;	/* a failure was logged */
+	int			 backoff_ms;
+	struct timer		 retry;
+	struct timer		 conn_deadline;
+	const struct redis_url	*url;
+	const struct link_ops	*ops;
+	void			*arg;
+	uint64_t		 reconnects;
+	struct link_call	 calls[LINK_MAXCALLS];
+	size_t			 ncalls;
+	/* Sentinel: the master found for this connection attempt */
+	int			 have_master;
+	int			 sentinel_idx;	/* the sentinel to ask next */
+	int			 sentinel_tries;
+	char			 master_host[256];
+	int			 master_port;
+};
 
 static void	 link_connect(void *);
 static void	 resolve_next(struct link *);
 static void	 sentinel_connected(struct link *, int);
 
+/* The adapter. */
+
 static void
 ev_add_read(void *p)
 {
-	struct link *l = p;
+	struct loop_events *e = p;
 
-	loop_fd_events(l->fd, POLLIN, 1);
+	loop_fd_events(e->fd, POLLIN, 1);
 }
 
 static void
 ev_del_read(void *p)
 {
-	struct link *l = p;
+	struct loop_events *e = p;
 
-	loop_fd_events(l->fd, POLLIN, 0);
+	loop_fd_events(e->fd, POLLIN, 0);
 }
 
 static void
 ev_add_write(void *p)
 {
-	struct link *l = p;
+	struct loop_events *e = p;
 
-	loop_fd_events(l->fd, POLLOUT, 1);
+	loop_fd_events(e->fd, POLLOUT, 1);
 }
 
 static void
 ev_del_write(void *p)
 {
-	struct link *l = p;
+	struct loop_events *e = p;
 
-	loop_fd_events(l->fd, POLLOUT, 0);
+	loop_fd_events(e->fd, POLLOUT, 0);
 }
 
 static void
 ev_cleanup(void *p)
 {
-	struct link *l = p;
+	struct loop_events *e = p;
 
-	if (l->fd != -1)
-		loop_fd_del(l->fd);
-	l->fd = -1;
-	l->ac = NULL;
+	if (e->fd != -1)
+		loop_fd_del(e->fd);
+	e->fd = -1;
+	e->ac = NULL;
 }
 
 static void
-on_fd(int fd, int revents, void *arg)
+ev_ready(int fd, int revents, void *arg)
 {
-	struct link *l = arg;
+	struct loop_events *e = arg;
 
 	(void)fd;
-	if (l->ac == NULL)
+	if (e->ac == NULL)
 		return;
 	if (revents & (POLLIN | POLLHUP | POLLERR))
-		redisAsyncHandleRead(l->ac);
+		e->io->on_read(e->ac);
 	/* the context may be gone now */
-	if (l->ac != NULL && (revents & POLLOUT))
-		redisAsyncHandleWrite(l->ac);
+	if (e->ac != NULL && (revents & POLLOUT))
+		e->io->on_write(e->ac);
 }
+
+/*
+ * Put a fresh context on the loop and wait for writability, which is how
+ * hiredis learns that the connect finished. -1 when the loop is full (ac
+ * untouched).
+ */
+static int
+loop_attach(struct loop_events *e, redisAsyncContext *ac,
+    const struct transport *io)
+{
+	if (loop_fd_add(ac->c.fd, ev_ready, e) == -1)
+		return -1;
+	e->ac = ac;
+	e->fd = ac->c.fd;
+	e->io = io;
+	ac->ev.data = e;
+	ac->ev.addRead = ev_add_read;
+	ac->ev.delRead = ev_del_read;
+	ac->ev.addWrite = ev_add_write;
+	ac->ev.delWrite = ev_del_write;
+	ac->ev.cleanup = ev_cleanup;
+	ev_add_write(e);
+	return 0;
+}
+
+/* The link state machine. */
 
 static void
 schedule_retry(struct link *l)
@@ -151,7 +255,7 @@ on_setup_done(redisAsyncContext *ac, void *r, void *priv)
 	else
 		log_debug("%s: connected", l->name);
 	l->failing = 0;
-	l->ops->up(l);
+	l->ops->up(l, l->arg);
 }
 
 static void
@@ -191,7 +295,7 @@ on_connect(const redisAsyncContext *cac, int status)
 		argv[n] = l->url->password;
 		argvlen[n] = strlen(l->url->password);
 		n++;
-		redisAsyncCommandArgv(l->ac, on_setup_reply, l, n, argv,
+		redisAsyncCommandArgv(l->ev.ac, on_setup_reply, l, n, argv,
 		    argvlen);
 	}
 	snprintf(db, sizeof(db), "%d", l->url->db);
@@ -200,14 +304,14 @@ on_connect(const redisAsyncContext *cac, int status)
 	argv[1] = db;
 	argvlen[1] = strlen(db);
 	if (l->url->nsentinels == 0) {
-		redisAsyncCommandArgv(l->ac, on_setup_done, l, 2, argv,
+		redisAsyncCommandArgv(l->ev.ac, on_setup_done, l, 2, argv,
 		    argvlen);
 		return;
 	}
-	redisAsyncCommandArgv(l->ac, on_setup_reply, l, 2, argv, argvlen);
+	redisAsyncCommandArgv(l->ev.ac, on_setup_reply, l, 2, argv, argvlen);
 	argv[0] = "ROLE";
 	argvlen[0] = 4;
-	redisAsyncCommandArgv(l->ac, on_setup_done, l, 1, argv, argvlen);
+	redisAsyncCommandArgv(l->ev.ac, on_setup_done, l, 1, argv, argvlen);
 }
 
 static void
@@ -227,7 +331,7 @@ on_disconnect(const redisAsyncContext *cac, int status)
 		l->failing = 1;
 	}
 	if (was_up)
-		l->ops->down(l);
+		l->ops->down(l, l->arg);
 	l->reconnects++;
 	schedule_retry(l);
 }
@@ -237,16 +341,16 @@ on_conn_deadline(void *arg)
 {
 	struct link *l = arg;
 
-	if (l->ac == NULL)
+	if (l->ev.ac == NULL)
 		return;
 	if (l->state == LINK_RESOLVING) {
 		log_debug("%s: sentinel %s:%d timed out", l->name,
 		    l->url->sentinels[l->sentinel_idx].host,
 		    l->url->sentinels[l->sentinel_idx].port);
-		if (l->ac->c.flags & REDIS_CONNECTED)
-			redisAsyncFree(l->ac);	/* on_disconnect goes on */
+		if (l->ev.ac->c.flags & REDIS_CONNECTED)
+			redisAsyncFree(l->ev.ac);	/* on_disconnect goes on */
 		else {
-			redisAsyncFree(l->ac);
+			redisAsyncFree(l->ev.ac);
 			resolve_next(l);
 		}
 		return;
@@ -259,56 +363,62 @@ on_conn_deadline(void *arg)
 		    l->url->connect_timeout);
 	l->failing = 1;
 	if (l->state == LINK_SETUP) {
-		redisAsyncFree(l->ac);	/* on_disconnect reschedules */
+		redisAsyncFree(l->ev.ac);	/* on_disconnect reschedules */
 		return;
 	}
-	redisAsyncFree(l->ac);	/* no onDisconnect: never connected */
+	redisAsyncFree(l->ev.ac);	/* no onDisconnect: never connected */
 	l->state = LINK_DOWN;
 	l->reconnects++;
 	schedule_retry(l);
 }
 
-void
-link_init(struct link *l, const char *name, const struct redis_url *url,
+/*
+ * A link named name (for the log) to url (borrowed, as ops and arg, for
+ * the link's lifetime); it connects on link_start(). Free with
+ * link_free().
+ */
+struct link *
+link_new(const char *name, const struct redis_url *url,
     const struct link_ops *ops, void *arg)
 {
-	memset(l, 0, sizeof(*l));
+	struct link *l;
+
+	l = xcalloc(1, sizeof(*l));
 	l->name = name;
 	l->url = url;
 	l->ops = ops;
 	l->arg = arg;
-	l->fd = -1;
+	l->ev.fd = -1;
 	l->backoff_ms = BACKOFF_MIN_MS;
 	timer_set(&l->retry, link_connect, l);
 	timer_set(&l->conn_deadline, on_conn_deadline, l);
+	return l;
+}
+
+/* Drop the connection at once and release l. */
+void
+link_free(struct link *l)
+{
+	if (l == NULL)
+		return;
+	link_close(l);
+	free(l);
 }
 
 /* Put a fresh context on the loop; -1 when it could not be. */
 static int
 attach(struct link *l, redisAsyncContext *ac)
 {
-	l->ac = ac;
-	l->fd = ac->c.fd;
 	ac->data = l;
-	if (loop_fd_add(l->fd, on_fd, l) == -1) {
+	if (loop_attach(&l->ev, ac, &plain) == -1) {
 		log_warn("%s: loop_fd_add", l->name);
-		l->ac = NULL;
-		l->fd = -1;
 		redisAsyncFree(ac);
 		return -1;
 	}
-	ac->ev.data = l;
-	ac->ev.addRead = ev_add_read;
-	ac->ev.delRead = ev_del_read;
-	ac->ev.addWrite = ev_add_write;
-	ac->ev.delWrite = ev_del_write;
-	ac->ev.cleanup = ev_cleanup;
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	if (ac->c.connection_type == REDIS_CONN_TCP)
 		redisEnableKeepAlive(&ac->c);
-	/* hiredis waits for writability to finish the connect */
-	ev_add_write(l);
 	timer_add(&l->conn_deadline,
 	    (int64_t)(l->url->connect_timeout * 1000));
 	return 0;
@@ -392,7 +502,7 @@ sentinel_connected(struct link *l, int status)
 	argvlen[1] = strlen(argv[1]);
 	argv[2] = l->url->master_name;
 	argvlen[2] = strlen(argv[2]);
-	redisAsyncCommandArgv(l->ac, on_sentinel_reply, l, 3, argv, argvlen);
+	redisAsyncCommandArgv(l->ev.ac, on_sentinel_reply, l, 3, argv, argvlen);
 }
 
 /* Ask the next sentinel for the master's address. */
@@ -471,16 +581,16 @@ link_start(struct link *l)
 void
 link_reset(struct link *l, const char *why)
 {
-	if (l->ac == NULL)
+	if (l->ev.ac == NULL)
 		return;
 	log_warnx("%s: resetting the broker connection: %s", l->name, why);
 	l->failing = 1;
-	if (!(l->ac->c.flags & REDIS_CONNECTED)) {
-		redisAsyncFree(l->ac);	/* no onDisconnect */
+	if (!(l->ev.ac->c.flags & REDIS_CONNECTED)) {
+		redisAsyncFree(l->ev.ac);	/* no onDisconnect */
 		l->state = LINK_DOWN;
 		schedule_retry(l);
 	} else
-		redisAsyncFree(l->ac);	/* on_disconnect reschedules */
+		redisAsyncFree(l->ev.ac);	/* on_disconnect reschedules */
 }
 
 void
@@ -489,12 +599,12 @@ link_stop(struct link *l)
 	l->stopping = 1;
 	timer_del(&l->retry);
 	timer_del(&l->conn_deadline);
-	if (l->ac == NULL)
+	if (l->ev.ac == NULL)
 		return;
 	if (l->state == LINK_UP || l->state == LINK_SETUP)
-		redisAsyncDisconnect(l->ac);
+		redisAsyncDisconnect(l->ev.ac);
 	else {
-		redisAsyncFree(l->ac);
+		redisAsyncFree(l->ev.ac);
 		l->state = LINK_DOWN;
 	}
 }
@@ -505,23 +615,86 @@ link_close(struct link *l)
 	l->stopping = 1;
 	timer_del(&l->retry);
 	timer_del(&l->conn_deadline);
-	if (l->ac != NULL)
-		redisAsyncFree(l->ac);
+	if (l->ev.ac != NULL)
+		redisAsyncFree(l->ev.ac);
 	l->state = LINK_DOWN;
 }
 
+/* Connected, set up, taking commands. */
 int
-link_cmd(struct link *l, redisCallbackFn *fn, void *priv, int argc,
-    const char **argv, const size_t *argvlen)
+link_is_up(const struct link *l)
 {
-	if (l->ac == NULL || l->state != LINK_UP) {
+	return l->state == LINK_UP;
+}
+
+/* No connection, none being made. */
+int
+link_is_down(const struct link *l)
+{
+	return l->state == LINK_DOWN;
+}
+
+static void
+call_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct link_call *c = priv;
+
+	(void)ac;
+	c->fn(c->l, r, c->l->arg);
+}
+
+/* The slot of fn on l, taken on first use. */
+static struct link_call *
+call_slot(struct link *l, link_reply_fn fn)
+{
+	size_t i;
+
+	for (i = 0; i < l->ncalls; i++)
+		if (l->calls[i].fn == fn)
+			return &l->calls[i];
+	if (l->ncalls == nitems(l->calls))
+		fatalx("%s: more than %zu reply callbacks", l->name,
+		    nitems(l->calls));
+	l->calls[l->ncalls].l = l;
+	l->calls[l->ncalls].fn = fn;
+	return &l->calls[l->ncalls++];
+}
+
+/*
+ * Send one command; fn (NULL: none) gets its reply, or NULL when the
+ * connection goes away first. -1 with errno set when the link is not up
+ * or hiredis refused the command.
+ */
+int
+link_cmd(struct link *l, link_reply_fn fn, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	struct link_call *c = NULL;
+
+	if (l->ev.ac == NULL || l->state != LINK_UP) {
 		errno = ENOTCONN;
 		return -1;
 	}
-	if (redisAsyncCommandArgv(l->ac, fn, priv, argc, argv, argvlen) !=
-	    REDIS_OK) {
+	if (fn != NULL)
+		c = call_slot(l, fn);
+	if (redisAsyncCommandArgv(l->ev.ac, c != NULL ? call_reply : NULL, c,
+	    argc, argv, argvlen) != REDIS_OK) {
 		errno = EIO;
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A write refused by a replica means the master moved (Sentinel
+ * failover): reset l to find the new one. 1 when reply was that.
+ */
+int
+link_readonly(struct link *l, const redisReply *reply)
+{
+	if (reply->type != REDIS_REPLY_ERROR ||
+	    strncmp(reply->str, "READONLY", 8) != 0)
+		return 0;
+	link_reset(l, "the server became a read-only replica");
+	return 1;
 }

@@ -1,0 +1,305 @@
+/*
+ * Replies, routed to their client's list by one Lua script on the command
+ * link, so that a reply is pushed only while the client's binding exists
+ * and the list always carries a TTL (spec 9). Replies made while the link
+ * is down wait in a bounded queue. Owns the reply counters.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pidboxd.h"
+
+/*
+ * KEYS[1] reply binding set, KEYS[2] the canonical reply list
+ * ARGV[1] envelope, ARGV[2] TTL ms, ARGV[3] canonical member,
+ * ARGV[4] SSCAN pattern for rk SEP *.
+ * A reply goes only to the canonical list <rk>.reply.<ns>.pidbox, the
+ * queue every kombu and Celery client declares, and only while its
+ * binding member exists: one SISMEMBER, one LPUSH, one PEXPIRE. Nothing
+ * else is ever pushed to or expired, whatever the binding set holds: a
+ * member binding the routing key to another queue (anyone who can SADD
+ * can write one) would otherwise route replies into, and put a TTL on,
+ * any key of any application. Returns 1 when pushed; 0 when no binding;
+ * -1 when a member naming another queue was seen for this routing key,
+ * found by one SSCAN step (bounded work: a small set is one listpack, a
+ * large one is scanned COUNT buckets, never walked), so it can be
+ * counted and logged.
+ */
+static const char reply_script[] =
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then\n"
+    "  redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[2], ARGV[2])\n"
+    "  return 1\n"
+    "end\n"
+    "local r = redis.call('SSCAN', KEYS[1], '0', 'MATCH', ARGV[4],"
+    " 'COUNT', 16)\n"
+    "if #r[2] > 0 then return -1 end\n"
+    "return 0\n";
+
+/*
+ * Replies made while the command connection is down (a request came in on
+ * the other connection meanwhile) wait here, bounded in number and age,
+ * and go out when it is back: a Redis restart does not eat them.
+ */
+#define HOLD_MAX	256
+#define HOLD_MS		10000
+
+struct held {
+	TAILQ_ENTRY(held)	 entry;
+	int64_t			 at;
+	struct node_action	 act;
+};
+
+static struct {
+	struct node		*node;
+	struct link		*cmd;
+	void			(*resync)(void);
+	char			 sha[64];	/* of reply_script, once loaded */
+	int			 stopping;
+	struct reply_counters	 count;
+	TAILQ_HEAD(, held)	 held;
+	int			 nheld;
+} rs = { .held = TAILQ_HEAD_INITIALIZER(rs.held) };
+
+static void
+on_script_load(struct link *l, const redisReply *reply, void *arg)
+{
+	(void)l;
+	(void)arg;
+	if (reply == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_STRING ||
+	    reply->len >= sizeof(rs.sha)) {
+		log_warnx("cannot load the reply script: %s",
+		    reply->type == REDIS_REPLY_ERROR ?
+		    log_vis(reply->str, reply->len) : "unexpected reply");
+		return;
+	}
+	memcpy(rs.sha, reply->str, reply->len);
+	rs.sha[reply->len] = '\0';
+}
+
+static void
+held_drop(struct held *h)
+{
+	TAILQ_REMOVE(&rs.held, h, entry);
+	rs.nheld--;
+	free(h->act.payload);
+	free(h);
+}
+
+static void
+hold_reply(const struct node_action *act)
+{
+	struct held *h;
+
+	if (rs.nheld == HOLD_MAX) {
+		held_drop(TAILQ_FIRST(&rs.held));
+		rs.count.unrouted++;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->act.payload = malloc(act->payloadlen)) == NULL) {
+		free(h);
+		log_warn("reply to %s lost", log_viss(act->routing_key));
+		rs.count.unrouted++;
+		return;
+	}
+	h->at = now_mono_ms();
+	memcpy(h->act.routing_key, act->routing_key, sizeof(act->routing_key));
+	memcpy(h->act.queue, act->queue, sizeof(act->queue));
+	memcpy(h->act.payload, act->payload, act->payloadlen);
+	h->act.payloadlen = act->payloadlen;
+	h->act.reply = 1;
+	TAILQ_INSERT_TAIL(&rs.held, h, entry);
+	rs.nheld++;
+}
+
+/* The command connection is back: send what waited, unless too old. */
+void
+replies_flush(void)
+{
+	struct held	*h;
+	int64_t		 now = now_mono_ms();
+
+	while ((h = TAILQ_FIRST(&rs.held)) != NULL) {
+		if (now - h->at <= HOLD_MS)
+			replies_send(&h->act);
+		else
+			rs.count.unrouted++;
+		held_drop(h);
+	}
+}
+
+static void
+on_reply_routed(struct link *l, const redisReply *reply, void *arg)
+{
+	(void)l;
+	(void)arg;
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("cannot route a reply: %s",
+		    log_vis(reply->str, reply->len));
+		rs.count.unrouted++;
+		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+			rs.resync();	/* script cache flushed */
+		else
+			link_readonly(rs.cmd, reply);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
+		/* the client is gone or never bound its queue */
+		log_debug("reply dropped: no reply queue bound");
+		rs.count.unrouted++;
+		return;
+	}
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer < 0) {
+		log_warnx("reply dropped: the reply binding set binds its "
+		    "routing key only to queues other than the client's own; "
+		    "those are ignored");
+		rs.count.unrouted++;
+		rs.count.foreign++;
+		return;
+	}
+	rs.count.replied++;
+}
+
+/* Escape the glob metacharacters of Redis' MATCH. */
+static int
+glob_escape(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; *s != '\0'; s++) {
+		if (i + 3 >= len)
+			return -1;
+		if (strchr("*?[]\\", *s) != NULL)
+			buf[i++] = '\\';
+		buf[i++] = *s;
+	}
+	buf[i] = '\0';
+	return 0;
+}
+
+/* Route one reply to its client's list (see reply_script). */
+void
+replies_send(const struct node_action *act)
+{
+	const struct names *nm = &rs.node->names;
+	char		 list[MAX_KEY], member[MAX_KEY], pat[2 * MAX_KEY];
+	char		 ttl[32];
+	const char	*argv[11];
+	size_t		 argvlen[11];
+	int		 mlen, i = 0;
+
+	if (!link_is_up(rs.cmd) && !rs.stopping) {
+		hold_reply(act);
+		return;
+	}
+	if (snprintf(list, sizeof(list), "%s%s", nm->keyprefix, act->queue) >=
+	    (int)sizeof(list) ||
+	    (mlen = binding_member(act->routing_key, "", act->queue, member,
+	    sizeof(member))) == -1 ||
+	    glob_escape(act->routing_key, pat, sizeof(pat) - 4) == -1) {
+		log_warnx("reply to %s: names too long",
+		    log_viss(act->routing_key));
+		rs.count.unrouted++;
+		return;
+	}
+	strlcat(pat, KOMBU_SEP "*", sizeof(pat));
+	snprintf(ttl, sizeof(ttl), "%d", rs.node->conf->reply_ttl * 1000);
+	if (rs.sha[0] != '\0') {
+		argv[i] = "EVALSHA";
+		argvlen[i++] = 7;
+		argv[i] = rs.sha;
+	} else {
+		argv[i] = "EVAL";
+		argvlen[i++] = 4;
+		argv[i] = reply_script;
+	}
+	argvlen[i] = strlen(argv[i]);
+	i++;
+	argv[i] = "2";
+	argvlen[i++] = 1;
+	argv[i] = nm->reply_binding_key;
+	argvlen[i] = strlen(argv[i]);
+	i++;
+	argv[i] = list;
+	argvlen[i] = strlen(list);
+	i++;
+	argv[i] = act->payload;
+	argvlen[i++] = act->payloadlen;
+	argv[i] = ttl;
+	argvlen[i] = strlen(ttl);
+	i++;
+	argv[i] = member;
+	argvlen[i++] = (size_t)mlen;
+	argv[i] = pat;
+	argvlen[i] = strlen(pat);
+	i++;
+	if (link_cmd(rs.cmd, on_reply_routed, i, argv, argvlen) == -1) {
+		log_warn("reply to %s lost", log_viss(act->routing_key));
+		rs.count.unrouted++;
+	}
+}
+
+/*
+ * Route replies through cmd (borrowed) for n. resync is called when the
+ * script cache was flushed (NOSCRIPT): the command link's set-up is
+ * run again. Counters start at zero.
+ */
+void
+replies_init(struct node *n, struct link *cmd, void (*resync)(void))
+{
+	rs.node = n;
+	rs.cmd = cmd;
+	rs.resync = resync;
+	rs.sha[0] = '\0';
+	rs.stopping = 0;
+	memset(&rs.count, 0, sizeof(rs.count));
+}
+
+/* The command link is up: load the script (EVAL until it is in). */
+void
+replies_load_script(void)
+{
+	const char	*argv[3] = { "SCRIPT", "LOAD", reply_script };
+	size_t		 argvlen[3] = { 6, 4, sizeof(reply_script) - 1 };
+
+	rs.sha[0] = '\0';
+	if (link_cmd(rs.cmd, on_script_load, 3, argv, argvlen) == -1)
+		log_warn("cannot load the reply script");
+}
+
+/* The command link is down: the next server may not have the script. */
+void
+replies_link_down(void)
+{
+	rs.sha[0] = '\0';
+}
+
+/* Leaving: a reply is sent now or lost, never held. */
+void
+replies_stop(void)
+{
+	rs.stopping = 1;
+}
+
+/* Drop the replies still held. */
+void
+replies_clear(void)
+{
+	while (!TAILQ_EMPTY(&rs.held))
+		held_drop(TAILQ_FIRST(&rs.held));
+}
+
+void
+replies_counters(struct reply_counters *c)
+{
+	*c = rs.count;
+}
