@@ -80,6 +80,7 @@ t_sequence(void **state)
 	struct pidboxd_conf	 c;
 	struct node		 n;
 	const char		*errstr = NULL, *m;
+	char			 err[256];
 
 	(void)state;
 	/* before the identity is known: a bare STATUS= */
@@ -89,7 +90,9 @@ t_sequence(void **state)
 	conf_defaults(&c);
 	strlcpy(c.hostname, "hostA", sizeof(c.hostname));
 	strlcpy(c.ns, "testbox", sizeof(c.ns));
-	c.broker = strdup("redis://:secret@localhost:6379/0");
+	if (conf_set_broker(&c, "redis://:secret@localhost:6379/0", err,
+	    sizeof(err)) == -1)
+		fail_msg("conf_set_broker: %s", err);
 	if (node_init(&n, &c, &errstr) == -1)
 		fail_msg("node_init: %s", errstr);
 	sdnotify_identity(&n);
