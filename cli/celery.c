@@ -279,7 +279,7 @@ confirm(const struct ctl *ctl, const struct call *call)
 	else
 		fprintf(stderr, "every node");
 	fprintf(stderr, " of mailbox %s on %s? [y/N] ",
-	    log_viss(ctl->names.exchange), ctl->redacted);
+	    log_viss(ctl->mbox.names.exchange), ctl->mbox.redacted);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		return 0;
 	line[strcspn(line, "\n")] = '\0';
@@ -302,12 +302,12 @@ shutdown_exec(struct ctl *ctl, struct call *call)
 		return rv;
 	if (ctl->receivers == 0) {
 		fprintf(stderr, "Error: no node is listening on mailbox %s\n",
-		    log_viss(ctl->names.exchange));
+		    log_viss(ctl->mbox.names.exchange));
 		return EX_UNAVAILABLE;
 	}
 	fprintf(f, "shutdown sent to mailbox %s: %lld %s (%s)\n",
-	    ctl->names.exchange, ctl->receivers,
-	    ctl->type == MAILBOX_FANOUT ? "subscriber(s) received it" :
+	    ctl->mbox.names.exchange, ctl->receivers,
+	    ctl->mbox.type == MAILBOX_FANOUT ? "subscriber(s) received it" :
 	    "queue(s) got it", call->ndestination > 0 ||
 	    call->pattern != NULL ? "only the addressed nodes act on it" :
 	    "every node acts on it");

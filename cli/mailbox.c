@@ -100,22 +100,23 @@ cleanup(struct session *s, int settle)
 	if (s->rc.c == NULL || s->rc.dirty || s->rc.c->err) {
 		/* A BRPOP may still be pending: use a fresh connection. */
 		rconn_close(&s->rc);
-		if (rconn_connect(&s->rc, &ctl->url, CLEANUP_TIMEOUT) == -1) {
+		if (rconn_connect(&s->rc, &ctl->mbox.url, CLEANUP_TIMEOUT,
+		    &ctl->mbox.intr) == -1) {
 			warnx("%s: cleanup of reply queue %s failed: %s",
-			    ctl->redacted, s->queue, s->rc.err);
+			    ctl->mbox.redacted, s->queue, s->rc.err);
 			return;
 		}
 	}
 	rcmd_init(&cmds[0], "MULTI");
 	rcmd_init(&cmds[1], "SREM");
-	rcmd_adds(&cmds[1], ctl->names.reply_binding_key);
+	rcmd_adds(&cmds[1], ctl->mbox.names.reply_binding_key);
 	rcmd_add(&cmds[1], s->member, s->memberlen);
 	if (settle > 0 && !ctl_signal) {
 		rv = rconn_run(&s->rc, deadline_in(CLEANUP_TIMEOUT), 0, 1,
 		    &cmds[1], r);
 		if (rv == RCONN_OK)
 			freeReplyObject(r[0]);
-		ctl_sleep(settle);
+		rconn_sleep(&s->rc, settle);
 	}
 	rcmd_init(&cmds[2], "DEL");
 	for (i = 0; i < 4; i++)
@@ -124,12 +125,12 @@ cleanup(struct session *s, int settle)
 	rv = rconn_run(&s->rc, deadline_in(CLEANUP_TIMEOUT), 0, 4, cmds, r);
 	if (rv != RCONN_OK) {
 		warnx("%s: cleanup of reply queue %s failed: %s",
-		    ctl->redacted, s->queue, s->rc.err);
+		    ctl->mbox.redacted, s->queue, s->rc.err);
 		return;
 	}
 	if (r[3]->type != REDIS_REPLY_ARRAY)
 		warnx("%s: cleanup of reply queue %s failed: %s",
-		    ctl->redacted, s->queue, r[3]->type == REDIS_REPLY_ERROR ?
+		    ctl->mbox.redacted, s->queue, r[3]->type == REDIS_REPLY_ERROR ?
 		    log_viss(r[3]->str) : "EXEC aborted");
 	replies_free(r, 4);
 }
@@ -149,7 +150,7 @@ broker_fail(struct session *s, const char *what, const char *why)
 	}
 	cleanup(s, 0);
 	rconn_close(&s->rc);
-	errx(EX_TEMPFAIL, "%s: %s: %s", s->ctl->redacted, what, buf);
+	errx(EX_TEMPFAIL, "%s: %s: %s", s->ctl->mbox.redacted, what, buf);
 }
 
 /* Run one command; exits on any failure (and on a signal, after cleanup). */
@@ -336,21 +337,21 @@ publish(struct session *s, const char *env, size_t envlen)
 	redisReply	*r;
 	long long	 n;
 
-	if (ctl->type == MAILBOX_FANOUT) {
+	if (ctl->mbox.type == MAILBOX_FANOUT) {
 		rcmd_init(&cmd, "PUBLISH");
-		rcmd_adds(&cmd, ctl->names.fanout_channel);
+		rcmd_adds(&cmd, ctl->mbox.names.fanout_channel);
 		rcmd_add(&cmd, env, envlen);
 	} else {
 		rcmd_init(&cmd, "EVAL");
 		rcmd_adds(&cmd, deliver_lua);
 		rcmd_adds(&cmd, "1");
-		rcmd_adds(&cmd, ctl->names.node_binding_key);
+		rcmd_adds(&cmd, ctl->mbox.names.node_binding_key);
 		rcmd_add(&cmd, env, envlen);
-		rcmd_adds(&cmd, mailbox_type_name(ctl->type));
+		rcmd_adds(&cmd, mailbox_type_name(ctl->mbox.type));
 		rcmd_add(&cmd, KOMBU_SEP, KOMBU_SEP_LEN);
-		rcmd_adds(&cmd, ctl->names.keyprefix);
+		rcmd_adds(&cmd, ctl->mbox.names.keyprefix);
 	}
-	r = command(s, ctl->type == MAILBOX_FANOUT ? "PUBLISH" : "EVAL", &cmd);
+	r = command(s, ctl->mbox.type == MAILBOX_FANOUT ? "PUBLISH" : "EVAL", &cmd);
 	n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 	freeReplyObject(r);
 	return n;
@@ -396,9 +397,9 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	if (call->reply) {
 		uuid4(s->oid);
 		uuid4(s->ticket);
-		if (names_reply_queue(&ctl->names, s->oid, s->queue,
+		if (names_reply_queue(&ctl->mbox.names, s->oid, s->queue,
 		    sizeof(s->queue)) == -1 ||
-		    names_queue_keys(&ctl->names, s->queue, s->keys) == -1)
+		    names_queue_keys(&ctl->mbox.names, s->queue, s->keys) == -1)
 			errx(EX_USAGE, "namespace %s: names too long",
 			    log_viss(ctl->ns));
 		if (binding_member(s->oid, "", s->queue, s->member,
@@ -407,17 +408,17 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 			    log_viss(ctl->ns));
 		s->memberlen = strlen(s->member);
 		ro.ticket = s->ticket;
-		ro.reply_exchange = ctl->names.reply_exchange;
+		ro.reply_exchange = ctl->mbox.names.reply_exchange;
 		ro.reply_routing_key = s->oid;
 	}
 	/* Validate everything before a byte goes to the broker. */
 	if ((body = request_encode(&ro, &bodylen, &errstr)) == NULL)
 		errx(EX_USAGE, "invalid request: %s", errstr);
 
-	if (rconn_connect(&s->rc, &ctl->url, 0) == -1) {
+	if (rconn_connect(&s->rc, &ctl->mbox.url, 0, &ctl->mbox.intr) == -1) {
 		if (ctl_signal)
 			ctl_exit(EX_TEMPFAIL);
-		errx(EX_TEMPFAIL, "%s: %s", ctl->redacted, s->rc.err);
+		errx(EX_TEMPFAIL, "%s: %s", ctl->mbox.redacted, s->rc.err);
 	}
 	if (ctl_signal)
 		ctl_exit(EX_TEMPFAIL);
@@ -426,7 +427,7 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 		/* Bind before publishing, or fast replies are lost. */
 		s->bound = 1;
 		rcmd_init(&cmd, "SADD");
-		rcmd_adds(&cmd, ctl->names.reply_binding_key);
+		rcmd_adds(&cmd, ctl->mbox.names.reply_binding_key);
 		rcmd_add(&cmd, s->member, s->memberlen);
 		freeReplyObject(command(s, "SADD", &cmd));
 	}
@@ -443,7 +444,7 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	eo.bodylen = bodylen;
 	eo.headers = headers;
 	eo.delivery_mode = 2;
-	eo.exchange = ctl->names.exchange;
+	eo.exchange = ctl->mbox.names.exchange;
 	eo.routing_key = "";
 	if ((env = envelope_encode(&eo, &envlen)) == NULL)
 		errx(EX_OSERR, "envelope_encode: out of memory");
@@ -455,7 +456,7 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 	ctl->receivers = receivers;
 	free(env);
 	ctl_debug(ctl, "%s %s: %lld receiver(s)",
-	    mailbox_type_name(ctl->type), ctl->names.exchange, receivers);
+	    mailbox_type_name(ctl->mbox.type), ctl->mbox.names.exchange, receivers);
 	if (!call->reply) {
 		rconn_close(&s->rc);
 		free(s);
@@ -486,15 +487,15 @@ mailbox_broadcast(struct ctl *ctl, const struct call *call)
 		trusted = call->pattern == NULL;
 		if (trusted) {
 			ex.count = receivers;
-			ex.source = ctl->type == MAILBOX_FANOUT ?
+			ex.source = ctl->mbox.type == MAILBOX_FANOUT ?
 			    "PUBLISH receivers" : "queues delivered to";
 		}
 		if (receivers == 0) {
 			cleanup(s, 0);
 			rconn_close(&s->rc);
 			snprintf(why, sizeof(why), ": no node is listening on "
-			    "%s mailbox %s", mailbox_type_name(ctl->type),
-			    log_viss(ctl->names.exchange));
+			    "%s mailbox %s", mailbox_type_name(ctl->mbox.type),
+			    log_viss(ctl->mbox.names.exchange));
 			free(s);
 			no_replies(why);
 		}

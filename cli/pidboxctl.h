@@ -45,17 +45,30 @@ enum output_color {
 #define OPT_SUMMARY	258
 #define OPT_COLOR	259
 
-/* Global state of one invocation. */
-struct ctl {
-	const char		*broker;	/* as given; may hold a password */
-	const char		*conf_file;	/* -c: broker, namespace, type */
-	int			 type_set;	/* -T given */
-	long long		 receivers;	/* of the last request */
+/* What ends a wait of rconn early: a flag set by a signal handler. */
+struct rconn_intr {
+	volatile sig_atomic_t	*flag;	/* nonzero: stop waiting */
+	const sigset_t		*mask;	/* signal mask while in ppoll() */
+};
+
+/* Where calls go: the broker and the names of one mailbox (ctl_setup()). */
+struct mailbox {
 	struct redis_url	 url;
 	char			 redacted[512];	/* URL without password */
-	struct names		 names;
 	const char		*ns;
+	struct names		 names;
 	enum mailbox_type	 type;
+	struct rconn_intr	 intr;
+};
+
+/* Global state of one invocation. */
+struct ctl {
+	const char		*broker;	/* as given; may hold one */
+	const char		*conf_file;	/* -c: broker, ns, type */
+	int			 type_set;	/* -T given */
+	long long		 receivers;	/* of the last request */
+	struct mailbox		 mbox;
+	const char		*ns;
 	int			 json;		/* stdout is machine-readable */
 	enum output_format	 format;	/* --json, --jsonl, --yaml */
 	enum output_color	 color;		/* --color */
@@ -86,9 +99,10 @@ struct rcmd {
 
 /* A hiredis context driven by our own ppoll() loop. */
 struct rconn {
-	redisContext	*c;
-	int		 dirty;		/* replies outstanding: unusable */
-	char		 err[256];
+	redisContext		*c;
+	int			 dirty;	/* replies outstanding: unusable */
+	struct rconn_intr	 intr;
+	char			 err[256];
 };
 
 /* One decoded reply handed to the output. */
@@ -114,18 +128,20 @@ struct ctl_reply {
 	{ "version",	no_argument,		NULL,	'V' },		\
 	{ "help",	no_argument,		NULL,	'h' }
 
-/* pidboxctl.c */
+/* ctl.c */
 extern volatile sig_atomic_t ctl_signal;
 extern sigset_t	 ctl_waitmask;	/* mask to use while waiting (ppoll) */
+struct rconn_intr ctl_signals_init(void);
+_Noreturn void	 ctl_exit(int);
+int64_t	 ctl_now_us(void);
+void	 ctl_debug(const struct ctl *, const char *, ...)
+	    __printflike(2, 3);
+
+/* pidboxctl.c */
 _Noreturn void	 usage(void);
 _Noreturn void	 cmd_usage(const struct cmd_entry *);
 int	 ctl_global_opt(struct ctl *, int, const struct cmd_entry *);
 void	 ctl_setup(struct ctl *);
-_Noreturn void	 ctl_exit(int);
-int	 ctl_sleep(int64_t);
-int64_t	 ctl_now_us(void);
-void	 ctl_debug(const struct ctl *, const char *, ...)
-	    __printflike(2, 3);
 
 /* cmd.c */
 extern const struct cmd_entry cmd_table[];
@@ -141,7 +157,9 @@ void	 free_call(struct call *);
 int	 celery_exec(struct ctl *, int, char **);
 
 /* rconn.c */
-int	 rconn_connect(struct rconn *, const struct redis_url *, double);
+int	 rconn_connect(struct rconn *, const struct redis_url *, double,
+	    const struct rconn_intr *);
+int	 rconn_sleep(const struct rconn *, int64_t);
 int	 rconn_run(struct rconn *, int64_t, int, size_t, const struct rcmd *,
 	    redisReply **);
 void	 rconn_close(struct rconn *);

@@ -45,8 +45,8 @@ sign_request(const struct ctl *ctl, json_object *headers, const char *body,
 	sign_nonce(nonce);
 	t = ceil(now_wall() + (timeout > 1 ? timeout : 1));
 	expires = (int64_t)t;
-	if (sign_compute(key, keylen, ctl->names.exchange, id, nonce, expires,
-	    body, bodylen, hex) == -1)
+	if (sign_compute(key, keylen, ctl->mbox.names.exchange, id, nonce,
+	    expires, body, bodylen, hex) == -1)
 		errx(EX_SOFTWARE, "cannot compute the signature (libcrypto)");
 	freezero(key, keylen);
 	if (json_object_object_add(headers, SIGN_HDR_IDENTITY,
