@@ -325,12 +325,14 @@ gc_members(struct gc *g)
 	blobs_free(&bad);
 }
 
+/* The exec of gc's row: args->gc holds -n, -g and -i. */
 int
-gc_run(struct ctl *ctl, const struct gc_opts *o)
+gc_exec(struct ctl *ctl, struct cmd_args *args)
 {
-	struct gc	 g;
-	json_object	*out;
-	char		*s;
+	const struct gc_opts	*o = &args->gc;
+	struct gc		 g;
+	json_object		*out;
+	char			*s;
 
 	memset(&g, 0, sizeof(g));
 	g.ctl = ctl;

@@ -26,11 +26,14 @@ usage_to(FILE *f)
 	fprintf(f, "usage: %s " GLOBAL_USAGE " command [args]\n",
 	    getprogname());
 	fprintf(f, "commands:\n");
-	for (cmd = cmd_table; cmd->name != NULL; cmd++)
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		if (cmd->flags & CMD_HIDDEN)
+			continue;
 		fprintf(f, "    %s%s%s%s %s\n", cmd->name,
 		    cmd->alias != NULL ? " (" : "",
 		    cmd->alias != NULL ? cmd->alias : "",
 		    cmd->alias != NULL ? ")" : "", cmd->usage);
+	}
 	fprintf(f, "broker: -b, else $PIDBOX_BROKER, else $CELERY_BROKER_URL "
 	    "(namespace celery only),\n"
 	    "    else broker: in the -c file, else %s\n"
@@ -54,74 +57,6 @@ cmd_usage(const struct cmd_entry *cmd)
 	fprintf(stderr, "usage: %s " GLOBAL_USAGE " %s %s\n", getprogname(),
 	    cmd->name, cmd->usage);
 	exit(EX_USAGE);
-}
-
-/* Handle one global option; 0 when ch is not one. */
-int
-ctl_global_opt(struct ctl *ctl, int ch, const struct cmd_entry *cmd)
-{
-	switch (ch) {
-	case 'b':
-		ctl->broker = optarg;
-		break;
-	case 'c':
-		ctl->conf_file = optarg;
-		break;
-	case 'N':
-		if (optarg[0] == '\0' || strlen(optarg) > MAX_NAME)
-			errx(EX_USAGE, "namespace must be 1 to %d bytes",
-			    MAX_NAME);
-		ctl->ns = optarg;
-		break;
-	case 'T':
-		if (mailbox_type_parse(optarg, &ctl->mbox.type) == -1)
-			errx(EX_USAGE, "unknown mailbox type %s (fanout, "
-			    "direct or topic)", log_viss(optarg));
-		ctl->type_set = 1;
-		break;
-	case 'j':
-		ctl->format = FORMAT_JSON;
-		ctl->json = 1;
-		break;
-	case OPT_JSONL:
-		ctl->format = FORMAT_JSONL;
-		ctl->json = 1;
-		break;
-	case OPT_YAML:
-		ctl->format = FORMAT_YAML;
-		ctl->json = 1;
-		break;
-	case OPT_SUMMARY:
-		ctl->summary = 1;
-		break;
-	case OPT_COLOR:
-		if (strcmp(optarg, "auto") == 0)
-			ctl->color = COLOR_AUTO;
-		else if (strcmp(optarg, "always") == 0)
-			ctl->color = COLOR_ALWAYS;
-		else if (strcmp(optarg, "never") == 0)
-			ctl->color = COLOR_NEVER;
-		else
-			errx(EX_USAGE, "--color %s: must be auto, always or "
-			    "never", log_viss(optarg));
-		break;
-	case 'v':
-		ctl->verbose++;
-		break;
-	case 'V':
-		printf("pidboxctl %s\n", PIDBOX_VERSION);
-		exit(0);
-	case 'h':
-		if (cmd != NULL)
-			printf("usage: %s %s %s\n", getprogname(), cmd->name,
-			    cmd->usage);
-		else
-			usage_to(stdout);
-		exit(0);
-	default:
-		return 0;
-	}
-	return 1;
 }
 
 /* A scalar of the -c file as a new string; NULL when absent or null. */
@@ -256,6 +191,43 @@ ctl_setup(struct ctl *ctl)
 		errx(EX_USAGE, "namespace %s: %s", log_viss(ctl->ns), errstr);
 }
 
+/*
+ * What args_global() or args_parse() returned, when it is not ARGS_OK:
+ * -h and -V print and exit 0, a mistake exits 64. cmd is NULL for the
+ * global options before the command.
+ */
+static void
+args_done(int rv, struct args_error *e, const struct cmd_entry *cmd)
+{
+	switch (rv) {
+	case ARGS_OK:
+		return;
+	case ARGS_HELP:
+		if (cmd != NULL)
+			printf("usage: %s %s %s\n", getprogname(), cmd->name,
+			    cmd->usage);
+		else
+			usage_to(stdout);
+		exit(0);
+	case ARGS_VERSION:
+		printf("pidboxctl %s\n", PIDBOX_VERSION);
+		exit(0);
+	case ARGS_NOTGLOBAL:
+		usage();
+	default:
+		if (e->msg != NULL)
+			warnx("%s", e->msg);
+		if (e->usage || e->msg == NULL) {
+			args_error_free(e);
+			if (cmd == NULL)
+				usage();
+			cmd_usage(cmd);
+		}
+		args_error_free(e);
+		exit(EX_USAGE);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,19 +236,20 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl		 ctl;
-	const struct cmd_entry	*cmd;
-	int			 ch;
+	struct cmd_args		 args;
+	struct args_error	 e;
+	const struct cmd_entry	*cmd, *family;
+	int			 ch, rv;
 
 	memset(&ctl, 0, sizeof(ctl));
+	memset(&e, 0, sizeof(e));
 	ctl.ns = NULL;		/* -N, else the -c file, else DEFAULT_NS */
 	ctl.mbox.type = MAILBOX_FANOUT;
 	log_init(1, 0, getprogname());
 
 	while ((ch = getopt_long(argc, argv, "+" GLOBAL_OPTSTRING, longopts,
-	    NULL)) != -1) {
-		if (!ctl_global_opt(&ctl, ch, NULL))
-			usage();
-	}
+	    NULL)) != -1)
+		args_done(args_global(&ctl, ch, optarg, &e), &e, NULL);
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
@@ -286,6 +259,22 @@ main(int argc, char **argv)
 		usage();
 	}
 	ctl.mbox.intr = ctl_signals_init();
-	optind = 0;	/* glibc: restart getopt for the command's options */
-	ctl_exit(cmd->exec(&ctl, argc, argv));
+	/* inspect X, control X: X names the row, with its own options. */
+	if (cmd->flags & CMD_FAMILY) {
+		family = cmd;
+		if (argc < 2 || argv[1][0] == '-')
+			cmd_usage(family);
+		argc--;
+		argv++;
+		if ((cmd = cmd_find_family(family, argv[0])) == NULL)
+			errx(EX_USAGE, "%s: no such %s command: %s",
+			    family->name, family->name, log_viss(argv[0]));
+	}
+	if ((rv = args_parse(&ctl, cmd, argc, argv, &args, &e)) != ARGS_OK)
+		args_free(&args);
+	args_done(rv, &e, cmd);
+	ctl_setup(&ctl);
+	rv = cmd->exec(&ctl, &args);
+	args_free(&args);
+	ctl_exit(rv);
 }
