@@ -32,48 +32,39 @@
 #define OPT_TERMINATE	1001
 #define OPT_SIGNAL	1002
 
+/* The command options, each spelt once; a set lists them in order. */
+#define LO_REPLY	{ "reply",	 no_argument,	    NULL, 'r' }
+#define LO_TIMEOUT	{ "timeout",	 required_argument, NULL, 't' }
+#define LO_LIMIT	{ "limit",	 required_argument, NULL, 'l' }
+#define LO_DEST		{ "destination", required_argument, NULL, 'd' }
+#define LO_PATTERN	{ "pattern",	 required_argument, NULL, 'p' }
+#define LO_MATCHER	{ "matcher",	 required_argument, NULL, 'm' }
+#define LO_END		{ NULL, 0, NULL, 0 }
+
 /* clang-format off */
 static const struct option call_longopts[] = {
-	GLOBAL_LONGOPTS,
-	{ "reply",	 no_argument,		NULL,	'r' },
-	{ "timeout",	 required_argument,	NULL,	't' },
-	{ "limit",	 required_argument,	NULL,	'l' },
-	{ "destination", required_argument,	NULL,	'd' },
-	{ "pattern",	 required_argument,	NULL,	'p' },
-	{ "matcher",	 required_argument,	NULL,	'm' },
-	{ NULL, 0, NULL, 0 }
+	GLOBAL_LONGOPTS, LO_REPLY, LO_TIMEOUT, LO_LIMIT, LO_DEST, LO_PATTERN,
+	LO_MATCHER, LO_END
 };
 static const struct option describe_longopts[] = {
-	GLOBAL_LONGOPTS,
-	{ "timeout",	 required_argument,	NULL,	't' },
-	{ "destination", required_argument,	NULL,	'd' },
-	{ NULL, 0, NULL, 0 }
+	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_END
 };
 static const struct option gc_longopts[] = {
 	GLOBAL_LONGOPTS,
 	{ "dry-run",	no_argument,		NULL,	'n' },
 	{ "grace",	required_argument,	NULL,	'g' },
 	{ "idle",	required_argument,	NULL,	'i' },
-	{ NULL, 0, NULL, 0 }
+	LO_END
 };
 static const struct option nodes_longopts[] = {
-	GLOBAL_LONGOPTS,
-	{ "timeout",	 required_argument,	NULL,	't' },
-	{ "destination", required_argument,	NULL,	'd' },
-	{ "pattern",	 required_argument,	NULL,	'p' },
-	{ "matcher",	 required_argument,	NULL,	'm' },
-	{ NULL, 0, NULL, 0 }
+	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_PATTERN, LO_MATCHER, LO_END
 };
 static const struct option celery_longopts[] = {
-	GLOBAL_LONGOPTS,
-	{ "timeout",	 required_argument,	NULL,	't' },
-	{ "destination", required_argument,	NULL,	'd' },
-	{ "pattern",	 required_argument,	NULL,	'p' },
-	{ "matcher",	 required_argument,	NULL,	'm' },
+	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_PATTERN, LO_MATCHER,
 	{ "yes",	 no_argument,		NULL,	'y' },
 	{ "terminate",	 no_argument,		NULL,	OPT_TERMINATE },
 	{ "signal",	 required_argument,	NULL,	OPT_SIGNAL },
-	{ NULL, 0, NULL, 0 }
+	LO_END
 };
 
 /* The option sets, by enum cmd_opts. */
