@@ -20,7 +20,7 @@
 #include "pidboxctl.h"
 
 volatile sig_atomic_t	 ctl_signal;
-sigset_t		 ctl_waitmask;
+static sigset_t		 ctl_waitmask;	/* mask while waiting (ppoll) */
 
 void
 ctl_debug(const struct ctl *ctl, const char *fmt, ...)

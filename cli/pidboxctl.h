@@ -159,7 +159,11 @@ enum mailbox_status {
 	MAILBOX_EBROKER,	/* the broker failed or did not answer */
 };
 
-/* What one call came to. Free with mailbox_result_free(). */
+/*
+ * What one call came to. expect.names and missing borrow from the
+ * request, errors from replies: free with mailbox_result_free() before
+ * the request.
+ */
 struct mailbox_result {
 	enum mailbox_status	  status;
 	char			 *error;	/* why, unless OK/INTERRUPTED */
@@ -304,7 +308,6 @@ struct args_error {
 
 /* ctl.c */
 extern volatile sig_atomic_t ctl_signal;
-extern sigset_t	 ctl_waitmask;	/* mask to use while waiting (ppoll) */
 struct rconn_intr ctl_signals_init(void);
 _Noreturn void	 ctl_exit(int);
 int64_t	 ctl_now_us(void);
