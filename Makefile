@@ -68,6 +68,14 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(DAEMON_LIB) $(B)/libpidbox.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(DAEMON_LIB) $(B)/libpidbox.a $(LIBS) -lcmocka
 
+# The CLI's parser and command table: t_cliargs links only these two
+# (it stubs the table's exec functions).
+CLI_LIB	   := $(B)/cli/args.o $(B)/cli/cmd.o
+
+$(B)/tests/t_cliargs: $(B)/tests/unit/t_cliargs.o $(CLI_LIB) $(B)/libpidbox.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(CLI_LIB) $(B)/libpidbox.a $(LIBS) -lcmocka
+
 units: $(UNIT_BIN)
 
 # The whole suite: unit tests, integration against a private redis-server,

@@ -104,7 +104,7 @@ gc_fail(struct gc *g, const char *what, const char *why)
 {
 	if (ctl_signal)
 		ctl_exit(EX_TEMPFAIL);
-	errx(EX_TEMPFAIL, "%s: %s: %s", g->ctl->redacted, what, why);
+	errx(EX_TEMPFAIL, "%s: %s: %s", g->ctl->mbox.redacted, what, why);
 }
 
 static redisReply *
@@ -169,9 +169,9 @@ gc_lists(struct gc *g)
 	char		 cursor[32] = "0", pat[5 * MAX_KEY], p1[2 * MAX_KEY];
 	char		 p2[2 * MAX_KEY], idle[32], why[128];
 	const char	*q;
-	size_t		 i, j, plen = strlen(ctl->names.keyprefix);
+	size_t		 i, j, plen = strlen(ctl->mbox.names.keyprefix);
 
-	glob_escape(p1, sizeof(p1), ctl->names.keyprefix);
+	glob_escape(p1, sizeof(p1), ctl->mbox.names.keyprefix);
 	glob_escape(p2, sizeof(p2), ctl->ns);
 	snprintf(pat, sizeof(pat), "%s*.reply.%s.pidbox", p1, p2);
 	do {
@@ -207,7 +207,7 @@ gc_lists(struct gc *g)
 		rcmd_adds(&cmd, gc_list_lua);
 		rcmd_adds(&cmd, "2");
 		rcmd_add(&cmd, keys.v[i].p, keys.v[i].len);
-		rcmd_adds(&cmd, ctl->names.reply_binding_key);
+		rcmd_adds(&cmd, ctl->mbox.names.reply_binding_key);
 		rcmd_adds(&cmd, idle);
 		rcmd_add(&cmd, q, keys.v[i].len - plen);
 		rcmd_add(&cmd, KOMBU_SEP, KOMBU_SEP_LEN);
@@ -249,7 +249,7 @@ gc_members(struct gc *g)
 
 	do {
 		rcmd_init(&cmd, "SSCAN");
-		rcmd_adds(&cmd, ctl->names.reply_binding_key);
+		rcmd_adds(&cmd, ctl->mbox.names.reply_binding_key);
 		rcmd_adds(&cmd, cursor);
 		rcmd_adds(&cmd, "COUNT");
 		rcmd_adds(&cmd, "1000");
@@ -275,7 +275,7 @@ gc_members(struct gc *g)
 	for (i = 0; i < bad.n; i++) {
 		if (!g->o->dry_run) {
 			rcmd_init(&cmd, "SREM");
-			rcmd_adds(&cmd, ctl->names.reply_binding_key);
+			rcmd_adds(&cmd, ctl->mbox.names.reply_binding_key);
 			rcmd_add(&cmd, bad.v[i].p, bad.v[i].len);
 			freeReplyObject(gc_command(g, "SREM", &cmd));
 		}
@@ -290,19 +290,19 @@ gc_members(struct gc *g)
 		if (pass == 1) {
 			ctl_debug(ctl, "%zu member(s) without a reply list, "
 			    "checking again in %llds", cand.n, g->o->grace);
-			if (ctl_sleep(g->o->grace * 1000) == -1)
+			if (rconn_sleep(&g->rc, g->o->grace * 1000) == -1)
 				break;
 		}
 		for (i = 0; i < cand.n; i++) {
 			if (binding_parse(cand.v[i].p, cand.v[i].len, &b) ==
 			    -1 || snprintf(qkey, sizeof(qkey), "%s%.*s",
-			    ctl->names.keyprefix, (int)b.queuelen, b.queue) >=
-			    (int)sizeof(qkey))
+			    ctl->mbox.names.keyprefix, (int)b.queuelen,
+			    b.queue) >= (int)sizeof(qkey))
 				continue;
 			rcmd_init(&cmd, "EVAL");
 			rcmd_adds(&cmd, gc_member_lua);
 			rcmd_adds(&cmd, "2");
-			rcmd_adds(&cmd, ctl->names.reply_binding_key);
+			rcmd_adds(&cmd, ctl->mbox.names.reply_binding_key);
 			rcmd_adds(&cmd, qkey);
 			rcmd_add(&cmd, cand.v[i].p, cand.v[i].len);
 			/* The first pass only looks. */
@@ -325,12 +325,14 @@ gc_members(struct gc *g)
 	blobs_free(&bad);
 }
 
+/* The exec of gc's row: args->gc holds -n, -g and -i. */
 int
-gc_run(struct ctl *ctl, const struct gc_opts *o)
+gc_exec(struct ctl *ctl, struct cmd_args *args)
 {
-	struct gc	 g;
-	json_object	*out;
-	char		*s;
+	const struct gc_opts	*o = &args->gc;
+	struct gc		 g;
+	json_object		*out;
+	char			*s;
 
 	memset(&g, 0, sizeof(g));
 	g.ctl = ctl;
@@ -338,10 +340,11 @@ gc_run(struct ctl *ctl, const struct gc_opts *o)
 	if ((g.lists = json_object_new_array()) == NULL ||
 	    (g.members = json_object_new_array()) == NULL)
 		errx(EX_OSERR, "out of memory");
-	if (rconn_connect(&g.rc, &ctl->url, 0) == -1) {
+	if (rconn_connect(&g.rc, &ctl->mbox.url, 0,
+	    &ctl->mbox.intr) == -1) {
 		if (ctl_signal)
 			ctl_exit(EX_TEMPFAIL);
-		errx(EX_TEMPFAIL, "%s: %s", ctl->redacted, g.rc.err);
+		errx(EX_TEMPFAIL, "%s: %s", ctl->mbox.redacted, g.rc.err);
 	}
 	gc_lists(&g);
 	if (!ctl_signal)

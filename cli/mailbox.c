@@ -2,11 +2,15 @@
  * The Mailbox client: bind a fresh reply queue, publish one request
  * (fanout PUBLISH, or one atomic Lua delivery for direct/topic), collect
  * the replies until the expected count or a hard deadline, and always
- * remove the reply queue again (spec 4.2).
+ * remove the reply queue again (spec 4.2). Everything that happens is a
+ * struct mailbox_event for the caller's callback, everything found out
+ * goes into a struct mailbox_result: printing and exit codes are the
+ * caller's (output.c, call.c).
  */
 #include <sys/types.h>
 
 #include <err.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,50 +53,66 @@ static const char deliver_lua[] =
     "return n\n";
 
 struct session {
-	struct ctl	*ctl;
-	struct rconn	 rc;
-	struct lamport	 clock;
-	char		 oid[UUID_STRLEN + 1];
-	char		 ticket[UUID_STRLEN + 1];
-	char		 queue[MAX_KEY];
-	char		 keys[4][MAX_KEY];	/* prefixed reply lists */
-	char		 member[MAX_KEY];
-	size_t		 memberlen;
-	int		 bound;		/* SADD sent: cleanup needed */
-	long long	 nreplies;	/* ours, counted for the limit */
-	long long	 nbad;		/* malformed: never counted */
-	long long	 ndup;		/* a node's second reply: not counted */
-	const char	**dest;		/* -d: only these names count */
-	size_t		 ndest;
-	int64_t		 t0;		/* publish time, ctl_now_us() */
+	const struct mailbox		*mb;
+	const struct mailbox_request	*req;
+	struct mailbox_result		*res;
+	mailbox_cb			*cb;
+	void				*arg;
+	struct rconn			 rc;
+	struct lamport			 clock;
+	char				 oid[UUID_STRLEN + 1];
+	char				 ticket[UUID_STRLEN + 1];
+	char				 queue[MAX_KEY];
+	char				 keys[4][MAX_KEY]; /* reply lists */
+	char				 member[MAX_KEY];
+	size_t				 memberlen;
+	int				 bound;	/* SADD sent: cleanup */
 };
 
 /*
  * Replies are counted toward the expected number only when they are
  * well-formed and from a node not heard yet (and, with -d, named by it):
  * anyone who can LPUSH into our reply list could otherwise end the
- * collection before the real nodes answer. The first few skipped ones
- * are warned about one by one, the rest only in the totals at the end.
+ * collection before the real nodes answer.
  */
-#define REPLY_WARN_MAX	3
 
-/* On a TTY, wake up this often (ms) to refresh the progress line. */
-#define PROGRESS_MS	100
+/* *dst = a new string from fmt; on every path that ends a call. */
+static void __printflike(2, 3)
+set_msg(char **dst, const char *fmt, ...)
+{
+	va_list	ap;
+
+	free(*dst);
+	va_start(ap, fmt);
+	if (vasprintf(dst, fmt, ap) == -1)
+		err(EX_OSERR, NULL);
+	va_end(ap);
+}
+
+static void
+emit(struct session *s, struct mailbox_event *ev, enum mailbox_event_type t)
+{
+	ev->type = t;
+	ev->req = s->req;
+	ev->res = s->res;
+	if (s->cb != NULL)
+		s->cb(ev, s->arg);
+}
 
 /*
  * Remove our binding member and reply lists; on every exit path. With
  * settle, wait that many ms between SREM and DEL: a kombu node routes a
  * reply with SMEMBERS then LPUSH, so a reply still in flight when we stop
  * early (--limit) would otherwise recreate the list after our DEL and
- * leak it (spec 4.4).
+ * leak it (spec 4.4). A failure goes to res->cleanup_error.
  */
 static void
 cleanup(struct session *s, int settle)
 {
-	struct ctl	*ctl = s->ctl;
-	struct rcmd	 cmds[4];
-	redisReply	*r[4];
-	int		 i, rv;
+	const struct mailbox	*mb = s->mb;
+	struct rcmd		 cmds[4];
+	redisReply		*r[4];
+	int			 i, rv;
 
 	if (!s->bound)
 		return;
@@ -100,22 +120,24 @@ cleanup(struct session *s, int settle)
 	if (s->rc.c == NULL || s->rc.dirty || s->rc.c->err) {
 		/* A BRPOP may still be pending: use a fresh connection. */
 		rconn_close(&s->rc);
-		if (rconn_connect(&s->rc, &ctl->url, CLEANUP_TIMEOUT) == -1) {
-			warnx("%s: cleanup of reply queue %s failed: %s",
-			    ctl->redacted, s->queue, s->rc.err);
+		if (rconn_connect(&s->rc, &mb->url, CLEANUP_TIMEOUT,
+		    &mb->intr) == -1) {
+			set_msg(&s->res->cleanup_error, "%s: cleanup of reply "
+			    "queue %s failed: %s", mb->redacted, s->queue,
+			    s->rc.err);
 			return;
 		}
 	}
 	rcmd_init(&cmds[0], "MULTI");
 	rcmd_init(&cmds[1], "SREM");
-	rcmd_adds(&cmds[1], ctl->names.reply_binding_key);
+	rcmd_adds(&cmds[1], mb->names.reply_binding_key);
 	rcmd_add(&cmds[1], s->member, s->memberlen);
-	if (settle > 0 && !ctl_signal) {
+	if (settle > 0 && !*mb->intr.flag) {
 		rv = rconn_run(&s->rc, deadline_in(CLEANUP_TIMEOUT), 0, 1,
 		    &cmds[1], r);
 		if (rv == RCONN_OK)
 			freeReplyObject(r[0]);
-		ctl_sleep(settle);
+		rconn_sleep(&s->rc, settle);
 	}
 	rcmd_init(&cmds[2], "DEL");
 	for (i = 0; i < 4; i++)
@@ -123,70 +145,87 @@ cleanup(struct session *s, int settle)
 	rcmd_init(&cmds[3], "EXEC");
 	rv = rconn_run(&s->rc, deadline_in(CLEANUP_TIMEOUT), 0, 4, cmds, r);
 	if (rv != RCONN_OK) {
-		warnx("%s: cleanup of reply queue %s failed: %s",
-		    ctl->redacted, s->queue, s->rc.err);
+		set_msg(&s->res->cleanup_error, "%s: cleanup of reply queue "
+		    "%s failed: %s", mb->redacted, s->queue, s->rc.err);
 		return;
 	}
 	if (r[3]->type != REDIS_REPLY_ARRAY)
-		warnx("%s: cleanup of reply queue %s failed: %s",
-		    ctl->redacted, s->queue, r[3]->type == REDIS_REPLY_ERROR ?
-		    log_viss(r[3]->str) : "EXEC aborted");
+		set_msg(&s->res->cleanup_error, "%s: cleanup of reply queue "
+		    "%s failed: %s", mb->redacted, s->queue,
+		    r[3]->type == REDIS_REPLY_ERROR ? log_viss(r[3]->str) :
+		    "EXEC aborted");
 	replies_free(r, 4);
 }
 
-/* A broker failure: clean up, report (URL without password), exit 75. */
-static _Noreturn void
+/*
+ * A broker failure: clean up and say so in the result (URL without
+ * password); a signal that came first makes it an interruption.
+ */
+static void
 broker_fail(struct session *s, const char *what, const char *why)
 {
 	char	buf[512];
 
 	snprintf(buf, sizeof(buf), "%s", why);	/* why may be in s->rc */
-	output_progress_end();
-	if (ctl_signal) {
-		cleanup(s, 0);
-		rconn_close(&s->rc);
-		ctl_exit(EX_TEMPFAIL);
-	}
 	cleanup(s, 0);
 	rconn_close(&s->rc);
-	errx(EX_TEMPFAIL, "%s: %s: %s", s->ctl->redacted, what, buf);
+	if (*s->mb->intr.flag) {
+		s->res->status = MAILBOX_INTERRUPTED;
+		return;
+	}
+	s->res->status = MAILBOX_EBROKER;
+	set_msg(&s->res->error, "%s: %s: %s", s->mb->redacted, what, buf);
 }
 
-/* Run one command; exits on any failure (and on a signal, after cleanup). */
+/* Run one command; NULL after broker_fail() on any failure. */
 static redisReply *
 command(struct session *s, const char *what, const struct rcmd *cmd)
 {
 	redisReply	*r;
+	char		 e[256];
 
 	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 1, cmd, &r) !=
-	    RCONN_OK)
+	    RCONN_OK) {
 		broker_fail(s, what, s->rc.err);
+		return NULL;
+	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		char	e[256];
-
 		snprintf(e, sizeof(e), "%s", log_viss(r->str));
 		freeReplyObject(r);
 		broker_fail(s, what, e);
+		return NULL;
 	}
 	return r;
+}
+
+static void
+malformed(struct session *s, const char *why)
+{
+	struct mailbox_event	ev;
+
+	memset(&ev, 0, sizeof(ev));
+	s->res->nbad++;
+	ev.why = why;
+	emit(s, &ev, MAILBOX_EV_MALFORMED);
 }
 
 /* Handle one raw reply envelope popped from our queue. */
 static void
 handle_reply(struct session *s, const char *buf, size_t len)
 {
-	struct envelope	 env;
-	struct ctl_reply rep;
-	json_object	*root = NULL, *t;
-	const char	*errstr;
-	int64_t		 clock;
-	size_t		 i;
-	int		 ours;
+	struct mailbox_result	*res = s->res;
+	struct mailbox_event	 ev;
+	struct envelope		 env;
+	json_object		*root = NULL, *t;
+	const char		*errstr;
+	int64_t			 clock;
+	size_t			 i;
+	int			 ours;
 
 	memset(&env, 0, sizeof(env));
+	memset(&ev, 0, sizeof(ev));
 	if (envelope_decode(buf, len, &env, &errstr) == -1) {
-		if (++s->nbad <= REPLY_WARN_MAX)
-			warnx("reply skipped: %s", errstr);
+		malformed(s, errstr);
 		goto done;
 	}
 	if (envelope_clock(&env, &clock) == 0)
@@ -198,31 +237,32 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		ours = json_object_is_type(t, json_type_string) &&
 		    strcmp(json_object_get_string(t), s->ticket) == 0;
 	if (!ours) {
-		ctl_debug(s->ctl, "reply for another ticket ignored");
+		emit(s, &ev, MAILBOX_EV_FOREIGN);
 		goto done;
 	}
-	rep.latency_ms = (double)(ctl_now_us() - s->t0) / 1000.0;
-	if (reply_decode(env.body, env.bodylen, &root, &rep.node, &rep.value,
+	ev.latency_ms = (double)(ctl_now_us() - res->t0) / 1000.0;
+	if (reply_decode(env.body, env.bodylen, &root, &ev.node, &ev.value,
 	    &errstr) == -1) {
-		if (++s->nbad <= REPLY_WARN_MAX)
-			warnx("reply skipped: %s", errstr);
+		malformed(s, errstr);
 		goto done;
 	}
-	if (output_reply(s->ctl, &rep)) {
-		if (++s->ndup <= REPLY_WARN_MAX)
-			warnx("duplicate node name %s: more than one node "
-			    "replied with that name; only the first reply "
-			    "counts", log_viss(rep.node));
+	/* A twin node, or anyone who can LPUSH into our reply list. */
+	if (json_object_object_get_ex(res->replies, ev.node, NULL)) {
+		res->ndup++;
+		emit(s, &ev, MAILBOX_EV_DUPLICATE);
 		goto done;
 	}
-	for (i = 0; i < s->ndest; i++)
-		if (strcmp(s->dest[i], rep.node) == 0)
+	json_object_object_add(res->replies, ev.node,
+	    json_object_get(ev.value));
+	json_object_object_add(res->latency, ev.node,
+	    json_object_new_double(ev.latency_ms));
+	for (i = 0; i < s->req->ndestination; i++)
+		if (strcmp(s->req->destination[i], ev.node) == 0)
 			break;
-	if (s->ndest == 0 || i < s->ndest)
-		s->nreplies++;
-	else
-		ctl_debug(s->ctl, "reply from %s, not named by -d: not counted",
-		    log_viss(rep.node));
+	ev.counted = s->req->ndestination == 0 || i < s->req->ndestination;
+	if (ev.counted)
+		res->ncounted++;
+	emit(s, &ev, MAILBOX_EV_REPLY);
 done:
 	json_object_put(root);
 	envelope_free(&env);
@@ -249,25 +289,28 @@ handle_popped(struct session *s, const redisReply *r)
  * Collect replies until `expected` of ours arrived (when trusted) or the
  * hard deadline passes. BRPOP with the remaining time as a fractional
  * server timeout, then drain what is already queued without blocking.
+ * -1 after broker_fail().
  */
-static void
-collect(struct session *s, double timeout, long long expected, int trusted)
+static int
+collect(struct session *s)
 {
-	struct rcmd	 cmd, drain[4];
-	redisReply	*r, *dr[4];
-	char		 tmo[32], e[256];
-	int64_t		 deadline, remain, wait;
-	int		 i, rv, drain_ok = 1, float_ok = 1;
+	struct mailbox_result	*res = s->res;
+	struct mailbox_event	 ev;
+	struct rcmd		 cmd, drain[4];
+	redisReply		*r, *dr[4];
+	char			 tmo[32], e[256];
+	int64_t			 deadline, remain, wait;
+	int			 i, rv, drain_ok = 1, float_ok = 1;
 
-	deadline = deadline_in(timeout);
-	while (!(trusted && s->nreplies >= expected)) {
+	deadline = deadline_in(s->req->timeout);
+	while (!(res->trusted && res->ncounted >= res->expected)) {
 		remain = deadline - now_mono_ms();
 		if (remain < 1)
 			break;
 		/* A shorter server timeout keeps the progress line live. */
 		wait = remain;
-		if (output_progress() && wait > PROGRESS_MS)
-			wait = PROGRESS_MS;
+		if (s->req->tick_ms > 0 && wait > s->req->tick_ms)
+			wait = s->req->tick_ms;
 		if (float_ok)
 			snprintf(tmo, sizeof(tmo), "%.3f",
 			    (double)wait / 1000.0);
@@ -285,9 +328,11 @@ collect(struct session *s, double timeout, long long expected, int trusted)
 		 */
 		rv = rconn_run(&s->rc, deadline, 1, 1, &cmd, &r);
 		if (rv == RCONN_INTR || rv == RCONN_TIMEOUT)
-			return;
-		if (rv != RCONN_OK)
+			return 0;
+		if (rv != RCONN_OK) {
 			broker_fail(s, "BRPOP", s->rc.err);
+			return -1;
+		}
 		if (r->type == REDIS_REPLY_ERROR) {
 			if (float_ok && strstr(r->str, "timeout") != NULL) {
 				/* Redis < 6: integer timeouts only. */
@@ -298,12 +343,15 @@ collect(struct session *s, double timeout, long long expected, int trusted)
 			snprintf(e, sizeof(e), "%s", log_viss(r->str));
 			freeReplyObject(r);
 			broker_fail(s, "BRPOP", e);
+			return -1;
 		}
 		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
 			handle_popped(s, r->element[1]);
 		freeReplyObject(r);
-		output_tick();
-		if ((trusted && s->nreplies >= expected) || !drain_ok)
+		memset(&ev, 0, sizeof(ev));
+		emit(s, &ev, MAILBOX_EV_TICK);
+		if ((res->trusted && res->ncounted >= res->expected) ||
+		    !drain_ok)
 			continue;
 
 		for (i = 0; i < 4; i++) {
@@ -314,9 +362,11 @@ collect(struct session *s, double timeout, long long expected, int trusted)
 		rv = rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 4, drain,
 		    dr);
 		if (rv == RCONN_INTR)
-			return;
-		if (rv != RCONN_OK)
+			return 0;
+		if (rv != RCONN_OK) {
 			broker_fail(s, "RPOP", s->rc.err);
+			return -1;
+		}
 		for (i = 0; i < 4; i++) {
 			if (dr[i]->type == REDIS_REPLY_ERROR)
 				drain_ok = 0;	/* Redis < 6.2: no count */
@@ -325,202 +375,297 @@ collect(struct session *s, double timeout, long long expected, int trusted)
 		}
 		replies_free(dr, 4);
 	}
+	return 0;
 }
 
-/* Publish the request; returns the number of receivers Redis reports. */
+/* Publish the request; the number of receivers Redis reports, or -1. */
 static long long
 publish(struct session *s, const char *env, size_t envlen)
 {
-	struct ctl	*ctl = s->ctl;
-	struct rcmd	 cmd;
-	redisReply	*r;
-	long long	 n;
+	const struct mailbox	*mb = s->mb;
+	struct rcmd		 cmd;
+	redisReply		*r;
+	long long		 n;
 
-	if (ctl->type == MAILBOX_FANOUT) {
+	if (mb->type == MAILBOX_FANOUT) {
 		rcmd_init(&cmd, "PUBLISH");
-		rcmd_adds(&cmd, ctl->names.fanout_channel);
+		rcmd_adds(&cmd, mb->names.fanout_channel);
 		rcmd_add(&cmd, env, envlen);
 	} else {
 		rcmd_init(&cmd, "EVAL");
 		rcmd_adds(&cmd, deliver_lua);
 		rcmd_adds(&cmd, "1");
-		rcmd_adds(&cmd, ctl->names.node_binding_key);
+		rcmd_adds(&cmd, mb->names.node_binding_key);
 		rcmd_add(&cmd, env, envlen);
-		rcmd_adds(&cmd, mailbox_type_name(ctl->type));
+		rcmd_adds(&cmd, mailbox_type_name(mb->type));
 		rcmd_add(&cmd, KOMBU_SEP, KOMBU_SEP_LEN);
-		rcmd_adds(&cmd, ctl->names.keyprefix);
+		rcmd_adds(&cmd, mb->names.keyprefix);
 	}
-	r = command(s, ctl->type == MAILBOX_FANOUT ? "PUBLISH" : "EVAL", &cmd);
+	if ((r = command(s, mb->type == MAILBOX_FANOUT ? "PUBLISH" : "EVAL",
+	    &cmd)) == NULL)
+		return -1;
 	n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 	freeReplyObject(r);
 	return n;
 }
 
-static _Noreturn void
-no_replies(const char *why)
+/* Celery's rule: an object with "error" and without "ok" is an error. */
+static int
+is_error(json_object *v)
 {
-	/* Celery's exact message (stderr, exit 69), so no program prefix. */
-	fflush(stdout);
-	fprintf(stderr, "Error: No nodes replied within time constraint%s\n",
-	    why);
-	ctl_exit(EX_UNAVAILABLE);
+	return json_object_is_type(v, json_type_object) &&
+	    json_object_object_get_ex(v, "error", NULL) &&
+	    !json_object_object_get_ex(v, "ok", NULL);
 }
 
-/* Send one request; with call->reply collect and print the replies. */
-int
-mailbox_broadcast(struct ctl *ctl, const struct call *call)
+/* Who replied with an error, who was expected and did not reply. */
+static void
+tally(struct mailbox_result *res)
 {
-	struct session		*s;
-	struct request_out	 ro;
-	struct envelope_out	 eo;
-	struct rcmd		 cmd;
-	json_object		*headers;
-	const char		*errstr;
-	char			*body, *env, why[MAX_KEY + 128];
-	size_t			 bodylen, envlen;
-	struct expect		 ex;
-	long long		 receivers, expected;
-	int			 trusted, nodes, rv;
+	struct json_object_iterator	 it, end;
+	const struct expect		*ex = &res->expect;
+	size_t				 i, n;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	n = (size_t)json_object_object_length(res->replies);
+	res->errors = reallocarray(NULL, n + 1, sizeof(*res->errors));
+	res->missing = reallocarray(NULL, ex->nnames + 1,
+	    sizeof(*res->missing));
+	if (res->errors == NULL || res->missing == NULL)
 		err(EX_OSERR, NULL);
-	s->ctl = ctl;
+	it = json_object_iter_begin(res->replies);
+	end = json_object_iter_end(res->replies);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		if (is_error(json_object_iter_peek_value(&it)))
+			res->errors[res->nerrors++] =
+			    json_object_iter_peek_name(&it);
+	if (ex->names != NULL) {
+		for (i = 0; i < ex->nnames; i++)
+			if (!json_object_object_get_ex(res->replies,
+			    ex->names[i], NULL))
+				res->missing[res->nmissing++] = ex->names[i];
+		res->nsilent = (long long)res->nmissing;
+	} else if (ex->count > (long long)n)
+		res->nsilent = ex->count - (long long)n;
+}
+
+/*
+ * Who should answer: -l says how many to wait for, not who; -d names
+ * them; otherwise Redis counted the receivers (a pattern makes that count
+ * an upper bound only).
+ */
+static void
+expectation(const struct mailbox *mb, const struct mailbox_request *req,
+    struct mailbox_result *res)
+{
+	struct expect	*ex = &res->expect;
+
+	ex->count = -1;
+	if (req->limit > 0) {
+		res->expected = req->limit;
+		res->trusted = 1;
+	} else if (req->ndestination > 0) {
+		res->expected = (long long)req->ndestination;
+		res->trusted = 1;
+		ex->count = res->expected;
+		ex->names = req->destination;
+		ex->nnames = req->ndestination;
+		ex->source = "-d";
+	} else {
+		res->expected = res->receivers;
+		res->trusted = req->pattern == NULL;
+		if (res->trusted) {
+			ex->count = res->receivers;
+			ex->source = mb->type == MAILBOX_FANOUT ?
+			    "PUBLISH receivers" : "queues delivered to";
+		}
+	}
+}
+
+/* The request body; NULL with res->error set when it cannot be sent. */
+static char *
+encode(struct session *s, size_t *bodylen)
+{
+	const struct mailbox		*mb = s->mb;
+	const struct mailbox_request	*req = s->req;
+	struct request_out		 ro;
+	const char			*errstr;
+	char				*body;
 
 	memset(&ro, 0, sizeof(ro));
-	ro.method = call->method;
-	ro.arguments = call->arguments;
-	ro.destination = call->destination;
-	ro.ndestination = call->ndestination;
-	ro.pattern = call->pattern;
-	ro.matcher = call->matcher;
-	if (call->reply) {
+	ro.method = req->method;
+	ro.arguments = req->arguments;
+	ro.destination = req->destination;
+	ro.ndestination = req->ndestination;
+	ro.pattern = req->pattern;
+	ro.matcher = req->matcher;
+	if (req->reply) {
 		uuid4(s->oid);
 		uuid4(s->ticket);
-		if (names_reply_queue(&ctl->names, s->oid, s->queue,
+		if (names_reply_queue(&mb->names, s->oid, s->queue,
 		    sizeof(s->queue)) == -1 ||
-		    names_queue_keys(&ctl->names, s->queue, s->keys) == -1)
-			errx(EX_USAGE, "namespace %s: names too long",
-			    log_viss(ctl->ns));
-		if (binding_member(s->oid, "", s->queue, s->member,
-		    sizeof(s->member)) == -1)
-			errx(EX_USAGE, "namespace %s: names too long",
-			    log_viss(ctl->ns));
+		    names_queue_keys(&mb->names, s->queue, s->keys) == -1 ||
+		    binding_member(s->oid, "", s->queue, s->member,
+		    sizeof(s->member)) == -1) {
+			set_msg(&s->res->error, "namespace %s: names too long",
+			    log_viss(mb->ns));
+			return NULL;
+		}
 		s->memberlen = strlen(s->member);
 		ro.ticket = s->ticket;
-		ro.reply_exchange = ctl->names.reply_exchange;
+		ro.reply_exchange = mb->names.reply_exchange;
 		ro.reply_routing_key = s->oid;
 	}
-	/* Validate everything before a byte goes to the broker. */
-	if ((body = request_encode(&ro, &bodylen, &errstr)) == NULL)
-		errx(EX_USAGE, "invalid request: %s", errstr);
+	if ((body = request_encode(&ro, bodylen, &errstr)) == NULL)
+		set_msg(&s->res->error, "invalid request: %s", errstr);
+	return body;
+}
 
-	if (rconn_connect(&s->rc, &ctl->url, 0) == -1) {
-		if (ctl_signal)
-			ctl_exit(EX_TEMPFAIL);
-		errx(EX_TEMPFAIL, "%s: %s", ctl->redacted, s->rc.err);
-	}
-	if (ctl_signal)
-		ctl_exit(EX_TEMPFAIL);
-
-	if (call->reply) {
-		/* Bind before publishing, or fast replies are lost. */
-		s->bound = 1;
-		rcmd_init(&cmd, "SADD");
-		rcmd_adds(&cmd, ctl->names.reply_binding_key);
-		rcmd_add(&cmd, s->member, s->memberlen);
-		freeReplyObject(command(s, "SADD", &cmd));
-	}
+/* The envelope around body: clock, expiry and maybe the signature. */
+static char *
+wrap(struct session *s, const char *body, size_t bodylen, size_t *envlen)
+{
+	struct envelope_out	 eo;
+	json_object		*headers;
+	char			*env, *msg;
+	int			 rv;
 
 	if ((headers = json_object_new_object()) == NULL ||
 	    json_object_object_add(headers, "clock",
 	    json_object_new_int64(clock_forward(&s->clock))) != 0 ||
 	    json_object_object_add(headers, "expires",
-	    json_object_new_double(now_wall() + call->timeout)) != 0)
+	    json_object_new_double(now_wall() + s->req->timeout)) != 0)
 		errx(EX_OSERR, "out of memory");
-	sign_request(ctl, headers, body, bodylen, call->timeout);
+	if ((rv = sign_request(s->mb->names.exchange, headers, body, bodylen,
+	    s->req->timeout, &msg)) != 0) {
+		s->res->status = rv == SIGN_ECONFIG ? MAILBOX_ESIGN :
+		    MAILBOX_ECRYPTO;
+		s->res->error = msg;
+		json_object_put(headers);
+		return NULL;
+	}
 	memset(&eo, 0, sizeof(eo));
 	eo.body = body;
 	eo.bodylen = bodylen;
 	eo.headers = headers;
 	eo.delivery_mode = 2;
-	eo.exchange = ctl->names.exchange;
+	eo.exchange = s->mb->names.exchange;
 	eo.routing_key = "";
-	if ((env = envelope_encode(&eo, &envlen)) == NULL)
+	if ((env = envelope_encode(&eo, envlen)) == NULL)
 		errx(EX_OSERR, "envelope_encode: out of memory");
 	json_object_put(headers);
-	free(body);
+	return env;
+}
 
-	s->t0 = ctl_now_us();
-	receivers = publish(s, env, envlen);
-	ctl->receivers = receivers;
+/*
+ * Send one request to mailbox mb; with req->reply collect the replies.
+ * cb (may be NULL) hears of every event with arg. res is filled in and
+ * the caller frees it with mailbox_result_free().
+ */
+void
+mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
+    mailbox_cb *cb, void *arg, struct mailbox_result *res)
+{
+	struct session		*s;
+	struct mailbox_event	 ev;
+	struct rcmd		 cmd;
+	redisReply		*r;
+	char			*body, *env;
+	size_t			 bodylen, envlen;
+
+	memset(res, 0, sizeof(*res));
+	res->expect.count = -1;
+	if ((res->replies = json_object_new_object()) == NULL ||
+	    (res->latency = json_object_new_object()) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL)
+		err(EX_OSERR, NULL);
+	s->mb = mb;
+	s->req = req;
+	s->res = res;
+	s->cb = cb;
+	s->arg = arg;
+
+	/* Validate everything before a byte goes to the broker. */
+	if ((body = encode(s, &bodylen)) == NULL) {
+		res->status = MAILBOX_EREQUEST;
+		goto done;
+	}
+	if (rconn_connect(&s->rc, &mb->url, 0, &mb->intr) == -1) {
+		res->status = *mb->intr.flag ? MAILBOX_INTERRUPTED :
+		    MAILBOX_EBROKER;
+		if (!*mb->intr.flag)
+			set_msg(&res->error, "%s: %s", mb->redacted,
+			    s->rc.err);
+		goto done;
+	}
+	if (*mb->intr.flag) {
+		res->status = MAILBOX_INTERRUPTED;
+		goto done;
+	}
+	if (req->reply) {
+		/* Bind before publishing, or fast replies are lost. */
+		s->bound = 1;
+		rcmd_init(&cmd, "SADD");
+		rcmd_adds(&cmd, mb->names.reply_binding_key);
+		rcmd_add(&cmd, s->member, s->memberlen);
+		if ((r = command(s, "SADD", &cmd)) == NULL)
+			goto done;
+		freeReplyObject(r);
+	}
+	if ((env = wrap(s, body, bodylen, &envlen)) == NULL) {
+		/*
+		 * As it always did, this leaves the binding member behind
+		 * (a behaviour-preserving refactor; gc removes it).
+		 */
+		s->bound = 0;
+		goto done;
+	}
+
+	res->t0 = ctl_now_us();
+	res->receivers = publish(s, env, envlen);
 	free(env);
-	ctl_debug(ctl, "%s %s: %lld receiver(s)",
-	    mailbox_type_name(ctl->type), ctl->names.exchange, receivers);
-	if (!call->reply) {
-		rconn_close(&s->rc);
-		free(s);
-		return 0;
+	if (res->receivers == -1) {
+		res->receivers = 0;
+		goto done;
 	}
+	memset(&ev, 0, sizeof(ev));
+	emit(s, &ev, MAILBOX_EV_PUBLISHED);
+	if (!req->reply)
+		goto done;
 
-	/*
-	 * Who should answer: -l says how many to wait for, not who; -d
-	 * names them; otherwise Redis counted the receivers (a pattern
-	 * makes that count an upper bound only).
-	 */
-	memset(&ex, 0, sizeof(ex));
-	ex.count = -1;
-	s->dest = call->destination;
-	s->ndest = call->ndestination;
-	if (call->limit > 0) {
-		expected = call->limit;
-		trusted = 1;
-	} else if (call->ndestination > 0) {
-		expected = (long long)call->ndestination;
-		trusted = 1;
-		ex.count = expected;
-		ex.names = call->destination;
-		ex.nnames = call->ndestination;
-		ex.source = "-d";
-	} else {
-		expected = receivers;
-		trusted = call->pattern == NULL;
-		if (trusted) {
-			ex.count = receivers;
-			ex.source = ctl->type == MAILBOX_FANOUT ?
-			    "PUBLISH receivers" : "queues delivered to";
-		}
-		if (receivers == 0) {
-			cleanup(s, 0);
-			rconn_close(&s->rc);
-			snprintf(why, sizeof(why), ": no node is listening on "
-			    "%s mailbox %s", mailbox_type_name(ctl->type),
-			    log_viss(ctl->names.exchange));
-			free(s);
-			no_replies(why);
-		}
+	expectation(mb, req, res);
+	if (res->receivers == 0 && req->limit <= 0 &&
+	    req->ndestination == 0) {
+		cleanup(s, 0);
+		res->status = MAILBOX_NO_LISTENER;
+		set_msg(&res->error, "no node is listening on %s mailbox %s",
+		    mailbox_type_name(mb->type), log_viss(mb->names.exchange));
+		goto done;
 	}
-
-	output_init(ctl, call->style);
-	output_begin(ctl, call->method, &ex, expected, trusted, call->timeout,
-	    s->t0);
-	collect(s, call->timeout, expected, trusted);
-	output_progress_end();
-	if (s->nbad > 0)
-		warnx("%lld malformed repl%s skipped, not counted as replies",
-		    s->nbad, s->nbad == 1 ? "y" : "ies");
-	if (s->ndup > 0)
-		warnx("%lld duplicate repl%s not counted; only each node's "
-		    "first reply counts", s->ndup, s->ndup == 1 ? "y" : "ies");
+	emit(s, &ev, MAILBOX_EV_COLLECT);
+	if (collect(s) == -1)
+		goto done;
+	res->collected = 1;
 	/* Stopped at --limit while more nodes may still answer. */
-	cleanup(s, call->limit > 0 && s->nreplies >= call->limit &&
-	    receivers > call->limit ? CLEANUP_SETTLE : 0);
+	cleanup(s, req->limit > 0 && res->ncounted >= req->limit &&
+	    res->receivers > req->limit ? CLEANUP_SETTLE : 0);
+	if (*mb->intr.flag)
+		res->status = MAILBOX_INTERRUPTED;
+	else
+		tally(res);
+done:
 	rconn_close(&s->rc);
+	free(body);
 	free(s);
-	if (ctl_signal)
-		ctl_exit(EX_TEMPFAIL);
-	rv = output_end(ctl, &ex, &nodes);
-	output_free();
-	if (nodes == 0)
-		no_replies("");
-	return rv;
+}
+
+void
+mailbox_result_free(struct mailbox_result *res)
+{
+	free(res->error);
+	free(res->cleanup_error);
+	free(res->errors);
+	free(res->missing);
+	json_object_put(res->replies);
+	json_object_put(res->latency);
+	memset(res, 0, sizeof(*res));
 }

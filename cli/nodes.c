@@ -1,13 +1,13 @@
 /*
  * pidboxctl nodes: the live nodes of a namespace, from one `stats`
  * broadcast, as a table of name, status, uptime, version and reply
- * latency (or --json, --jsonl, --yaml). pidboxd's stats carry "uptime"
- * and "version"; a Celery worker's carry "uptime" only, shown as "-".
+ * latency (or --json, --jsonl, --yaml: output.c prints those). pidboxd's
+ * stats carry "uptime" and "version"; a Celery worker's carry "uptime"
+ * only, shown as "-".
  */
 #include <sys/types.h>
 
 #include <err.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,48 +38,6 @@ struct row {
 static const char *const heads[] = {
 	"NODE", "STATUS", "UPTIME", "VERSION", "LATENCY"
 };
-
-int
-cmd_nodes_exec(struct ctl *ctl, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		GLOBAL_LONGOPTS,
-		{ "timeout",	 required_argument,	NULL,	't' },
-		{ "destination", required_argument,	NULL,	'd' },
-		{ "pattern",	 required_argument,	NULL,	'p' },
-		{ "matcher",	 required_argument,	NULL,	'm' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct cmd_entry	*cmd = cmd_find("nodes");
-	struct call		 call;
-	int			 ch, rv;
-
-	memset(&call, 0, sizeof(call));
-	call.style = STYLE_NODES;
-	call.method = "stats";
-	call.reply = 1;
-	call.timeout = DEFAULT_TIMEOUT;
-	while ((ch = getopt_long(argc, argv, GLOBAL_OPTSTRING "t:d:p:m:",
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		default:
-			if (call_target_opt(&call, ch, optarg))
-				break;
-			if (!ctl_global_opt(ctl, ch, cmd))
-				cmd_usage(cmd);
-			break;
-		}
-	}
-	if (optind != argc)
-		cmd_usage(cmd);
-	call_target_check(&call);
-	if ((call.arguments = json_object_new_object()) == NULL)
-		err(EX_OSERR, NULL);
-	ctl_setup(ctl);
-	rv = mailbox_broadcast(ctl, &call);
-	free_call(&call);
-	return rv;
-}
 
 static int
 cmpstr(const void *a, const void *b)
@@ -136,8 +94,8 @@ entry(json_object *value, json_object *lat)
  * {node: entry}: the nodes that replied sorted by name, then the named
  * nodes (-d) that did not, in the order given. A new object.
  */
-static json_object *
-build(json_object *replies, json_object *latency, const struct expect *ex)
+json_object *
+nodes_build(json_object *replies, json_object *latency, const struct expect *ex)
 {
 	struct json_object_iterator	  it, end;
 	json_object			 *out, *lat;
@@ -199,9 +157,9 @@ escape(const char *s)
 	return e;
 }
 
-/* The aligned table; the status colored on a terminal. */
-static void
-table(json_object *out)
+/* The aligned table of nodes_build()'s out; the status maybe colored. */
+void
+nodes_table(json_object *out, int colored)
 {
 	struct json_object_iterator	 it, end;
 	struct row			*rows;
@@ -248,7 +206,7 @@ table(json_object *out)
 	    (int)w[4], heads[4]);
 	for (i = 0; i < n; i++) {
 		col = "";
-		if (output_colored())
+		if (colored)
 			col = strcmp(rows[i].status, "ok") == 0 ? C_GREEN :
 			    strcmp(rows[i].status, "error") == 0 ? C_RED :
 			    C_YELLOW;
@@ -263,59 +221,20 @@ table(json_object *out)
 	free(rows);
 }
 
-/*
- * Print the nodes (called by output_end() for STYLE_NODES) in the
- * format asked for: a table, --json {node: entry}, --jsonl one
- * {"node": name, ...entry} per line, --yaml the same mapping as --json.
- */
-void
-nodes_print(struct ctl *ctl, json_object *replies, json_object *latency,
-    const struct expect *ex)
+/* --jsonl's line for one node: {"node": name, ...entry}; a new object. */
+json_object *
+nodes_line(const char *name, json_object *entry)
 {
-	struct json_object_iterator	 it, end, fit, fend;
-	json_object			*out, *line, *e;
-	char				*s;
+	struct json_object_iterator	 it, end;
+	json_object			*line;
 
-	out = build(replies, latency, ex);
-	switch (ctl->format) {
-	case FORMAT_TEXT:
-		table(out);
-		break;
-	case FORMAT_YAML:
-		output_yaml(out);
-		break;
-	case FORMAT_JSON:
-		if ((s = pyjson_dumps(out, NULL)) == NULL)
-			err(EX_OSERR, "pyjson_dumps");
-		printf("%s\n", s);
-		free(s);
-		break;
-	case FORMAT_JSONL:
-		it = json_object_iter_begin(out);
-		end = json_object_iter_end(out);
-		for (; !json_object_iter_equal(&it, &end);
-		    json_object_iter_next(&it)) {
-			e = json_object_iter_peek_value(&it);
-			if ((line = json_object_new_object()) == NULL)
-				errx(EX_OSERR, "out of memory");
-			json_object_object_add(line, "node",
-			    json_object_new_string(
-			    json_object_iter_peek_name(&it)));
-			fit = json_object_iter_begin(e);
-			fend = json_object_iter_end(e);
-			for (; !json_object_iter_equal(&fit, &fend);
-			    json_object_iter_next(&fit))
-				json_object_object_add(line,
-				    json_object_iter_peek_name(&fit),
-				    json_object_get(
-				    json_object_iter_peek_value(&fit)));
-			if ((s = pyjson_dumps(line, NULL)) == NULL)
-				err(EX_OSERR, "pyjson_dumps");
-			printf("%s\n", s);
-			free(s);
-			json_object_put(line);
-		}
-		break;
-	}
-	json_object_put(out);
+	if ((line = json_object_new_object()) == NULL)
+		errx(EX_OSERR, "out of memory");
+	json_object_object_add(line, "node", json_object_new_string(name));
+	it = json_object_iter_begin(entry);
+	end = json_object_iter_end(entry);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		json_object_object_add(line, json_object_iter_peek_name(&it),
+		    json_object_get(json_object_iter_peek_value(&it)));
+	return line;
 }

@@ -44,9 +44,6 @@
 #define ERASE_LINE	"\r\033[K"
 #define PROGRESS_EVERY	100000	/* us between progress redraws */
 
-static json_object	*replies;	/* {node: value}, arrival order */
-static json_object	*bodies;	/* [{node: value}, ...] (control) */
-static json_object	*latency;	/* {node: ms} */
 static enum call_style	 style;
 static int		 tty;		/* stdout is a terminal */
 static int		 align;		/* pad node names (terminal) */
@@ -67,7 +64,17 @@ static struct {
 	long long	 count;
 } prog;
 
+/*
+ * The first few skipped replies are warned about one by one, the rest
+ * only in the totals at the end.
+ */
+#define REPLY_WARN_MAX	3
+
+/* On a TTY, wake up this often (ms) to refresh the progress line. */
+#define PROGRESS_MS	100
+
 static void	 pretty(FILE *, json_object *, int *);
+static void	 output_yaml(json_object *);
 
 /* Colors for fd per --color, NO_COLOR (any value) and TERM=dumb. */
 static int
@@ -90,10 +97,6 @@ output_init(struct ctl *ctl, enum call_style st)
 	const char	*term;
 
 	style = st;
-	if ((replies = json_object_new_object()) == NULL ||
-	    (bodies = json_object_new_array()) == NULL ||
-	    (latency = json_object_new_object()) == NULL)
-		errx(EX_OSERR, "out of memory");
 	tty = isatty(STDOUT_FILENO);
 	color_out = want_color(ctl, STDOUT_FILENO);
 	color_err = want_color(ctl, STDERR_FILENO);
@@ -105,21 +108,6 @@ output_init(struct ctl *ctl, enum call_style st)
 	term = getenv("TERM");
 	prog.on = isatty(STDERR_FILENO) &&
 	    (term == NULL || strcmp(term, "dumb") != 0);
-}
-
-void
-output_free(void)
-{
-	json_object_put(replies);
-	json_object_put(bodies);
-	json_object_put(latency);
-	replies = bodies = latency = NULL;
-}
-
-int
-output_colored(void)
-{
-	return color_out;
 }
 
 /* Draw the progress line: "method: 2/3 replied, 0.4s (timeout 1.0s)". */
@@ -158,37 +146,37 @@ progress_clear(void)
  * Collection starts: who is expected (for alignment and the progress
  * line), how many replies end it (trusted) and when the request went out.
  */
-void
-output_begin(struct ctl *ctl, const char *method, const struct expect *ex,
-    long long expected, int trusted, double timeout, int64_t t0)
+static void
+output_begin(const struct mailbox_request *req,
+    const struct mailbox_result *res)
 {
-	size_t	i, len;
+	const struct expect	*ex = &res->expect;
+	size_t			 i, len;
 
-	(void)ctl;
 	for (i = 0; ex->names != NULL && i < ex->nnames; i++)
 		if ((len = strlen(log_viss(ex->names[i]))) > namew)
 			namew = len;
 	if (!prog.on)
 		return;
-	strlcpy(prog.method, log_viss(method), sizeof(prog.method));
-	prog.expected = expected;
-	prog.trusted = trusted;
-	prog.timeout = timeout;
-	prog.t0 = prog.last = t0;
+	strlcpy(prog.method, log_viss(req->method), sizeof(prog.method));
+	prog.expected = res->expected;
+	prog.trusted = res->trusted;
+	prog.timeout = req->timeout;
+	prog.t0 = prog.last = res->t0;
 }
 
-/* Whether the caller should wake up now and then for output_tick(). */
+/* How often (ms) the mailbox should wake us for the progress line. */
 int
-output_progress(void)
+output_tick_ms(void)
 {
-	return prog.on;
+	return prog.on ? PROGRESS_MS : 0;
 }
 
 /*
  * Show or refresh the progress line, at most every 100 ms; not before
  * 100 ms have passed, so that a quick answer does not flicker.
  */
-void
+static void
 output_tick(void)
 {
 	int64_t	now;
@@ -201,7 +189,7 @@ output_tick(void)
 }
 
 /* Collection is over: erase the progress line for good. */
-void
+static void
 output_progress_end(void)
 {
 	progress_clear();
@@ -450,7 +438,7 @@ pretty(FILE *f, json_object *v, int *error)
 
 /* --jsonl: {"node": ..., "reply": ..., "latency_ms": ...} on one line. */
 static void
-put_jsonl(const struct ctl_reply *rep)
+put_jsonl(const struct mailbox_event *rep)
 {
 	json_object	*o;
 	char		*s;
@@ -499,35 +487,22 @@ put_status(const char *node, int error)
 }
 
 /*
- * Record one reply; print it at once as text or --jsonl. Returns 1 when
- * the node name had replied already: that second reply (a twin node, or
- * anyone who can LPUSH into our reply list) is printed as text and
- * --jsonl, as Celery does, but --json, --yaml and the summary keep the
- * first; 0 otherwise.
+ * Print one reply at once as text or --jsonl. A node's second reply (a
+ * twin node, or anyone who can LPUSH into our reply list) is printed as
+ * well, as Celery does, but --json, --yaml and the summary keep the
+ * first.
  */
-int
-output_reply(struct ctl *ctl, const struct ctl_reply *rep)
+static void
+output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 {
 	FILE		*f;
-	json_object	*body;
 	char		*buf = NULL;
 	size_t		 len = 0;
-	int		 error = 0, shown = prog.shown, dup;
+	int		 error = 0, shown = prog.shown;
 
 	progress_clear();
-	dup = json_object_object_get_ex(replies, rep->node, NULL);
-	if (dup)
-		goto print;
-	prog.count++;
-	json_object_object_add(replies, rep->node, json_object_get(rep->value));
-	json_object_object_add(latency, rep->node,
-	    json_object_new_double(rep->latency_ms));
-	if ((body = json_object_new_object()) == NULL ||
-	    json_object_object_add(body, rep->node,
-	    json_object_get(rep->value)) != 0 ||
-	    json_object_array_add(bodies, body) != 0)
-		errx(EX_OSERR, "out of memory");
-print:
+	if (rep->type == MAILBOX_EV_REPLY)
+		prog.count++;
 	if (style == STYLE_NODES || ctl->format == FORMAT_JSON ||
 	    ctl->format == FORMAT_YAML)
 		goto done;
@@ -550,16 +525,48 @@ print:
 done:
 	if (prog.on && shown)
 		progress_draw(ctl_now_us());
-	return dup;
 }
 
-/* Celery's rule: an object with "error" and without "ok" is an error. */
-static int
-is_error(json_object *v)
+/* The mailbox_cb of pidboxctl's calls: arg is the struct ctl. */
+void
+output_event(const struct mailbox_event *ev, void *arg)
 {
-	return json_object_is_type(v, json_type_object) &&
-	    json_object_object_get_ex(v, "error", NULL) &&
-	    !json_object_object_get_ex(v, "ok", NULL);
+	struct ctl			*ctl = arg;
+	const struct mailbox_result	*res = ev->res;
+
+	switch (ev->type) {
+	case MAILBOX_EV_PUBLISHED:
+		ctl_debug(ctl, "%s %s: %lld receiver(s)",
+		    mailbox_type_name(ctl->mbox.type),
+		    ctl->mbox.names.exchange, res->receivers);
+		break;
+	case MAILBOX_EV_COLLECT:
+		output_begin(ev->req, res);
+		break;
+	case MAILBOX_EV_REPLY:
+		output_reply(ctl, ev);
+		if (!ev->counted)
+			ctl_debug(ctl, "reply from %s, not named by -d: not "
+			    "counted", log_viss(ev->node));
+		break;
+	case MAILBOX_EV_DUPLICATE:
+		output_reply(ctl, ev);
+		if (res->ndup <= REPLY_WARN_MAX)
+			warnx("duplicate node name %s: more than one node "
+			    "replied with that name; only the first reply "
+			    "counts", log_viss(ev->node));
+		break;
+	case MAILBOX_EV_MALFORMED:
+		if (res->nbad <= REPLY_WARN_MAX)
+			warnx("reply skipped: %s", ev->why);
+		break;
+	case MAILBOX_EV_FOREIGN:
+		ctl_debug(ctl, "reply for another ticket ignored");
+		break;
+	case MAILBOX_EV_TICK:
+		output_tick();
+		break;
+	}
 }
 
 /*
@@ -604,7 +611,7 @@ fmt_ms(char *buf, size_t len, double ms)
 
 /* "; latency min X, median Y, max Z" of the replies so far. */
 static void
-put_latency(FILE *f)
+put_latency(FILE *f, json_object *latency)
 {
 	struct json_object_iterator	 it, end;
 	double				*v, med;
@@ -637,11 +644,14 @@ put_latency(FILE *f)
  * parseable.
  */
 static void
-summary(struct ctl *ctl, const struct expect *ex, int nodes,
-    const char **errs, size_t nerrs, const char **missing, size_t nmissing,
-    long long nmiss)
+summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 {
-	FILE		*f = ctl->json ? stderr : stdout;
+	const struct expect	 *ex = &res->expect;
+	const char		**errs = res->errors, **missing = res->missing;
+	size_t			  nerrs = res->nerrors;
+	size_t			  nmissing = res->nmissing;
+	long long		  nmiss = res->nsilent;
+	FILE			 *f = ctl->json ? stderr : stdout;
 	int		 col = ctl->json ? color_err : color_out;
 	const char	*red = col && nerrs > 0 ? C_RED : "";
 	const char	*yel = col && nmiss > 0 ? C_YELLOW : "";
@@ -662,7 +672,7 @@ summary(struct ctl *ctl, const struct expect *ex, int nodes,
 		    nodes, rst, red, nerrs, nerrs == 1 ? "" : "s",
 		    *red ? rst : "");
 	if (show_summary)
-		put_latency(f);
+		put_latency(f, res->latency);
 	fputc('\n', f);
 	if (nerrs > 0)
 		put_names(f, "error", errs, nerrs, col ? C_RED : NULL);
@@ -789,7 +799,7 @@ yaml_value(yaml_emitter_t *e, json_object *v)
 }
 
 /* Print v as one YAML document on stdout, through libyaml's emitter. */
-void
+static void
 output_yaml(json_object *v)
 {
 	yaml_emitter_t	e;
@@ -822,68 +832,151 @@ output_yaml(json_object *v)
 /* ------------------------------------------------------------- end */
 
 /*
- * Finish the output: the document (--json, --yaml, the nodes table) or
- * Celery's count line, then the summary. *nodes gets the number of
- * distinct nodes that replied; returns the exit code (0,
- * EXIT_REPLY_ERRORS, EXIT_MISSING, EXIT_MISSING_ERRORS; the caller turns
- * nodes == 0 into 69).
+ * The nodes (STYLE_NODES) in the format asked for: a table, --json
+ * {node: entry}, --jsonl one {"node": name, ...entry} per line, --yaml
+ * the same mapping as --json.
  */
-int
-output_end(struct ctl *ctl, const struct expect *ex, int *nodes)
+static void
+output_nodes(struct ctl *ctl, const struct mailbox_result *res)
 {
-	struct json_object_iterator	  it, end;
-	const char			**errs, **missing;
-	char				 *s;
-	size_t				  len, i, nerrs = 0, nmissing = 0;
-	long long			  nmiss = 0;
-	int				  n, rv = 0;
+	struct json_object_iterator	 it, end;
+	json_object			*out, *line;
+	char				*s;
 
-	output_progress_end();
-	*nodes = n = json_object_object_length(replies);
-	if (n == 0)
-		return 0;
+	out = nodes_build(res->replies, res->latency, &res->expect);
+	switch (ctl->format) {
+	case FORMAT_TEXT:
+		nodes_table(out, color_out);
+		break;
+	case FORMAT_YAML:
+		output_yaml(out);
+		break;
+	case FORMAT_JSON:
+		if ((s = pyjson_dumps(out, NULL)) == NULL)
+			err(EX_OSERR, "pyjson_dumps");
+		printf("%s\n", s);
+		free(s);
+		break;
+	case FORMAT_JSONL:
+		it = json_object_iter_begin(out);
+		end = json_object_iter_end(out);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it)) {
+			line = nodes_line(json_object_iter_peek_name(&it),
+			    json_object_iter_peek_value(&it));
+			if ((s = pyjson_dumps(line, NULL)) == NULL)
+				err(EX_OSERR, "pyjson_dumps");
+			printf("%s\n", s);
+			free(s);
+			json_object_put(line);
+		}
+		break;
+	}
+	json_object_put(out);
+}
+
+/* Control's --json: the reply bodies [{node: reply}, ...], in order. */
+static json_object *
+bodies(json_object *replies)
+{
+	struct json_object_iterator	 it, end;
+	json_object			*arr, *body;
+
+	if ((arr = json_object_new_array()) == NULL)
+		errx(EX_OSERR, "out of memory");
+	it = json_object_iter_begin(replies);
+	end = json_object_iter_end(replies);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		if ((body = json_object_new_object()) == NULL ||
+		    json_object_object_add(body,
+		    json_object_iter_peek_name(&it),
+		    json_object_get(json_object_iter_peek_value(&it))) != 0 ||
+		    json_object_array_add(arr, body) != 0)
+			errx(EX_OSERR, "out of memory");
+	}
+	return arr;
+}
+
+/*
+ * Finish the output of a collection that some node replied to: the
+ * document (--json, --yaml, the nodes table) or Celery's count line,
+ * then the summary.
+ */
+static void
+output_end(struct ctl *ctl, const struct mailbox_result *res)
+{
+	json_object	*doc;
+	char		*s;
+	size_t		 len;
+	int		 n;
+
+	n = json_object_object_length(res->replies);
 	if (style == STYLE_NODES)
-		nodes_print(ctl, replies, latency, ex);
+		output_nodes(ctl, res);
 	else if (ctl->format == FORMAT_JSON) {
-		s = pyjson_dumps(style == STYLE_CONTROL ? bodies : replies,
-		    &len);
-		if (s == NULL)
+		doc = style == STYLE_CONTROL ? bodies(res->replies) :
+		    json_object_get(res->replies);
+		if ((s = pyjson_dumps(doc, &len)) == NULL)
 			err(EX_OSERR, "pyjson_dumps");
 		fwrite(s, 1, len, stdout);
 		putchar('\n');
 		free(s);
+		json_object_put(doc);
 	} else if (ctl->format == FORMAT_YAML)
-		output_yaml(replies);
+		output_yaml(res->replies);
 	else if (ctl->format == FORMAT_TEXT && style != STYLE_CONTROL)
 		printf("\n%d %s online.\n", n, n == 1 ? "node" : "nodes");
-
-	errs = reallocarray(NULL, (size_t)n, sizeof(*errs));
-	missing = reallocarray(NULL, ex->nnames + 1, sizeof(*missing));
-	if (errs == NULL || missing == NULL)
-		err(EX_OSERR, NULL);
-	it = json_object_iter_begin(replies);
-	end = json_object_iter_end(replies);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		if (is_error(json_object_iter_peek_value(&it)))
-			errs[nerrs++] = json_object_iter_peek_name(&it);
-	if (ex->names != NULL) {
-		for (i = 0; i < ex->nnames; i++)
-			if (!json_object_object_get_ex(replies, ex->names[i],
-			    NULL))
-				missing[nmissing++] = ex->names[i];
-		nmiss = (long long)nmissing;
-	} else if (ex->count > n)
-		nmiss = ex->count - n;
 	fflush(stdout);
-	summary(ctl, ex, n, errs, nerrs, missing, nmissing, nmiss);
-	free(errs);
-	free(missing);
+	summary(ctl, res, n);
+}
 
-	if (nmiss > 0 && nerrs > 0)
-		rv = EXIT_MISSING_ERRORS;
-	else if (nmiss > 0)
-		rv = EXIT_MISSING;
-	else if (nerrs > 0)
-		rv = EXIT_REPLY_ERRORS;
-	return rv;
+/* Celery's message (stderr, exit 69), so no program prefix. */
+static void
+no_replies(const char *why)
+{
+	fflush(stdout);
+	fprintf(stderr, "Error: No nodes replied within time constraint%s%s\n",
+	    why != NULL ? ": " : "", why != NULL ? why : "");
+}
+
+/*
+ * The end of a call: the totals of skipped replies, a failed cleanup,
+ * then the error, or the document and summary, or Celery's "no nodes
+ * replied". call_status() gives the exit code that goes with it.
+ */
+void
+output_result(struct ctl *ctl, const struct mailbox_result *res)
+{
+	output_progress_end();
+	if (res->collected && res->nbad > 0)
+		warnx("%lld malformed repl%s skipped, not counted as replies",
+		    res->nbad, res->nbad == 1 ? "y" : "ies");
+	if (res->collected && res->ndup > 0)
+		warnx("%lld duplicate repl%s not counted; only each node's "
+		    "first reply counts", res->ndup, res->ndup == 1 ? "y" :
+		    "ies");
+	if (res->cleanup_error != NULL)
+		warnx("%s", res->cleanup_error);
+	switch (res->status) {
+	case MAILBOX_OK:
+		if (!res->collected)
+			break;
+		if (json_object_object_length(res->replies) == 0)
+			no_replies(NULL);
+		else
+			output_end(ctl, res);
+		break;
+	case MAILBOX_NO_LISTENER:
+		no_replies(res->error);
+		break;
+	case MAILBOX_INTERRUPTED:
+		break;
+	case MAILBOX_EREQUEST:
+	case MAILBOX_ESIGN:
+	case MAILBOX_ECRYPTO:
+	case MAILBOX_EBROKER:
+		warnx("%s", res->error);
+		break;
+	}
 }

@@ -5,23 +5,14 @@
 #include <sys/types.h>
 
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "pidbox.h"
 #include "pidboxctl.h"
-
-volatile sig_atomic_t	 ctl_signal;
-sigset_t		 ctl_waitmask;
 
 /* The global options as usage() and cmd_usage() print them. */
 #define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
@@ -35,11 +26,14 @@ usage_to(FILE *f)
 	fprintf(f, "usage: %s " GLOBAL_USAGE " command [args]\n",
 	    getprogname());
 	fprintf(f, "commands:\n");
-	for (cmd = cmd_table; cmd->name != NULL; cmd++)
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		if (cmd->flags & CMD_HIDDEN)
+			continue;
 		fprintf(f, "    %s%s%s%s %s\n", cmd->name,
 		    cmd->alias != NULL ? " (" : "",
 		    cmd->alias != NULL ? cmd->alias : "",
 		    cmd->alias != NULL ? ")" : "", cmd->usage);
+	}
 	fprintf(f, "broker: -b, else $PIDBOX_BROKER, else $CELERY_BROKER_URL "
 	    "(namespace celery only),\n"
 	    "    else broker: in the -c file, else %s\n"
@@ -63,74 +57,6 @@ cmd_usage(const struct cmd_entry *cmd)
 	fprintf(stderr, "usage: %s " GLOBAL_USAGE " %s %s\n", getprogname(),
 	    cmd->name, cmd->usage);
 	exit(EX_USAGE);
-}
-
-/* Handle one global option; 0 when ch is not one. */
-int
-ctl_global_opt(struct ctl *ctl, int ch, const struct cmd_entry *cmd)
-{
-	switch (ch) {
-	case 'b':
-		ctl->broker = optarg;
-		break;
-	case 'c':
-		ctl->conf_file = optarg;
-		break;
-	case 'N':
-		if (optarg[0] == '\0' || strlen(optarg) > MAX_NAME)
-			errx(EX_USAGE, "namespace must be 1 to %d bytes",
-			    MAX_NAME);
-		ctl->ns = optarg;
-		break;
-	case 'T':
-		if (mailbox_type_parse(optarg, &ctl->type) == -1)
-			errx(EX_USAGE, "unknown mailbox type %s (fanout, "
-			    "direct or topic)", log_viss(optarg));
-		ctl->type_set = 1;
-		break;
-	case 'j':
-		ctl->format = FORMAT_JSON;
-		ctl->json = 1;
-		break;
-	case OPT_JSONL:
-		ctl->format = FORMAT_JSONL;
-		ctl->json = 1;
-		break;
-	case OPT_YAML:
-		ctl->format = FORMAT_YAML;
-		ctl->json = 1;
-		break;
-	case OPT_SUMMARY:
-		ctl->summary = 1;
-		break;
-	case OPT_COLOR:
-		if (strcmp(optarg, "auto") == 0)
-			ctl->color = COLOR_AUTO;
-		else if (strcmp(optarg, "always") == 0)
-			ctl->color = COLOR_ALWAYS;
-		else if (strcmp(optarg, "never") == 0)
-			ctl->color = COLOR_NEVER;
-		else
-			errx(EX_USAGE, "--color %s: must be auto, always or "
-			    "never", log_viss(optarg));
-		break;
-	case 'v':
-		ctl->verbose++;
-		break;
-	case 'V':
-		printf("pidboxctl %s\n", PIDBOX_VERSION);
-		exit(0);
-	case 'h':
-		if (cmd != NULL)
-			printf("usage: %s %s %s\n", getprogname(), cmd->name,
-			    cmd->usage);
-		else
-			usage_to(stdout);
-		exit(0);
-	default:
-		return 0;
-	}
-	return 1;
 }
 
 /* A scalar of the -c file as a new string; NULL when absent or null. */
@@ -197,7 +123,7 @@ conf_read(struct ctl *ctl, char **broker)
 	    sizeof(msg))) == NULL && msg[0] != '\0')
 		goto done;
 	if (type != NULL && !ctl->type_set &&
-	    mailbox_type_parse(type, &ctl->type) == -1) {
+	    mailbox_type_parse(type, &ctl->mbox.type) == -1) {
 		tn = yconf_get(root, "type");
 		snprintf(msg, sizeof(msg), "%s:%zu:%zu: unknown mailbox type %s",
 		    ctl->conf_file, tn->line, tn->col, log_viss(type));
@@ -223,12 +149,14 @@ done:
 void
 ctl_setup(struct ctl *ctl)
 {
+	struct mailbox	*mb = &ctl->mbox;
 	const char	*broker, *errstr, *fp, *from;
 	char		 e[256], *fbroker;
 
 	conf_read(ctl, &fbroker);
 	if (ctl->ns == NULL)
 		ctl->ns = DEFAULT_NS;
+	mb->ns = ctl->ns;
 	broker = ctl->broker;
 	from = "-b";
 	if (broker == NULL || broker[0] == '\0') {
@@ -248,116 +176,56 @@ ctl_setup(struct ctl *ctl)
 		broker = DEFAULT_BROKER;
 		from = "default";
 	}
-	if (redis_url_parse(broker, &ctl->url, e, sizeof(e)) == -1)
+	if (redis_url_parse(broker, &mb->url, e, sizeof(e)) == -1)
 		errx(EX_USAGE, "broker URL (%s): %s", log_viss(from), e);
 	/* As pidboxd says it: argv is readable in /proc and ps(1). */
-	if (broker == ctl->broker && ctl->url.password[0] != '\0')
+	if (broker == ctl->broker && mb->url.password[0] != '\0')
 		warnx("warning: a password on the command line is visible to "
 		    "other users; use PIDBOX_BROKER or the config file");
 	if (fbroker != NULL)
 		freezero(fbroker, strlen(fbroker));
-	redis_url_redacted(&ctl->url, ctl->redacted, sizeof(ctl->redacted));
-	fp = ctl->url.fanout_prefix_set ? ctl->url.fanout_prefix : NULL;
-	if (names_init(&ctl->names, ctl->ns, NULL, ctl->type, ctl->url.db,
-	    ctl->url.keyprefix, fp, &errstr) == -1)
+	redis_url_redacted(&mb->url, mb->redacted, sizeof(mb->redacted));
+	fp = mb->url.fanout_prefix_set ? mb->url.fanout_prefix : NULL;
+	if (names_init(&mb->names, ctl->ns, NULL, mb->type, mb->url.db,
+	    mb->url.keyprefix, fp, &errstr) == -1)
 		errx(EX_USAGE, "namespace %s: %s", log_viss(ctl->ns), errstr);
 }
 
-void
-ctl_debug(const struct ctl *ctl, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (ctl->verbose == 0)
-		return;
-	va_start(ap, fmt);
-	vwarnx(fmt, ap);
-	va_end(ap);
-}
-
-/* Sleep ms milliseconds; -1 when a signal asked us to stop. */
-int
-ctl_sleep(int64_t ms)
-{
-	struct timespec	 ts;
-	int64_t		 deadline, now;
-
-	deadline = now_mono_ms() + ms;
-	while (!ctl_signal && (now = now_mono_ms()) < deadline) {
-		ts.tv_sec = (deadline - now) / 1000;
-		ts.tv_nsec = ((deadline - now) % 1000) * 1000000;
-		(void)ppoll(NULL, 0, &ts, &ctl_waitmask);
-	}
-	return ctl_signal ? -1 : 0;
-}
-
-/* Microseconds on the monotonic clock, for reply latencies. */
-int64_t
-ctl_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Exit with code, or die of the signal that interrupted us. */
-void
-ctl_exit(int code)
-{
-	sigset_t	set;
-	int		sig = ctl_signal;
-
-	/* A reader that went away (| head) is not worth a message. */
-	if ((fflush(stdout) == EOF || ferror(stdout)) && errno != EPIPE) {
-		warn("stdout");
-		if (code == 0)
-			code = EX_IOERR;
-	}
-	if (sig != 0) {
-		signal(sig, SIG_DFL);
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		raise(sig);
-		code = 128 + sig;
-	}
-	exit(code);
-}
-
-static void
-on_signal(int sig)
-{
-	ctl_signal = sig;
-}
-
 /*
- * SIGINT/SIGTERM/SIGHUP only set a flag. They stay blocked except while
- * we wait in ppoll() (ctl_waitmask), so a wait ends at once and the
- * caller still removes its reply queue.
+ * What args_global() or args_parse() returned, when it is not ARGS_OK:
+ * -h and -V print and exit 0, a mistake exits 64. cmd is NULL for the
+ * global options before the command.
  */
 static void
-signals_init(void)
+args_done(int rv, struct args_error *e, const struct cmd_entry *cmd)
 {
-	struct sigaction	 sa;
-	sigset_t		 set;
-	const int		 sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	size_t			 i;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sigemptyset(&set);
-	for (i = 0; i < nitems(sigs); i++) {
-		if (sigaction(sigs[i], &sa, NULL) == -1)
-			err(EX_OSERR, "sigaction");
-		sigaddset(&set, sigs[i]);
+	switch (rv) {
+	case ARGS_OK:
+		return;
+	case ARGS_HELP:
+		if (cmd != NULL)
+			printf("usage: %s %s %s\n", getprogname(), cmd->name,
+			    cmd->usage);
+		else
+			usage_to(stdout);
+		exit(0);
+	case ARGS_VERSION:
+		printf("pidboxctl %s\n", PIDBOX_VERSION);
+		exit(0);
+	case ARGS_NOTGLOBAL:
+		usage();
+	default:
+		if (e->msg != NULL)
+			warnx("%s", e->msg);
+		if (e->usage || e->msg == NULL) {
+			args_error_free(e);
+			if (cmd == NULL)
+				usage();
+			cmd_usage(cmd);
+		}
+		args_error_free(e);
+		exit(EX_USAGE);
 	}
-	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, &ctl_waitmask) == -1)
-		err(EX_OSERR, "sigprocmask");
-	for (i = 0; i < nitems(sigs); i++)
-		sigdelset(&ctl_waitmask, sigs[i]);
 }
 
 int
@@ -368,19 +236,20 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl		 ctl;
-	const struct cmd_entry	*cmd;
-	int			 ch;
+	struct cmd_args		 args;
+	struct args_error	 e;
+	const struct cmd_entry	*cmd, *family;
+	int			 ch, rv;
 
 	memset(&ctl, 0, sizeof(ctl));
+	memset(&e, 0, sizeof(e));
 	ctl.ns = NULL;		/* -N, else the -c file, else DEFAULT_NS */
-	ctl.type = MAILBOX_FANOUT;
+	ctl.mbox.type = MAILBOX_FANOUT;
 	log_init(1, 0, getprogname());
 
 	while ((ch = getopt_long(argc, argv, "+" GLOBAL_OPTSTRING, longopts,
-	    NULL)) != -1) {
-		if (!ctl_global_opt(&ctl, ch, NULL))
-			usage();
-	}
+	    NULL)) != -1)
+		args_done(args_global(&ctl, ch, optarg, &e), &e, NULL);
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
@@ -389,7 +258,23 @@ main(int argc, char **argv)
 		warnx("unknown command: %s", log_viss(argv[0]));
 		usage();
 	}
-	signals_init();
-	optind = 0;	/* glibc: restart getopt for the command's options */
-	ctl_exit(cmd->exec(&ctl, argc, argv));
+	ctl.mbox.intr = ctl_signals_init();
+	/* inspect X, control X: X names the row, with its own options. */
+	if (cmd->flags & CMD_FAMILY) {
+		family = cmd;
+		if (argc < 2 || argv[1][0] == '-')
+			cmd_usage(family);
+		argc--;
+		argv++;
+		if ((cmd = cmd_find_family(family, argv[0])) == NULL)
+			errx(EX_USAGE, "%s: no such %s command: %s",
+			    family->name, family->name, log_viss(argv[0]));
+	}
+	if ((rv = args_parse(&ctl, cmd, argc, argv, &args, &e)) != ARGS_OK)
+		args_free(&args);
+	args_done(rv, &e, cmd);
+	ctl_setup(&ctl);
+	rv = cmd->exec(&ctl, &args);
+	args_free(&args);
+	ctl_exit(rv);
 }

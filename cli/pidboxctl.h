@@ -45,30 +45,34 @@ enum output_color {
 #define OPT_SUMMARY	258
 #define OPT_COLOR	259
 
-/* Global state of one invocation. */
-struct ctl {
-	const char		*broker;	/* as given; may hold a password */
-	const char		*conf_file;	/* -c: broker, namespace, type */
-	int			 type_set;	/* -T given */
-	long long		 receivers;	/* of the last request */
+/* What ends a wait of rconn early: a flag set by a signal handler. */
+struct rconn_intr {
+	volatile sig_atomic_t	*flag;	/* nonzero: stop waiting */
+	const sigset_t		*mask;	/* signal mask while in ppoll() */
+};
+
+/* Where calls go: the broker and the names of one mailbox (ctl_setup()). */
+struct mailbox {
 	struct redis_url	 url;
 	char			 redacted[512];	/* URL without password */
-	struct names		 names;
 	const char		*ns;
+	struct names		 names;
 	enum mailbox_type	 type;
+	struct rconn_intr	 intr;
+};
+
+/* Global state of one invocation. */
+struct ctl {
+	const char		*broker;	/* as given; may hold one */
+	const char		*conf_file;	/* -c: broker, ns, type */
+	int			 type_set;	/* -T given */
+	struct mailbox		 mbox;
+	const char		*ns;
 	int			 json;		/* stdout is machine-readable */
 	enum output_format	 format;	/* --json, --jsonl, --yaml */
 	enum output_color	 color;		/* --color */
 	int			 summary;	/* --summary */
 	int			 verbose;
-};
-
-/* A row of the command table (tmux cmd_entry style). */
-struct cmd_entry {
-	const char	*name;
-	const char	*alias;
-	const char	*usage;
-	int		(*exec)(struct ctl *, int, char **);
 };
 
 /* One Redis command for rconn_run(): binary-safe arguments. */
@@ -86,16 +90,10 @@ struct rcmd {
 
 /* A hiredis context driven by our own ppoll() loop. */
 struct rconn {
-	redisContext	*c;
-	int		 dirty;		/* replies outstanding: unusable */
-	char		 err[256];
-};
-
-/* One decoded reply handed to the output. */
-struct ctl_reply {
-	const char	*node;		/* borrowed from root */
-	json_object	*value;		/* borrowed; NULL for JSON null */
-	double		 latency_ms;	/* from publish to arrival */
+	redisContext		*c;
+	int			 dirty;	/* replies outstanding: unusable */
+	struct rconn_intr	 intr;
+	char			 err[256];
 };
 
 /* Global options, also accepted after the command name. */
@@ -114,34 +112,237 @@ struct ctl_reply {
 	{ "version",	no_argument,		NULL,	'V' },		\
 	{ "help",	no_argument,		NULL,	'h' }
 
-/* pidboxctl.c */
+/* How replies are printed (output.c), chosen by the command. */
+enum call_style {
+	STYLE_INSPECT,	/* celery inspect: count line, --json {node: reply} */
+	STYLE_CONTROL,	/* celery control: no count, --json [{node: reply}] */
+	STYLE_STATUS,	/* celery status: "->  node: OK" lines and count */
+	STYLE_NODES,	/* pidboxctl nodes: stats replies as a table */
+};
+
+/*
+ * The Mailbox call (mailbox.c). mailbox_call() sends one request and
+ * collects the replies into a struct mailbox_result, telling the caller
+ * of each event through a callback as it happens; it never prints and
+ * never exits (except out of memory).
+ */
+
+/* What to send and whom to ask. */
+struct mailbox_request {
+	const char	 *method;
+	json_object	 *arguments;	/* borrowed */
+	const char	**destination;	/* -d: only these nodes */
+	size_t		  ndestination;
+	const char	 *pattern;	/* -p, with matcher */
+	const char	 *matcher;
+	int		  reply;	/* collect replies; else a cast */
+	double		  timeout;	/* seconds of collection */
+	long long	  limit;	/* stop after this many (0: none) */
+	int		  tick_ms;	/* > 0: a TICK event this often */
+};
+
+/* Who should have replied: names, or only a count (-1: unknown). */
+struct expect {
+	long long	  count;
+	const char	**names;	/* borrowed; NULL: count only */
+	size_t		  nnames;
+	const char	 *source;	/* where count comes from, for humans */
+};
+
+enum mailbox_status {
+	MAILBOX_OK,		/* sent; the replies collected if asked */
+	MAILBOX_NO_LISTENER,	/* nobody listens: nothing was waited for */
+	MAILBOX_INTERRUPTED,	/* a signal (intr flag) stopped the call */
+	MAILBOX_EREQUEST,	/* the request cannot be sent as asked */
+	MAILBOX_ESIGN,		/* PIDBOX_KEY_FILE or the identity unusable */
+	MAILBOX_ECRYPTO,	/* the signature cannot be computed */
+	MAILBOX_EBROKER,	/* the broker failed or did not answer */
+};
+
+/*
+ * What one call came to. expect.names and missing borrow from the
+ * request, errors from replies: free with mailbox_result_free() before
+ * the request.
+ */
+struct mailbox_result {
+	enum mailbox_status	  status;
+	char			 *error;	/* why, unless OK/INTERRUPTED */
+	char			 *cleanup_error; /* reply queue maybe left */
+	int			  collected;	/* collection ran to its end */
+	long long		  receivers;	/* Redis's count at publish */
+	struct expect		  expect;	/* who should reply */
+	long long		  expected;	/* replies that end it */
+	int			  trusted;	/* ... when trusted */
+	int64_t			  t0;		/* publish, ctl_now_us() */
+	json_object		 *replies;	/* {node: first reply} */
+	json_object		 *latency;	/* {node: ms} */
+	long long		  ncounted;	/* counted toward expected */
+	long long		  nbad;		/* malformed: skipped */
+	long long		  ndup;		/* a node's later replies */
+	const char		**errors;	/* replied with an error */
+	size_t			  nerrors;
+	const char		**missing;	/* named (-d) but silent */
+	size_t			  nmissing;
+	long long		  nsilent;	/* expected but silent */
+};
+
+enum mailbox_event_type {
+	MAILBOX_EV_PUBLISHED,	/* the request went out (res->receivers) */
+	MAILBOX_EV_COLLECT,	/* collection starts (res->expect...) */
+	MAILBOX_EV_REPLY,	/* a node's first reply */
+	MAILBOX_EV_DUPLICATE,	/* a later reply with a name heard already */
+	MAILBOX_EV_MALFORMED,	/* a reply skipped: why */
+	MAILBOX_EV_FOREIGN,	/* a reply to another call: ignored */
+	MAILBOX_EV_TICK,	/* a wait ended (req->tick_ms) */
+};
+
+struct mailbox_event {
+	enum mailbox_event_type		 type;
+	const struct mailbox_request	*req;
+	const struct mailbox_result	*res;	/* as far as known */
+	const char			*node;	/* REPLY, DUPLICATE */
+	json_object			*value;	/* borrowed; NULL: null */
+	double				 latency_ms;
+	int				 counted; /* REPLY: toward expected */
+	const char			*why;	/* MALFORMED */
+};
+
+typedef void	 mailbox_cb(const struct mailbox_event *, void *);
+
+/*
+ * The command table (cmd.c) and what the generic parser (args.c) makes
+ * of a command line: tmux's cmd_entry, with Celery's argument types.
+ */
+
+/* The options a command takes beside the global ones (args.c). */
+enum cmd_opts {
+	OPTS_CALL,	/* -r -t -l -d -p -m: broadcast, ping */
+	OPTS_DESCRIBE,	/* -t -d */
+	OPTS_GC,	/* -n -g -i */
+	OPTS_NODES,	/* -t -d -p -m */
+	OPTS_CELERY,	/* -t -d -p -m -y --terminate --signal */
+};
+
+/* What the words after the options are. */
+enum cmd_words {
+	WORDS_NONE,	/* none: a word is a usage error */
+	WORDS_KV,	/* key=value arguments */
+	WORDS_CELERY,	/* Celery's positional arguments (args, variadic) */
+};
+
+/* Celery's argument types (celery/worker/control.py). */
+enum arg_kind {
+	ARG_STR,
+	ARG_INT,
+	ARG_FLOAT,
+	ARG_BOOL,	/* Celery's strtobool */
+};
+
+struct cmd_arg {
+	const char	*name;
+	enum arg_kind	 kind;
+	int		 required;	/* we insist, Celery's CLI does not */
+};
+
+#define CMD_MAXARGS	4
+
+/* The argument template of a command. */
+struct cmd_template {
+	enum cmd_opts	 opts;
+	enum cmd_words	 words;
+	int		 maxkv;		/* WORDS_KV: at most (-1: any) */
+	struct cmd_arg	 args[CMD_MAXARGS]; /* WORDS_CELERY, in order */
+	const char	*variadic;	/* WORDS_CELERY: the other words */
+};
+
+struct cmd_args;
+
+/* A row of the command table (tmux cmd_entry style). */
+struct cmd_entry {
+	const char		*name;
+	const char		*alias;
+	const char		*usage;
+	const char		*method;	/* on the wire */
+	enum call_style		 style;
+	struct cmd_template	 args;
+	int			 flags;
+#define CMD_METHOD_WORD	0x01	/* the first word is the method */
+#define CMD_REPLY	0x02	/* replies are asked for without -r */
+#define CMD_CONFIRM	0x04	/* -y: no question on a terminal */
+#define CMD_REVOKE	0x08	/* --terminate, --signal */
+#define CMD_VARIADIC_REQUIRED 0x10 /* at least one word for variadic */
+#define CMD_FAMILY	0x20	/* inspect/control X: X names the row */
+#define CMD_HIDDEN	0x40	/* only as inspect X; not in usage */
+	int			(*exec)(struct ctl *, struct cmd_args *);
+};
+
+/* gc's options. */
+struct gc_opts {
+	long long	 idle;
+	long long	 grace;
+	int		 dry_run;
+};
+
+/* A command line parsed against its row (args_parse()). */
+struct cmd_args {
+	const struct cmd_entry	*cmd;
+	struct mailbox_request	 req;
+	struct gc_opts		 gc;
+	int			 yes;		/* -y */
+	int			 terminate;	/* --terminate */
+	const char		*signal;	/* --signal */
+};
+
+/* Results of args_global() and args_parse(). */
+#define ARGS_OK		 0
+#define ARGS_ERROR	-1	/* e->msg and/or e->usage; exit 64 */
+#define ARGS_HELP	-2	/* -h */
+#define ARGS_VERSION	-3	/* -V */
+#define ARGS_NOTGLOBAL	-4	/* args_global(): not a global option */
+
+/* A usage mistake: the message (may be NULL), then maybe the usage. */
+struct args_error {
+	char	*msg;
+	int	 usage;
+};
+
+/* ctl.c */
 extern volatile sig_atomic_t ctl_signal;
-extern sigset_t	 ctl_waitmask;	/* mask to use while waiting (ppoll) */
-_Noreturn void	 usage(void);
-_Noreturn void	 cmd_usage(const struct cmd_entry *);
-int	 ctl_global_opt(struct ctl *, int, const struct cmd_entry *);
-void	 ctl_setup(struct ctl *);
+struct rconn_intr ctl_signals_init(void);
 _Noreturn void	 ctl_exit(int);
-int	 ctl_sleep(int64_t);
 int64_t	 ctl_now_us(void);
 void	 ctl_debug(const struct ctl *, const char *, ...)
 	    __printflike(2, 3);
 
+/* pidboxctl.c */
+_Noreturn void	 usage(void);
+_Noreturn void	 cmd_usage(const struct cmd_entry *);
+void	 ctl_setup(struct ctl *);
+
 /* cmd.c */
 extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_find(const char *);
-struct call;
-double	 parse_secs(const char *, const char *);
-void	 add_destinations(struct call *, const char *);
-int	 call_target_opt(struct call *, int, const char *);
-void	 call_target_check(struct call *);
-void	 free_call(struct call *);
+const struct cmd_entry *cmd_find_family(const struct cmd_entry *,
+	    const char *);
 
-/* celery.c: Celery's inspect/control commands. */
-int	 celery_exec(struct ctl *, int, char **);
+/* args.c */
+int	 args_global(struct ctl *, int, const char *, struct args_error *);
+int	 args_parse(struct ctl *, const struct cmd_entry *, int, char **,
+	    struct cmd_args *, struct args_error *);
+void	 args_free(struct cmd_args *);
+void	 args_error_free(struct args_error *);
+
+/* call.c */
+int	 call_exec(struct ctl *, struct cmd_args *);
+int	 call_status(const struct mailbox_result *);
+
+/* celery.c: Celery's control shutdown. */
+int	 celery_shutdown_exec(struct ctl *, struct cmd_args *);
 
 /* rconn.c */
-int	 rconn_connect(struct rconn *, const struct redis_url *, double);
+int	 rconn_connect(struct rconn *, const struct redis_url *, double,
+	    const struct rconn_intr *);
+int	 rconn_sleep(const struct rconn *, int64_t);
 int	 rconn_run(struct rconn *, int64_t, int, size_t, const struct rcmd *,
 	    redisReply **);
 void	 rconn_close(struct rconn *);
@@ -152,64 +353,28 @@ void	 replies_free(redisReply **, size_t);
 int64_t	 deadline_in(double);
 
 /* mailbox.c */
-enum call_style {
-	STYLE_INSPECT,	/* celery inspect: count line, --json {node: reply} */
-	STYLE_CONTROL,	/* celery control: no count, --json [{node: reply}] */
-	STYLE_STATUS,	/* celery status: "->  node: OK" lines and count */
-	STYLE_NODES,	/* pidboxctl nodes: stats replies as a table */
-};
-struct call {
-	enum call_style	 style;
-	const char	*method;
-	json_object	*arguments;	/* borrowed */
-	const char	**destination;
-	size_t		 ndestination;
-	const char	*pattern;
-	const char	*matcher;
-	int		 reply;
-	double		 timeout;
-	long long	 limit;
-};
-int	 mailbox_broadcast(struct ctl *, const struct call *);
+void	 mailbox_call(const struct mailbox *, const struct mailbox_request *,
+	    mailbox_cb *, void *, struct mailbox_result *);
+void	 mailbox_result_free(struct mailbox_result *);
 
 /* gc.c */
-struct gc_opts {
-	long long	 idle;
-	long long	 grace;
-	int		 dry_run;
-};
-int	 gc_run(struct ctl *, const struct gc_opts *);
+int	 gc_exec(struct ctl *, struct cmd_args *);
 
 /* output.c */
-/* Who should have replied: names, or only a count (-1: unknown). */
-struct expect {
-	long long	  count;
-	const char	**names;	/* borrowed; NULL: count only */
-	size_t		  nnames;
-	const char	 *source;	/* where count comes from, for humans */
-};
 void	 output_init(struct ctl *, enum call_style);
-void	 output_begin(struct ctl *, const char *, const struct expect *,
-	    long long, int, double, int64_t);
-int	 output_progress(void);
-void	 output_tick(void);
-void	 output_progress_end(void);
-void	 output_yaml(json_object *);
-int	 output_colored(void);
-int	 output_reply(struct ctl *, const struct ctl_reply *);
-int	 output_end(struct ctl *, const struct expect *, int *);
-void	 output_free(void);
+int	 output_tick_ms(void);
+void	 output_event(const struct mailbox_event *, void *);
+void	 output_result(struct ctl *, const struct mailbox_result *);
 
 /* sign.c: x-pidbox-* signature headers when PIDBOX_KEY_FILE is set. */
-void	 sign_request(const struct ctl *, json_object *, const char *, size_t,
-	    double);
+#define SIGN_ECONFIG	-1
+#define SIGN_ECRYPTO	-2
+int	 sign_request(const char *, json_object *, const char *, size_t,
+	    double, char **);
 
-/* nodes.c */
-int	 cmd_nodes_exec(struct ctl *, int, char **);
-void	 nodes_print(struct ctl *, json_object *, json_object *,
-	    const struct expect *);
-
-/* describe.c */
-int	 cmd_describe_exec(struct ctl *, int, char **);
+/* nodes.c: the table of pidboxctl nodes. */
+json_object *nodes_build(json_object *, json_object *, const struct expect *);
+void	 nodes_table(json_object *, int);
+json_object *nodes_line(const char *, json_object *);
 
 #endif /* PIDBOXCTL_H */

@@ -130,8 +130,8 @@ sentinel_master(struct rconn *rc, const struct redis_url *u, double secs,
 		rcmd_init(&cmd, "SENTINEL");
 		rcmd_adds(&cmd, "get-master-addr-by-name");
 		rcmd_adds(&cmd, u->master_name);
-		rv = rconn_run(rc, deadline_in(secs), !ctl_signal, 1, &cmd,
-		    &r);
+		rv = rconn_run(rc, deadline_in(secs), !*rc->intr.flag, 1,
+		    &cmd, &r);
 		if (rv == RCONN_INTR) {
 			rconn_close(rc);
 			snprintf(rc->err, sizeof(rc->err), "interrupted");
@@ -168,10 +168,12 @@ next:
 /*
  * Connect to the broker of u, AUTH and SELECT. Connect and handshake are
  * bounded by the URL's connect timeout (default 5 s), capped to cap
- * seconds when cap > 0. -1 with rc->err (no secrets in it) on failure.
+ * seconds when cap > 0; intr says which flag ends a wait early. -1 with
+ * rc->err (no secrets in it) on failure.
  */
 int
-rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
+rconn_connect(struct rconn *rc, const struct redis_url *u, double cap,
+    const struct rconn_intr *intr)
 {
 	struct rcmd	 cmds[4];
 	redisReply	*r[4] = { NULL, NULL, NULL, NULL };
@@ -182,6 +184,7 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
 	int		 rv, port = 0;
 
 	memset(rc, 0, sizeof(*rc));
+	rc->intr = *intr;
 	secs = u->connect_timeout > 0 ? u->connect_timeout : 5.0;
 	if (cap > 0 && secs > cap)
 		secs = cap;
@@ -224,7 +227,7 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
 	 * A signal interrupts the handshake, unless one came before: then
 	 * this is the cleanup after it, bounded by its deadline.
 	 */
-	rv = rconn_run(rc, deadline_in(secs), !ctl_signal, n, cmds, r);
+	rv = rconn_run(rc, deadline_in(secs), !*rc->intr.flag, n, cmds, r);
 	explicit_bzero(cmds, sizeof(cmds));
 	if (rv == RCONN_TIMEOUT)
 		snprintf(rc->err, sizeof(rc->err), "the broker accepted the "
@@ -255,6 +258,22 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap)
 fail:
 	rconn_close(rc);
 	return -1;
+}
+
+/* Sleep ms milliseconds; -1 when rc's interrupt flag asked us to stop. */
+int
+rconn_sleep(const struct rconn *rc, int64_t ms)
+{
+	struct timespec	 ts;
+	int64_t		 deadline, now;
+
+	deadline = now_mono_ms() + ms;
+	while (!*rc->intr.flag && (now = now_mono_ms()) < deadline) {
+		ts.tv_sec = (deadline - now) / 1000;
+		ts.tv_nsec = ((deadline - now) % 1000) * 1000000;
+		(void)ppoll(NULL, 0, &ts, rc->intr.mask);
+	}
+	return *rc->intr.flag ? -1 : 0;
 }
 
 void
@@ -314,7 +333,7 @@ rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
 			rc->dirty = 0;
 			return RCONN_OK;
 		}
-		if (intr && ctl_signal) {
+		if (intr && *rc->intr.flag) {
 			rv = RCONN_INTR;
 			goto fail;
 		}
@@ -329,7 +348,7 @@ rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
 		pfd.fd = c->fd;
 		pfd.events = POLLIN | (wdone ? 0 : POLLOUT);
 		pfd.revents = 0;
-		if (ppoll(&pfd, 1, &ts, &ctl_waitmask) == -1) {
+		if (ppoll(&pfd, 1, &ts, rc->intr.mask) == -1) {
 			if (errno == EINTR)
 				continue;
 			snprintf(rc->err, sizeof(rc->err), "ppoll: %s",

@@ -7,6 +7,7 @@
 
 #include <err.h>
 #include <math.h>
+#include <stdio.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,14 @@
 #include "pidbox.h"
 #include "pidboxctl.h"
 
-void
-sign_request(const struct ctl *ctl, json_object *headers, const char *body,
-    size_t bodylen, double timeout)
+/*
+ * Add the signature headers when PIDBOX_KEY_FILE is set. Returns 0, or
+ * SIGN_ECONFIG (the key file or identity is unusable) or SIGN_ECRYPTO
+ * (libcrypto failed) with *msg a new string the caller frees.
+ */
+int
+sign_request(const char *exchange, json_object *headers, const char *body,
+    size_t bodylen, double timeout, char **msg)
 {
 	struct passwd	*pw;
 	unsigned char	*key;
@@ -30,24 +36,37 @@ sign_request(const struct ctl *ctl, json_object *headers, const char *body,
 	int64_t		 expires;
 	double		 t;
 
+	*msg = NULL;
 	if ((file = getenv("PIDBOX_KEY_FILE")) == NULL || file[0] == '\0')
-		return;
-	if ((key = sign_key_load(file, &keylen, &errstr)) == NULL)
-		errx(EX_CONFIG, "PIDBOX_KEY_FILE %s: %s", log_viss(file),
-		    errstr);
+		return 0;
+	if ((key = sign_key_load(file, &keylen, &errstr)) == NULL) {
+		if (asprintf(msg, "PIDBOX_KEY_FILE %s: %s", log_viss(file),
+		    errstr) == -1)
+			err(EX_OSERR, NULL);
+		return SIGN_ECONFIG;
+	}
 	id = getenv("PIDBOX_IDENTITY");
 	if ((id == NULL || id[0] == '\0') &&
 	    (pw = getpwuid(getuid())) != NULL)
 		id = pw->pw_name;
-	if (id == NULL || sign_valid_identity(id) == -1)
-		errx(EX_CONFIG, "PIDBOX_IDENTITY %s: 1 to 64 of "
-		    "[A-Za-z0-9._@-]", log_viss(id));
+	if (id == NULL || sign_valid_identity(id) == -1) {
+		freezero(key, keylen);
+		if (asprintf(msg, "PIDBOX_IDENTITY %s: 1 to 64 of "
+		    "[A-Za-z0-9._@-]", log_viss(id)) == -1)
+			err(EX_OSERR, NULL);
+		return SIGN_ECONFIG;
+	}
 	sign_nonce(nonce);
 	t = ceil(now_wall() + (timeout > 1 ? timeout : 1));
 	expires = (int64_t)t;
-	if (sign_compute(key, keylen, ctl->names.exchange, id, nonce, expires,
-	    body, bodylen, hex) == -1)
-		errx(EX_SOFTWARE, "cannot compute the signature (libcrypto)");
+	if (sign_compute(key, keylen, exchange, id, nonce, expires, body,
+	    bodylen, hex) == -1) {
+		freezero(key, keylen);
+		if ((*msg = strdup("cannot compute the signature "
+		    "(libcrypto)")) == NULL)
+			err(EX_OSERR, NULL);
+		return SIGN_ECRYPTO;
+	}
 	freezero(key, keylen);
 	if (json_object_object_add(headers, SIGN_HDR_IDENTITY,
 	    json_object_new_string(id)) != 0 ||
@@ -58,4 +77,5 @@ sign_request(const struct ctl *ctl, json_object *headers, const char *body,
 	    json_object_object_add(headers, SIGN_HDR_SIGNATURE,
 	    json_object_new_string(hex)) != 0)
 		errx(EX_OSERR, "out of memory");
+	return 0;
 }
