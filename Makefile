@@ -50,9 +50,20 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/pidboxd $(B)/pidboxctl
 
-$(B)/%.o: %.c
+# Include paths by directory: common/ sees only itself, daemon/ and cli/
+# see common/ and themselves, a unit test what it tests; a wrong-way
+# include does not build.
+$(B)/common/%.o: common/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -Idaemon -Icli -c -o $@ $<
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(B)/daemon/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Idaemon -c -o $@ $<
+
+$(B)/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Icli -c -o $@ $<
 
 $(B)/libpidbox.a: $(COMMON_OBJ)
 	rm -f $@
@@ -64,17 +75,48 @@ $(B)/pidboxd: $(DAEMON_OBJ) $(B)/libpidbox.a
 $(B)/pidboxctl: $(CLI_OBJ) $(B)/libpidbox.a
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpidbox.a $(LIBS)
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(DAEMON_LIB) $(B)/libpidbox.a
-	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(DAEMON_LIB) $(B)/libpidbox.a $(LIBS) -lcmocka
+# Unit tests: each links libpidbox.a and only the objects it tests
+# (UNIT_DEPS_t_x), and sees the headers of their directory (UNIT_INC_t_x);
+# a test of common/ code sees common/ alone.
+D		 = $(B)/daemon
+NODE_DEPS	 = $(D)/node.o $(D)/registry.o $(D)/handlers.o $(D)/celery.o \
+		   $(D)/schema.o $(D)/exec.o $(D)/loop.o $(D)/audit.o \
+		   $(D)/policy.o $(D)/nonce.o $(D)/replies.o $(D)/service.o \
+		   $(D)/mailbox_in.o $(D)/health.o $(D)/link.o \
+		   $(D)/config.o $(D)/conftab.o $(D)/methods_conf.o
+UNIT_DEPS_t_node	= $(NODE_DEPS)
+UNIT_DEPS_t_sdnotify	= $(D)/sdnotify.o $(D)/loop.o
+UNIT_DEPS_t_config	= $(NODE_DEPS)
+UNIT_DEPS_t_audit	= $(D)/audit.o
+UNIT_DEPS_t_policy	= $(D)/policy.o
+UNIT_DEPS_t_nonce	= $(D)/nonce.o
+UNIT_DEPS_t_schema	= $(D)/schema.o
+# The CLI's parser and command table (t_cliargs stubs the table's exec
+# functions).
+UNIT_DEPS_t_cliargs	= $(B)/cli/args.o $(B)/cli/cmd.o
+DAEMON_TESTS	 = t_node t_sdnotify t_config t_audit t_policy t_nonce t_schema
+$(foreach t,$(DAEMON_TESTS),$(eval UNIT_INC_$(t) = -Idaemon))
+UNIT_INC_t_cliargs	= -Icli
 
-# The CLI's parser and command table: t_cliargs links only these two
-# (it stubs the table's exec functions).
-CLI_LIB	   := $(B)/cli/args.o $(B)/cli/cmd.o
-
-$(B)/tests/t_cliargs: $(B)/tests/unit/t_cliargs.o $(CLI_LIB) $(B)/libpidbox.a
+$(B)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(CLI_LIB) $(B)/libpidbox.a $(LIBS) -lcmocka
+	$(CC) $(ALLCFLAGS) $(UNIT_INC_$*) -c -o $@ $<
+
+# The load generator and the fuzz targets: common/ only, but the config
+# target, which drives daemon/config.c.
+$(B)/tests/bench/%.o: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(B)/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(if $(filter fuzz_config,$*),-Idaemon) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(B)/tests/%: $(B)/tests/unit/%.o $$(sort $$(UNIT_DEPS_$$*)) $(B)/libpidbox.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(sort $(UNIT_DEPS_$*)) \
+	    $(B)/libpidbox.a $(LIBS) -lcmocka
 
 units: $(UNIT_BIN)
 
@@ -193,7 +235,6 @@ FUZZ_OPT	 = -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
 
 FUZZ_DEPS_config = $(DAEMON_LIB)
 
-.SECONDEXPANSION:
 $(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $$(FUZZ_DEPS_$$*) $(B)/libpidbox.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \

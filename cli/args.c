@@ -41,7 +41,6 @@
 #define LO_MATCHER	{ "matcher",	 required_argument, NULL, 'm' }
 #define LO_END		{ NULL, 0, NULL, 0 }
 
-/* clang-format off */
 static const struct option call_longopts[] = {
 	GLOBAL_LONGOPTS, LO_REPLY, LO_TIMEOUT, LO_LIMIT, LO_DEST, LO_PATTERN,
 	LO_MATCHER, LO_END
@@ -78,7 +77,6 @@ static const struct {
 	[OPTS_NODES] =	  { GLOBAL_OPTSTRING "t:d:p:m:",    nodes_longopts },
 	[OPTS_CELERY] =	  { GLOBAL_OPTSTRING "t:d:p:m:y",   celery_longopts },
 };
-/* clang-format on */
 
 /* A mistake with a message (then no usage); returns ARGS_ERROR. */
 static int __printflike(2, 3)

@@ -39,7 +39,6 @@
 #define A(n, k, r)	{ .name = (n), .kind = (k), .required = (r) }
 #define NOARG		{ .name = NULL }
 
-/* clang-format off */
 const struct cmd_entry cmd_table[] = {
 	{ .name = "broadcast", .alias = "bc",
 	  .usage = "method [key=value ...] [-r] [-t secs] [-l limit]\n"
@@ -123,7 +122,6 @@ const struct cmd_entry cmd_table[] = {
 	  .flags = CMD_REPLY | CMD_HIDDEN, .exec = call_exec },
 	{ .name = NULL }
 };
-/* clang-format on */
 
 /* The row named name (or with that alias); NULL when there is none. */
 const struct cmd_entry *

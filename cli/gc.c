@@ -26,7 +26,7 @@
  * dry. nil when the list is gone or not idle enough, else
  * {idle, length or -1, {members removed}}.
  */
-static const char gc_list_lua[] =
+static const char gc_list_lua[] = LUA_SPLIT3
     "local t = redis.call('TYPE', KEYS[1])\n"
     "if t.ok ~= 'list' then return false end\n"
     "local idle = redis.call('OBJECT', 'IDLETIME', KEYS[1])\n"
@@ -34,10 +34,8 @@ static const char gc_list_lua[] =
     "local sep, q, gone, len = ARGV[3], ARGV[2], {}, -1\n"
     "if ARGV[4] == '0' then len = redis.call('LLEN', KEYS[1]) end\n"
     "for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
-    "  local i = string.find(m, sep, 1, true)\n"
-    "  local j = i and string.find(m, sep, i + #sep, true)\n"
-    "  if j and not string.find(m, sep, j + #sep, true) and\n"
-    "      string.sub(m, j + #sep) == q then gone[#gone + 1] = m end\n"
+    "  local _, _, queue = split3(m, sep)\n"
+    "  if queue == q then gone[#gone + 1] = m end\n"
     "end\n"
     "if ARGV[4] == '0' then\n"
     "  redis.call('DEL', KEYS[1], KEYS[1] .. sep .. '3',\n"

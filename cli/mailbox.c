@@ -29,23 +29,17 @@
  * pattern "^$" or routing key "". Each queue gets the envelope once.
  * KEYS[1] node binding set; ARGV: envelope, type, separator, keyprefix.
  */
-static const char deliver_lua[] =
+static const char deliver_lua[] = LUA_SPLIT3
     "local sep, n, seen = ARGV[3], 0, {}\n"
     "for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-    "  local f, s = {}, 1\n"
-    "  while true do\n"
-    "    local i = string.find(m, sep, s, true)\n"
-    "    if not i then f[#f + 1] = string.sub(m, s); break end\n"
-    "    f[#f + 1] = string.sub(m, s, i - 1)\n"
-    "    s = i + #sep\n"
-    "  end\n"
-    "  if #f == 3 and f[3] ~= '' and not seen[f[3]] then\n"
+    "  local rk, pat, queue = split3(m, sep)\n"
+    "  if queue and queue ~= '' and not seen[queue] then\n"
     "    local ok\n"
-    "    if ARGV[2] == 'topic' then ok = f[2] == '^$' or f[1] == ''\n"
-    "    else ok = f[1] == '' end\n"
+    "    if ARGV[2] == 'topic' then ok = pat == '^$' or rk == ''\n"
+    "    else ok = rk == '' end\n"
     "    if ok then\n"
-    "      seen[f[3]] = true\n"
-    "      redis.call('LPUSH', ARGV[4] .. f[3], ARGV[1])\n"
+    "      seen[queue] = true\n"
+    "      redis.call('LPUSH', ARGV[4] .. queue, ARGV[1])\n"
     "      n = n + 1\n"
     "    end\n"
     "  end\n"

@@ -10,7 +10,6 @@
 
 #include "pidbox.h"
 
-/* clang-format off */
 static const struct {
 	const char		*name;
 	enum mailbox_type	 type;
@@ -19,7 +18,6 @@ static const struct {
 	{ "direct",	MAILBOX_DIRECT },
 	{ "topic",	MAILBOX_TOPIC },
 };
-/* clang-format on */
 
 int
 binding_member(const char *rk, const char *pattern, const char *queue,

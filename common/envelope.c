@@ -26,7 +26,6 @@ struct ctype {
 	const char	*type;
 	const char	*why;
 };
-/* clang-format off */
 static const struct ctype refused_ctypes[] = {
 	{ "application/x-python-serialize",
 	    "refusing content type pickle (application/x-python-serialize)" },
@@ -41,7 +40,6 @@ static const struct ctype refused_ctypes[] = {
 	{ NULL,
 	    "refusing content type that is not application/json" },
 };
-/* clang-format on */
 
 /* Borrowed member key of obj when it is a string, else NULL. */
 static const char *

@@ -423,7 +423,6 @@ c_pcre(const char *pattern, const char **errstr)
 	return 0;
 }
 
-/* clang-format off */
 static const struct matcher {
 	const char	*name;
 	int		(*match)(const char *, const char *, const char **);
@@ -432,7 +431,6 @@ static const struct matcher {
 	{ "glob",	m_glob,		c_glob },
 	{ "pcre",	match_pcre,	c_pcre },
 };
-/* clang-format on */
 
 /* The row for a matcher name (NULL = glob); NULL with *errstr if unknown. */
 static const struct matcher *

@@ -16,11 +16,9 @@
 #define BINDING_PREFIX		"_kombu.binding."
 #define TOPIC_NODE_PATTERN	"^$"	/* kombu's regex for routing key "" */
 
-/* clang-format off */
 static const char *const priority_suffix[4] = {
 	"", KOMBU_SEP "3", KOMBU_SEP "6", KOMBU_SEP "9",
 };
-/* clang-format on */
 
 static int	 fmt(char *, size_t, const char *, ...) __printflike(3, 4);
 
@@ -41,14 +39,12 @@ fmt(char *buf, size_t len, const char *f, ...)
 enum { N_OK, N_EMPTY, N_LONG, N_SEP };
 enum { W_NS, W_HOST };
 
-/* clang-format off */
 static const char *const name_errors[2][4] = {
 	[W_NS] = { NULL, "namespace empty", "namespace too long",
 	    "namespace contains the kombu separator" },
 	[W_HOST] = { NULL, "hostname empty", "hostname too long",
 	    "hostname contains the kombu separator" },
 };
-/* clang-format on */
 
 /* A name kombu could route: non-empty, no separator, <= MAX_NAME. */
 static int

@@ -29,6 +29,22 @@
 
 #define KOMBU_SEP	"\x06\x16" /* kombu's binding field separator */
 #define KOMBU_SEP_LEN	2
+/*
+ * The one Lua reading of a kombu binding member, for the scripts that
+ * walk binding sets (cli/gc.c, cli/mailbox.c): split3(m, sep) returns
+ * routing key, pattern and queue, or nil unless m has exactly three
+ * fields.
+ */
+#define LUA_SPLIT3							\
+    "local function split3(m, sep)\n"					\
+    "  local i = string.find(m, sep, 1, true)\n"			\
+    "  local j = i and string.find(m, sep, i + #sep, true)\n"		\
+    "  if not j or string.find(m, sep, j + #sep, true) then\n"		\
+    "    return nil\n"							\
+    "  end\n"								\
+    "  return string.sub(m, 1, i - 1), string.sub(m, i + #sep, j - 1),\n" \
+    "      string.sub(m, j + #sep)\n"					\
+    "end\n"
 
 #ifndef nitems
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))

@@ -37,7 +37,6 @@ struct buf {
 struct range {
 	uint32_t lo, hi;
 };
-/* clang-format off */
 static const struct range nonprintable[] = {
 	{ 0x0080, 0x00a0 }, { 0x00ad, 0x00ad }, { 0x0378, 0x0379 },
 	{ 0x0380, 0x0383 }, { 0x038b, 0x038b }, { 0x038d, 0x038d },
@@ -274,7 +273,6 @@ static const struct range nonprintable[] = {
 	{ 0x2ebe1, 0x2f7ff }, { 0x2fa1e, 0x2ffff }, { 0x3134b, 0xe00ff },
 	{ 0xe01f0, 0x10ffff },
 };
-/* clang-format on */
 
 static void
 buf_add(struct buf *b, const void *p, size_t n)

@@ -40,7 +40,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* clang-format off */
 enum { S_TCP, S_UNIX, S_TLS, S_SENTINEL };
 static const struct scheme {
 	const char	*name;
@@ -53,7 +52,6 @@ static const struct scheme {
 	{ "rediss",		S_TLS },
 	{ "sentinel",		S_SENTINEL },
 };
-/* clang-format on */
 
 static int
 hexval(int c)
@@ -173,7 +171,6 @@ opt_keyprefix(struct redis_url *u, const char *name, const char *v,
 	return 0;
 }
 
-/* clang-format off */
 static const struct boolword {
 	const char	*word;
 	int		 value;
@@ -181,7 +178,6 @@ static const struct boolword {
 	{ "true", 1 }, { "yes", 1 }, { "on", 1 }, { "1", 1 },
 	{ "false", 0 }, { "no", 0 }, { "off", 0 }, { "0", 0 },
 };
-/* clang-format on */
 
 /* true -> kombu's default "/{db}.", false -> none, else that prefix. */
 static int
@@ -238,7 +234,6 @@ opt_master_name(struct redis_url *u, const char *name, const char *v,
 	return 0;
 }
 
-/* clang-format off */
 static const struct option {
 	const char	*name;
 	int		(*set)(struct redis_url *, const char *, const char *,
@@ -252,7 +247,6 @@ static const struct option {
 	{ "socket_connect_timeout",	opt_connect_timeout },
 	{ "socket_timeout",		opt_socket_timeout },
 };
-/* clang-format on */
 
 /* The query string q[0..len): name=value pairs separated by '&'. */
 static int

@@ -16,7 +16,6 @@
 #define MAX_TICKET	MAX_KEY	/* kombu sends a uuid4; be generous */
 
 /* Errors of opt_string(): wrong type, too long or with a NUL byte. */
-/* clang-format off */
 static const char *const why_pattern[2] = {
 	"pattern is not a string", "pattern too long or with a NUL byte" };
 static const char *const why_matcher[2] = {
@@ -29,7 +28,6 @@ static const char *const why_exchange[2] = {
 static const char *const why_routing_key[2] = {
 	"reply_to.routing_key is not a string",
 	"reply_to.routing_key too long or with a NUL byte" };
-/* clang-format on */
 
 /* Borrowed obj[key], NULL when absent or JSON null. */
 static json_object *

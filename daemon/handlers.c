@@ -50,7 +50,6 @@ static const struct arg_spec conf_args[] = {
 #define RO	(M_READONLY | M_OPEN_ARGS)
 #define CEL	(M_CELERY | M_READONLY | M_OPEN_ARGS)
 #define ARGS(a)	(a), nitems(a)
-/* clang-format off */
 static const struct method builtins[] = {
 	{ "active",	celery_empty_list, "Celery: tasks executing (always [])", CEL, ARGS(safe_args), NULL },
 	{ "active_queues", celery_empty_list, "Celery: task queues consumed ([])", CEL, NULL, 0, NULL },
@@ -68,7 +67,6 @@ static const struct method builtins[] = {
 	{ "scheduled",	celery_empty_list, "Celery: ETA tasks ([])", CEL, ARGS(safe_args), NULL },
 	{ "stats",	h_stats,	"pid, uptime, counters, rusage, broker (Celery's shape)", RO, NULL, 0, NULL },
 };
-/* clang-format on */
 #undef RO
 #undef CEL
 #undef ARGS

@@ -34,7 +34,6 @@ enum {
 	MK_GROUP, MK_DANGEROUS, MK_N
 };
 
-/* clang-format off */
 static const struct conf_key method_keys[MK_N] = {
 	[MK_ARGV] = { .name = "argv", .kind = CK_LATER, .flags = CONF_HINT },
 	[MK_ARGS] = { .name = "args", .kind = CK_FUNC, .flags = CONF_HINT,
@@ -105,7 +104,6 @@ static const struct {
 	{ "number",	ARG_NUMBER },
 	{ "bool",	ARG_BOOL },
 };
-/* clang-format on */
 
 #undef M
 #undef A

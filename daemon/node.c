@@ -16,22 +16,18 @@
 #include "pidboxd.h"
 
 int
-node_init(struct node *n, const struct pidboxd_conf *c, const char **errstr)
+node_init(struct node *n, const struct pidboxd_conf *c,
+    const struct redis_url *url, struct registry *reg, const char **errstr)
 {
 	const char *fp;
-	const struct method *builtins;
-	size_t	nb;
 
 	memset(n, 0, sizeof(*n));
 	n->conf = c;
-	if (conf_broker_url(c, &n->url, errstr) == -1)
-		return -1;
+	n->url = *url;
+	n->reg = reg;
 	fp = n->url.fanout_prefix_set ? n->url.fanout_prefix : NULL;
 	if (names_init(&n->names, c->ns, c->hostname, c->type, n->url.db,
 	    n->url.keyprefix, fp, errstr) == -1)
-		return -1;
-	builtins = builtin_table(&nb);
-	if ((n->reg = registry_new(builtins, nb, c, errstr)) == NULL)
 		return -1;
 	if (c->signing.nkeys > 0 || c->signing.require) {
 		n->nonces = nonce_cache_new(c->signing.nonce_cache);

@@ -157,16 +157,25 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 {
 	struct node		 node;
 	struct pidboxd_conf	 next;
+	struct redis_url	 url;
+	struct registry		*reg;
+	const struct method	*builtins;
 	const char		*errstr;
+	size_t			 nbuiltins;
 	int64_t			 deadline;
 	enum run_result		 result = RUN_EXIT;
 
-	if (node_init(&node, conf, &errstr) == -1)
+	builtins = builtin_table(&nbuiltins);
+	if (conf_broker_url(conf, &url, &errstr) == -1 ||
+	    (reg = registry_new(builtins, nbuiltins, conf, &errstr)) == NULL ||
+	    node_init(&node, conf, &url, reg, &errstr) == -1)
 		fatalx("%s", errstr);
+	redis_url_clear(&url);	/* the node has its copy */
 	loop_init();
 	if (audit_open(&conf->audit) == -1)
 		fatal("audit: %s", conf->audit.file);
-	sdnotify_identity(&node);
+	sdnotify_identity(conf->hostname, conf->type, node.names.exchange,
+	    &node.url);
 	sdnotify_watchdog_start();
 	service_start(&node, &hooks);
 	sdnotify_status("connecting to the broker");

@@ -231,6 +231,9 @@ int	 conf_expect_map(struct conf_err *ce, const char *path,
 	    const struct conf_section *s, const struct ynode *v);
 /* "path.key", or key at the top level (malloc'd). */
 char	*conf_path(const char *path, const char *key);
+/* A string or a list of strings at v into *out[*n]; what names it. */
+void	 conf_strlist(struct conf_err *ce, const struct ynode *v,
+	    char ***out, size_t *n, const char *what);
 void	 conf_strv_free(char **v, size_t n);
 
 /* methods_conf.c: the methods: section, parsed, checked and freed. */
@@ -429,7 +432,13 @@ struct node_action {
 	char		 routing_key[MAX_KEY];
 	char		 queue[MAX_KEY];	/* <rk>.reply.<ns>.pidbox */
 };
+/*
+ * A node for c answering the methods of reg, on the broker url (with its
+ * password: conf_broker_url()). The node keeps a copy of url and takes
+ * reg over; node_clear() frees both, also after a failure.
+ */
 int	 node_init(struct node *n, const struct pidboxd_conf *c,
+	    const struct redis_url *url, struct registry *reg,
 	    const char **errstr);
 /*
  * Handle one raw message as a kombu Node would (spec 3.2): decode, adjust
@@ -575,7 +584,8 @@ void	 sdnotify_ready(const char *status);
 void	 sdnotify_reloading(void);
 void	 sdnotify_stopping(void);
 void	 sdnotify_status(const char *fmt, ...) __printflike(1, 2);
-void	 sdnotify_identity(const struct node *n);
+void	 sdnotify_identity(const char *node, enum mailbox_type type,
+	    const char *exchange, const struct redis_url *broker);
 void	 sdnotify_watchdog_start(void);
 
 #endif /* PIDBOXD_H */

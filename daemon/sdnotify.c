@@ -147,14 +147,15 @@ sdnotify_status(const char *fmt, ...)
  * characters); a newline would end the line, so none gets through.
  */
 void
-sdnotify_identity(const struct node *n)
+sdnotify_identity(const char *node, enum mailbox_type type,
+    const char *exchange, const struct redis_url *broker)
 {
 	char	 url[512];
 	char	*p;
 
 	snprintf(sd.identity, sizeof(sd.identity), "node %s, %s mailbox %s, "
-	    "broker %s", n->conf->hostname, mailbox_type_name(n->conf->type),
-	    n->names.exchange, redis_url_redacted(&n->url, url, sizeof(url)));
+	    "broker %s", node, mailbox_type_name(type), exchange,
+	    redis_url_redacted(broker, url, sizeof(url)));
 	for (p = sd.identity; *p != '\0'; p++)
 		if (*p == '\n')
 			*p = ' ';

@@ -159,7 +159,6 @@ struct pcase {
 };
 
 #define M(s)	s, sizeof(s) - 1
-/* clang-format off */
 static const struct pcase parse_cases[] = {
 	{ M("\x06\x16\x06\x16q"),		 0, "node member" },
 	{ M("rk\x06\x16^$\x06\x16q"),		 0, "topic member" },
@@ -174,7 +173,6 @@ static const struct pcase parse_cases[] = {
 	{ M("a\x06" "b\x06\x16q"),		 -1, "lone 0x06 is no SEP" },
 	{ M("a\x06\x16\x06\x16\x06\x16q\x06\x16"), -1, "five fields" },
 };
-/* clang-format on */
 
 /* binding_parse requires exactly three fields (kombu's unpack). */
 static void

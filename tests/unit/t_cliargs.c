@@ -56,7 +56,6 @@ struct pcase {
 	const char	*arguments;	/* ARGS_OK: as plain JSON */
 };
 
-/* clang-format off */
 static const struct pcase cases[] = {
 	/* pidboxctl's own commands */
 	{ { "ping" }, ARGS_OK, NULL, 0, "ping", "{}" },
@@ -139,7 +138,6 @@ static const struct pcase cases[] = {
 	{ { "shutdown", "x" }, ARGS_ERROR, "shutdown: too many arguments", 1,
 	  NULL, NULL },
 };
-/* clang-format on */
 
 /* args_parse() of the words (a NULL-terminated list) for cmd_find(w[0]). */
 static int

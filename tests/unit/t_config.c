@@ -19,7 +19,6 @@
 
 #include "pidboxd.h"
 
-/* clang-format off */
 static const struct bad_case {
 	const char	*yaml;
 	const char	*errors;	/* every line, in order */
@@ -90,7 +89,6 @@ static const struct bad_case {
 	  "t.yaml:3:23: methods.m.argv[1]: placeholder {nope} names no "
 	  "declared argument\n" },
 };
-/* clang-format on */
 
 /* Load yaml into c, return what went to stderr (caller frees). */
 static char *

@@ -26,7 +26,6 @@ struct decode_case {
 	const char	*want;		/* body, or a word of the error */
 };
 
-/* clang-format off */
 static const struct decode_case decode_cases[] = {
 	/* valid */
 	{ "{\"body\": \"" PING_B64 "\", " JSON_CT ", "
@@ -91,7 +90,6 @@ static const struct decode_case decode_cases[] = {
 	{ "{", -1, "" },
 	{ "{} {}", -1, "" },
 };
-/* clang-format on */
 
 static void
 t_decode_table(void **state)
@@ -166,7 +164,6 @@ struct header_case {
 	const char	*ticket;
 };
 
-/* clang-format off */
 static const struct header_case header_cases[] = {
 	{ "null", 0, 0, 0, 0.0, NULL },
 	{ "{}", 0, 0, 0, 0.0, NULL },
@@ -199,7 +196,6 @@ static const struct header_case header_cases[] = {
 	{ "{\"expires\": {}}", 0, 0, -1, 0.0, NULL },
 	{ "{\"ticket\": 5}", 0, 0, 0, 0.0, NULL },
 };
-/* clang-format on */
 
 static void
 t_headers_table(void **state)

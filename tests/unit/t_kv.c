@@ -24,7 +24,6 @@ struct kcase {
 	const char	*json;		/* the stored value, serialized */
 };
 
-/* clang-format off */
 /* Values that are one strict JSON document are stored as that JSON. */
 static const struct kcase json_cases[] = {
 	{ "n=5",		 0, "n", json_type_int,	    "5" },
@@ -70,7 +69,6 @@ static const struct kcase refused_cases[] = {
 	{ "u=18446744073709551616", -1, NULL, json_type_null, NULL },
 	{ "u=-9223372036854775809", -1, NULL, json_type_null, NULL },
 };
-/* clang-format on */
 
 static void
 run_cases(const char *table, const struct kcase *cases, size_t ncases)

@@ -120,10 +120,24 @@ stricter_reason(const char *name)
 	return NULL;
 }
 
+/* A node for c answering methods[0..nmethods). */
+static void
+init_node_with(struct node *n, const struct pidboxd_conf *c,
+    const struct method *methods, size_t nmethods)
+{
+	struct redis_url	 url;
+	struct registry		*reg;
+	const char		*errstr = NULL;
+
+	if (conf_broker_url(c, &url, &errstr) == -1 ||
+	    (reg = registry_new(methods, nmethods, c, &errstr)) == NULL ||
+	    node_init(n, c, &url, reg, &errstr) == -1)
+		fail_msg("node_init: %s", errstr);
+}
+
 static void
 init_node(struct node *n, struct pidboxd_conf *c, const char *host)
 {
-	const char *errstr = NULL;
 	char err[256];
 
 	conf_defaults(c);
@@ -132,11 +146,7 @@ init_node(struct node *n, struct pidboxd_conf *c, const char *host)
 	if (conf_set_broker(c, "redis://localhost:6379/0", err,
 	    sizeof(err)) == -1)
 		fail_msg("conf_set_broker: %s", err);
-	if (node_init(n, c, &errstr) == -1)
-		fail_msg("node_init: %s", errstr);
-	registry_free(n->reg);
-	n->reg = registry_new(test_methods, nitems(test_methods), c, &errstr);
-	assert_non_null(n->reg);
+	init_node_with(n, c, test_methods, nitems(test_methods));
 }
 
 /* Serialize a request as a kombu Mailbox would put it on the wire. */
@@ -590,15 +600,14 @@ test_builtin_schema(void **state)
 	struct node_action	 act;
 	json_object		*h, *b, *rt, *v;
 	const struct method	*bt;
-	const char		*errstr = NULL;
 	size_t			 nb, len;
 	char			*raw;
 
 	(void)state;
 	init_node(&n, &c, "hostA");
-	registry_free(n.reg);
+	node_clear(&n);
 	bt = builtin_table(&nb);
-	n.reg = registry_new(bt, nb, &c, &errstr);
+	init_node_with(&n, &c, bt, nb);
 	h = json_object_new_object();
 	json_object_object_add(h, "clock", json_object_new_int(1));
 	b = json_object_new_object();

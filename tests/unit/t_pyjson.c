@@ -21,7 +21,6 @@ struct dump_case {
 };
 
 /* Expected outputs checked with python3 -c 'json.dumps(json.loads(in))'. */
-/* clang-format off */
 static const struct dump_case dump_cases[] = {
 	{ "{}", "{}" },
 	{ "[]", "[]" },
@@ -75,7 +74,6 @@ static const struct dump_case dump_cases[] = {
 	{ "[1, 2.5, null, true]", "[1, 2.5, null, true]" },
 	{ " {\"a\" :\n[ ] } \n", "{\"a\": []}" },
 };
-/* clang-format on */
 
 static void
 t_dumps_table(void **state)
@@ -180,7 +178,6 @@ struct parse_case {
 	int		 ok;	/* 1 parses, 0 refused, 2 JSON null */
 };
 
-/* clang-format off */
 static const struct parse_case parse_cases[] = {
 	{ "{}", 1 },
 	{ "{} ", 1 },
@@ -210,7 +207,6 @@ static const struct parse_case parse_cases[] = {
 	{ "{\"a\" 1}", 0 },
 	{ "/* c */ {}", 0 },
 };
-/* clang-format on */
 
 static void
 t_parse_table(void **state)
@@ -311,7 +307,6 @@ struct repr_case {
 	const char	*out;	/* Python repr(json.loads(in)), UTF-8 */
 };
 
-/* clang-format off */
 static const struct repr_case repr_cases[] = {
 	{ "\"nosuch\"", "'nosuch'" },
 	{ "\"it's\"", "\"it's\"" },
@@ -342,7 +337,6 @@ static const struct repr_case repr_cases[] = {
 	{ "[1]", "list" },
 	{ "{}", "dict" },
 };
-/* clang-format on */
 
 static void
 t_repr_table(void **state)

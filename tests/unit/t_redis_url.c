@@ -27,7 +27,6 @@ struct good {
 	const char	*redacted;
 };
 
-/* clang-format off */
 static const struct good goods[] = {
 	{ "redis://", 0, "localhost", 6379, 0, "", "", "", 0, "", 5, 0, 0,
 	    "redis://localhost:6379/0" },
@@ -170,7 +169,6 @@ static const struct bad bads[] = {
 	    "0123456789012345678901234567890123456789",
 	    "socket path too long in redis URL (max 107)" },
 };
-/* clang-format on */
 
 static void
 test_good_urls(void **state)

@@ -19,7 +19,6 @@ struct encode_case {
 	const char	*want;
 };
 
-/* clang-format off */
 static const struct encode_case encode_cases[] = {
 	{ "hostA", "{\"ok\": \"pong\"}", "{\"hostA\": {\"ok\": \"pong\"}}" },
 	{ "w1@vm", "null", "{\"w1@vm\": null}" },
@@ -28,7 +27,6 @@ static const struct encode_case encode_cases[] = {
 	    "{\"h\\u00e9\": {\"ok\": {\"x\": 1.0, \"s\": \"\\u2603\"}}}" },
 	{ "", "0", "{\"\": 0}" },
 };
-/* clang-format on */
 
 static void
 t_encode_table(void **state)
@@ -80,7 +78,6 @@ struct unknown_case {
 };
 
 /* node_dispatch.jsonl unknown_method_* and method_* cases. */
-/* clang-format off */
 static const struct unknown_case unknown_cases[] = {
 	{ "\"nosuch\"", "KeyError('nosuch')" },
 	{ "\"it's\"", "KeyError(\"it's\")" },
@@ -99,7 +96,6 @@ static const struct unknown_case unknown_cases[] = {
 	{ "[1]", "TypeError(\"unhashable type: 'list'\")" },
 	{ "{}", "TypeError(\"unhashable type: 'dict'\")" },
 };
-/* clang-format on */
 
 static void
 t_unknown_method(void **state)
@@ -132,7 +128,6 @@ struct decode_case {
 	int		 is_error;
 };
 
-/* clang-format off */
 static const struct decode_case decode_cases[] = {
 	{ "{\"w1@vm\": {\"ok\": \"pong\"}}", 0, "w1@vm", 0 },
 	{ "{\"hostA\": {\"error\": \"KeyError('nosuch')\"}}", 0, "hostA", 1 },
@@ -148,7 +143,6 @@ static const struct decode_case decode_cases[] = {
 	{ "{\"a\": 1} x", -1, NULL, 0 },
 	{ "", -1, NULL, 0 },
 };
-/* clang-format on */
 
 static void
 t_decode_table(void **state)

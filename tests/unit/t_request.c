@@ -25,7 +25,6 @@ struct decode_case {
 	int		 reply;		/* reply_to usable (rc 0) */
 };
 
-/* clang-format off */
 static const struct decode_case decode_cases[] = {
 	/* valid: kombu's own requests and their addressing (spec 3.2) */
 	{ "{\"method\": \"ping\", \"arguments\": {}, \"destination\": null, "
@@ -115,7 +114,6 @@ static const struct decode_case decode_cases[] = {
 	{ "{\"method\": \"ping\", \"reply_to\": {\"exchange\": \"x\", "
 	    "\"routing_key\": \"R\\u0000K\"}}", -1, "routing_key", 0, 0 },
 };
-/* clang-format on */
 
 static void
 t_decode_table(void **state)
@@ -301,7 +299,6 @@ static const char *const dest_empty[] = { "" };
 static const char *const dest_comma[] = { "w1@vm,w2@vm" };
 static const char *const dest_null[] = { NULL };
 
-/* clang-format off */
 static const struct encode_case encode_cases[] = {
 	{ { .method = "ping", .ticket = "35fabee5-d759-49fa-b4d5-e073e80e14d1",
 	    .reply_exchange = "reply.celery.pidbox",
@@ -354,7 +351,6 @@ static const struct encode_case encode_cases[] = {
 	{ { .method = "m", .ticket = "", .reply_exchange = "x",
 	    .reply_routing_key = "r" }, "ticket" },
 };
-/* clang-format on */
 
 static void
 t_encode_table(void **state)

@@ -71,7 +71,6 @@ struct scase {
 	const char	*err;		/* the message when refused */
 };
 
-/* clang-format off */
 static const struct scase cases[] = {
 	{ "{\"host\": \"web-1\"}", 0, "{\"host\": \"web-1\", \"force\": false}", NULL },
 	/* text from the command line is coerced */
@@ -98,7 +97,6 @@ static const struct scase cases[] = {
 	{ "{\"z\": 1}", 1, NULL, "argument 'host': required: missing" },
 	{ "{\"host\": \"a\", \"count\": 99, \"q\": 1}", 1, NULL, "argument 'count': max: greater than 10" },
 };
-/* clang-format on */
 
 static void
 test_check(void **state)

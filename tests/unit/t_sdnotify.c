@@ -77,9 +77,8 @@ teardown(void **state)
 static void
 t_sequence(void **state)
 {
-	struct pidboxd_conf	 c;
-	struct node		 n;
-	const char		*errstr = NULL, *m;
+	struct redis_url	 url;
+	const char		*m;
 	char			 err[256];
 
 	(void)state;
@@ -87,15 +86,11 @@ t_sequence(void **state)
 	sdnotify_status("starting %d", 1);
 	assert_string_equal(next(), "STATUS=starting 1");
 
-	conf_defaults(&c);
-	strlcpy(c.hostname, "hostA", sizeof(c.hostname));
-	strlcpy(c.ns, "testbox", sizeof(c.ns));
-	if (conf_set_broker(&c, "redis://:secret@localhost:6379/0", err,
+	if (redis_url_parse("redis://:secret@localhost:6379/0", &url, err,
 	    sizeof(err)) == -1)
-		fail_msg("conf_set_broker: %s", err);
-	if (node_init(&n, &c, &errstr) == -1)
-		fail_msg("node_init: %s", errstr);
-	sdnotify_identity(&n);
+		fail_msg("redis_url_parse: %s", err);
+	sdnotify_identity("hostA", MAILBOX_FANOUT, "testbox.pidbox", &url);
+	redis_url_clear(&url);
 
 	sdnotify_status("connecting to the broker");
 	assert_string_equal(next(), "STATUS=" ID ": connecting to the broker");
@@ -127,8 +122,6 @@ t_sequence(void **state)
 	sdnotify_reloading();
 	assert_null(next());
 
-	node_clear(&n);
-	conf_clear(&c);
 }
 
 int

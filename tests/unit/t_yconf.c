@@ -19,7 +19,6 @@
 
 #include "pidbox.h"
 
-/* clang-format off */
 static const struct nul_case {
 	const char	*yaml;
 	const char	*value;		/* bytes of the value of key "a" */
@@ -30,7 +29,6 @@ static const struct nul_case {
 	{ "a: plain\n", "plain", 5 },
 	{ "a: \"\"\n", "", 0 },
 };
-/* clang-format on */
 
 static void
 test_scalar_with_nul(void **state)
