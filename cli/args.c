@@ -162,6 +162,30 @@ args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 			return fail(e, "--color %s: must be auto, always or "
 			    "never", log_viss(arg));
 		break;
+	case OPT_SORT:
+		if (strcmp(arg, "name") == 0)
+			ctl->sort = SORT_NAME;
+		else if (strcmp(arg, "latency") == 0)
+			ctl->sort = SORT_LATENCY;
+		else if (strcmp(arg, "arrival") == 0)
+			ctl->sort = SORT_ARRIVAL;
+		else
+			return fail(e, "--sort %s: must be name, latency or "
+			    "arrival", log_viss(arg));
+		break;
+	case OPT_DISPLAY:
+		if (strcmp(arg, "all") == 0)
+			ctl->display = DISPLAY_ALL;
+		else if (strcmp(arg, "ok") == 0)
+			ctl->display = DISPLAY_OK;
+		else if (strcmp(arg, "failed") == 0)
+			ctl->display = DISPLAY_FAILED;
+		else if (strcmp(arg, "none") == 0)
+			ctl->display = DISPLAY_NONE;
+		else
+			return fail(e, "--display %s: must be all, ok, failed "
+			    "or none", log_viss(arg));
+		break;
 	case 'v':
 		ctl->verbose++;
 		break;
@@ -254,6 +278,7 @@ command_opt(struct cmd_args *a, int ch, const char *arg,
 		req->reply = 1;
 		break;
 	case 't':
+		a->timeout_set = 1;
 		return parse_secs(arg, "timeout", &req->timeout, e);
 	case 'l':
 		req->limit = strtonum(arg, 1, INT_MAX, &errstr);
