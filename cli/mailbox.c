@@ -534,6 +534,13 @@ is_error(json_object *v)
 	    !json_object_object_get_ex(v, "ok", NULL);
 }
 
+/* Node names in GNU version order: web-2 before web-10. */
+static int
+cmpname(const void *a, const void *b)
+{
+	return strverscmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Who replied with an error, who was expected and did not reply. */
 static void
 tally(const struct mailbox_request *req, struct mailbox_result *res)
@@ -604,6 +611,9 @@ tally(const struct mailbox_request *req, struct mailbox_result *res)
 	} else if (ex->count > (long long)n)
 		res->nsilent = ex->count - (long long)n;
 	free(silent);
+	qsort(res->errors, res->nerrors, sizeof(*res->errors), cmpname);
+	qsort(res->missing, res->nmissing, sizeof(*res->missing), cmpname);
+	qsort(res->unsub, res->nunsub, sizeof(*res->unsub), cmpname);
 }
 
 /* A cast to -d names: those not bound cannot have received it. */

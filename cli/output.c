@@ -796,8 +796,8 @@ output_event(const struct mailbox_event *ev, void *arg)
 
 	switch (ev->type) {
 	case MAILBOX_EV_PUBLISHED:
-		ctl_debug(ctl, "%s %s: %lld receiver(s)",
-		    mailbox_type_name(ctl->mbox.type),
+		ctl_debug(ctl, "request %s: %s %s: %lld receiver(s)",
+		    res->ticket, mailbox_type_name(ctl->mbox.type),
 		    ctl->mbox.names.exchange, res->receivers);
 		break;
 	case MAILBOX_EV_COLLECT:
@@ -1354,6 +1354,8 @@ void
 output_result(struct ctl *ctl, const struct mailbox_request *req,
     const struct mailbox_result *res)
 {
+	long long	got;
+
 	output_progress_end();
 	if (res->collected && res->nbad > 0)
 		warnx("%lld malformed repl%s skipped, not counted as replies",
@@ -1373,13 +1375,15 @@ output_result(struct ctl *ctl, const struct mailbox_request *req,
 		if (json_object_object_length(res->replies) == 0) {
 			no_replies(NULL);
 			/* Not "no nodes": they got it and are still busy. */
-			if (res->receivers > 0)
+			got = req->ndestination > 0 ?
+			    (long long)res->nmissing : res->expect.names !=
+			    NULL ? res->nsilent : res->receivers;
+			if (got > 0)
 				fprintf(stderr, "%lld %s received %s but did "
 				    "not reply within %.1f s; a method that "
 				    "runs longer needs a longer -t\n",
-				    res->receivers, res->receivers == 1 ?
-				    "node" : "nodes", log_viss(req->method),
-				    req->timeout);
+				    got, got == 1 ? "node" : "nodes",
+				    log_viss(req->method), req->timeout);
 			if (ctl->format == FORMAT_JSON ||
 			    ctl->format == FORMAT_YAML)
 				/* An empty document, not an empty stdout. */
