@@ -232,6 +232,10 @@ add_destinations(struct mailbox_request *req, const char *arg,
 		if (len > MAX_NAME)
 			return fail(e, "-d: node name longer than %d bytes",
 			    MAX_NAME);
+		if (strcspn(p, "*?[") < len)
+			return fail(e, "-d %.*s: -d takes node names, not "
+			    "patterns; use -p '%.*s' to match a glob",
+			    (int)len, p, (int)len, p);
 		if (req->ndestination >= MAX_DESTINATIONS)
 			return fail(e, "-d: more than %d nodes",
 			    MAX_DESTINATIONS);
@@ -533,6 +537,11 @@ args_parse(struct ctl *ctl, const struct cmd_entry *cmd, int argc,
 		err(EX_OSERR, NULL);
 	if (t->words == WORDS_NONE && argc != 0)
 		return fail_usage(e, NULL);
+	if (t->words == WORDS_KV && t->maxkv == 0 && argc > 0)
+		return fail(e, "%s takes no arguments%s%s%s", cmd->name,
+		    strchr(argv[0], '=') == NULL ? "; to ask one node: " : "",
+		    strchr(argv[0], '=') == NULL ? cmd->name : "",
+		    strchr(argv[0], '=') == NULL ? " -d NODE" : "");
 	if (t->words == WORDS_KV) {
 		for (i = 0; i < argc; i++)
 			if (kv_parse(argv[i], req->arguments, &errstr) == -1)

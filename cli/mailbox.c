@@ -872,10 +872,10 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	/* Stopped at --limit while more nodes may still answer. */
 	cleanup(s, req->limit > 0 && res->ncounted >= req->limit &&
 	    res->receivers > req->limit ? CLEANUP_SETTLE : 0);
+	/* Interrupted or not, who answered and who did not is known. */
+	tally(req, res);
 	if (*mb->intr.flag)
 		res->status = MAILBOX_INTERRUPTED;
-	else
-		tally(req, res);
 done:
 	rconn_close(&s->rc);
 	free(body);

@@ -87,6 +87,7 @@ static struct {
 #define FAILED_LINES	20
 
 static void	 pretty(FILE *, json_object *, int *);
+static void	 error_hints(FILE *, const struct mailbox_result *);
 static void	 output_yaml(json_object *);
 
 /* Colors for fd per --color, NO_COLOR (any value) and TERM=dumb. */
@@ -950,6 +951,8 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	if (res->nunsub > 0)
 		put_names(f, "not subscribed", res->unsub, res->nunsub,
 		    col ? C_YELLOW : NULL);
+	if (nerrs > 0)
+		error_hints(f, res);
 	if (res->nextra > 0)
 		fprintf(f, "%lld more subscriber%s received it and did not "
 		    "reply (not a node bound to the mailbox: a PSUBSCRIBE "
@@ -1336,6 +1339,58 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 		printf("no bound node matches -p %s\n", log_viss(req->pattern));
 }
 
+/* What to do about a broker failure: where the broker or password goes. */
+static void
+broker_hint(const struct ctl *ctl, const char *error)
+{
+	if (strstr(error, "NOAUTH") != NULL ||
+	    strstr(error, "WRONGPASS") != NULL ||
+	    strstr(error, "invalid password") != NULL)
+		fprintf(stderr, "hint: the broker wants a password: set "
+		    "PIDBOX_BROKER_PASSWORD, or broker_password_file in the "
+		    "-c file (a password in -b is visible to other users)\n");
+	else if (strcmp(ctl->broker_from, "default") == 0)
+		fprintf(stderr, "hint: no broker was given, so the default %s "
+		    "was used: give one with -b URL, PIDBOX_BROKER, "
+		    "CELERY_BROKER_URL (with -N celery) or broker: in a -c "
+		    "file\n", DEFAULT_BROKER);
+	else
+		fprintf(stderr, "hint: the broker came from %s\n",
+		    log_viss(ctl->broker_from));
+}
+
+/*
+ * What to do about the errors nodes replied: a method they do not
+ * have, a request they want signed.
+ */
+static void
+error_hints(FILE *f, const struct mailbox_result *res)
+{
+	json_object	*v, *e;
+	size_t		 i;
+	int		 unknown = 0, unsigned_ = 0;
+	const char	*s;
+
+	for (i = 0; i < res->nerrors; i++) {
+		if (!json_object_object_get_ex(res->replies, res->errors[i],
+		    &v) || !json_object_object_get_ex(v, "error", &e) ||
+		    (s = json_object_get_string(e)) == NULL)
+			continue;
+		if (strncmp(s, "KeyError(", 9) == 0)
+			unknown = 1;
+		if (strstr(s, "unsigned") != NULL)
+			unsigned_ = 1;
+	}
+	if (unknown)
+		fprintf(f, "hint: KeyError is a method the node does not "
+		    "have; `%s describe` lists what each node offers\n",
+		    getprogname());
+	if (unsigned_)
+		fprintf(f, "hint: these nodes accept signed requests only: "
+		    "set PIDBOX_KEY_FILE (and PIDBOX_IDENTITY) to a key they "
+		    "know\n");
+}
+
 /* Celery's message (stderr, exit 69), so no program prefix. */
 static void
 no_replies(const char *why)
@@ -1398,12 +1453,27 @@ output_result(struct ctl *ctl, const struct mailbox_request *req,
 		no_replies(res->error);
 		break;
 	case MAILBOX_INTERRUPTED:
+		/* Ctrl-C: what arrived, the summary, then say so. */
+		if (res->collected &&
+		    json_object_object_length(res->replies) > 0)
+			output_end(ctl, res);
+		fflush(stdout);
+		fprintf(stderr, "%s: interrupted", getprogname());
+		if (res->collected)
+			fprintf(stderr, " after %d repl%s",
+			    json_object_object_length(res->replies),
+			    json_object_object_length(res->replies) == 1 ?
+			    "y" : "ies");
+		fputc('\n', stderr);
 		break;
 	case MAILBOX_EREQUEST:
 	case MAILBOX_ESIGN:
 	case MAILBOX_ECRYPTO:
+		warnx("%s", res->error);
+		break;
 	case MAILBOX_EBROKER:
 		warnx("%s", res->error);
+		broker_hint(ctl, res->error);
 		break;
 	}
 }

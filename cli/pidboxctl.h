@@ -80,6 +80,7 @@ struct mailbox {
 struct ctl {
 	const char		*broker;	/* as given; may hold one */
 	const char		*conf_file;	/* -c: broker, ns, type */
+	const char		*broker_from;	/* where the broker came from */
 	int			 type_set;	/* -T given */
 	struct mailbox		 mbox;
 	const char		*ns;
@@ -354,6 +355,7 @@ extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_find(const char *);
 const struct cmd_entry *cmd_find_family(const struct cmd_entry *,
 	    const char *);
+const struct cmd_entry *cmd_suggest(const char *);
 
 /* args.c */
 int	 args_global(struct ctl *, int, const char *, struct args_error *);
