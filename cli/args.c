@@ -110,6 +110,34 @@ args_error_free(struct args_error *e)
 	e->usage = 0;
 }
 
+/* The words of --color, --sort, --display, in their enums' order. */
+static const char *const color_words[] = { "auto", "always", "never", NULL };
+static const char *const sort_words[] = { "name", "latency", "arrival", NULL };
+static const char *const display_words[] = {
+	"all", "ok", "failed", "none", NULL
+};
+
+/* *v = the index of arg in words (NULL-terminated), else a mistake. */
+static int
+choice(const char *opt, const char *arg, const char *const *words, int *v,
+    struct args_error *e)
+{
+	char	list[128] = "";
+	int	i;
+
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcmp(arg, words[i]) == 0) {
+			*v = i;
+			return ARGS_OK;
+		}
+		if (i > 0)
+			strlcat(list, words[i + 1] != NULL ? ", " : " or ",
+			    sizeof(list));
+		strlcat(list, words[i], sizeof(list));
+	}
+	return fail(e, "%s %s: must be %s", opt, log_viss(arg), list);
+}
+
 /*
  * One global option ch (with arg) into ctl: ARGS_OK, ARGS_HELP,
  * ARGS_VERSION, ARGS_ERROR or ARGS_NOTGLOBAL when ch is not one.
@@ -117,6 +145,8 @@ args_error_free(struct args_error *e)
 int
 args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 {
+	int	v;
+
 	switch (ch) {
 	case 'b':
 		ctl->broker = arg;
@@ -152,39 +182,19 @@ args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 		ctl->summary = 1;
 		break;
 	case OPT_COLOR:
-		if (strcmp(arg, "auto") == 0)
-			ctl->color = COLOR_AUTO;
-		else if (strcmp(arg, "always") == 0)
-			ctl->color = COLOR_ALWAYS;
-		else if (strcmp(arg, "never") == 0)
-			ctl->color = COLOR_NEVER;
-		else
-			return fail(e, "--color %s: must be auto, always or "
-			    "never", log_viss(arg));
+		if (choice("--color", arg, color_words, &v, e) != ARGS_OK)
+			return ARGS_ERROR;
+		ctl->color = v;
 		break;
 	case OPT_SORT:
-		if (strcmp(arg, "name") == 0)
-			ctl->sort = SORT_NAME;
-		else if (strcmp(arg, "latency") == 0)
-			ctl->sort = SORT_LATENCY;
-		else if (strcmp(arg, "arrival") == 0)
-			ctl->sort = SORT_ARRIVAL;
-		else
-			return fail(e, "--sort %s: must be name, latency or "
-			    "arrival", log_viss(arg));
+		if (choice("--sort", arg, sort_words, &v, e) != ARGS_OK)
+			return ARGS_ERROR;
+		ctl->sort = v;
 		break;
 	case OPT_DISPLAY:
-		if (strcmp(arg, "all") == 0)
-			ctl->display = DISPLAY_ALL;
-		else if (strcmp(arg, "ok") == 0)
-			ctl->display = DISPLAY_OK;
-		else if (strcmp(arg, "failed") == 0)
-			ctl->display = DISPLAY_FAILED;
-		else if (strcmp(arg, "none") == 0)
-			ctl->display = DISPLAY_NONE;
-		else
-			return fail(e, "--display %s: must be all, ok, failed "
-			    "or none", log_viss(arg));
+		if (choice("--display", arg, display_words, &v, e) != ARGS_OK)
+			return ARGS_ERROR;
+		ctl->display = v;
 		break;
 	case 'v':
 		ctl->verbose++;

@@ -396,6 +396,22 @@ indent_into(FILE *f, const char *text, size_t len, int n)
 	}
 }
 
+/* pretty() into a new string (*len bytes) the caller frees. */
+static char *
+pretty_str(json_object *v, int *error, size_t *len)
+{
+	FILE	*f;
+	char	*buf = NULL;
+
+	*len = 0;
+	if ((f = open_memstream(&buf, len)) == NULL)
+		err(EX_OSERR, NULL);
+	pretty(f, v, error);
+	if (fclose(f) != 0)
+		err(EX_OSERR, NULL);
+	return buf;
+}
+
 /*
  * Celery's CLI pretty(): the text for a reply value; *error set for
  * {"error": ...} without "ok".
@@ -404,7 +420,6 @@ static void
 pretty(FILE *f, json_object *v, int *error)
 {
 	json_object	*inner, *item;
-	FILE		*sub;
 	char		*buf = NULL;
 	size_t		 len = 0, i, n;
 	int		 dummy;
@@ -439,11 +454,7 @@ pretty(FILE *f, json_object *v, int *error)
 			fputc('\n', f);
 			break;
 		}
-		if ((sub = open_memstream(&buf, &len)) == NULL)
-			err(EX_OSERR, NULL);
-		pretty(sub, inner, &dummy);
-		if (fclose(sub) != 0)
-			err(EX_OSERR, NULL);
+		buf = pretty_str(inner, &dummy, &len);
 		indent_into(f, buf, len, 4);
 		free(buf);
 		break;
@@ -724,7 +735,6 @@ static void
 put_reply(const char *node, json_object *value)
 {
 	json_object	*r;
-	FILE		*f;
 	char		*buf = NULL;
 	size_t		 len = 0;
 	int		 error = reply_is_error(value);
@@ -735,11 +745,7 @@ put_reply(const char *node, json_object *value)
 		put_exec(node, value, r, error);
 		return;
 	}
-	if ((f = open_memstream(&buf, &len)) == NULL)
-		err(EX_OSERR, NULL);
-	pretty(f, value, &error);
-	if (fclose(f) != 0)
-		err(EX_OSERR, NULL);
+	buf = pretty_str(value, &error, &len);
 	put_status(node, error, NULL);
 	if (style != STYLE_STATUS)
 		put_indented(buf, len, 4);
