@@ -110,6 +110,34 @@ args_error_free(struct args_error *e)
 	e->usage = 0;
 }
 
+/* The words of --color, --sort, --display, in their enums' order. */
+static const char *const color_words[] = { "auto", "always", "never", NULL };
+static const char *const sort_words[] = { "name", "latency", "arrival", NULL };
+static const char *const display_words[] = {
+	"all", "ok", "failed", "none", NULL
+};
+
+/* *v = the index of arg in words (NULL-terminated), else a mistake. */
+static int
+choice(const char *opt, const char *arg, const char *const *words, int *v,
+    struct args_error *e)
+{
+	char	list[128] = "";
+	int	i;
+
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcmp(arg, words[i]) == 0) {
+			*v = i;
+			return ARGS_OK;
+		}
+		if (i > 0)
+			strlcat(list, words[i + 1] != NULL ? ", " : " or ",
+			    sizeof(list));
+		strlcat(list, words[i], sizeof(list));
+	}
+	return fail(e, "%s %s: must be %s", opt, log_viss(arg), list);
+}
+
 /*
  * One global option ch (with arg) into ctl: ARGS_OK, ARGS_HELP,
  * ARGS_VERSION, ARGS_ERROR or ARGS_NOTGLOBAL when ch is not one.
@@ -117,6 +145,8 @@ args_error_free(struct args_error *e)
 int
 args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 {
+	int	v;
+
 	switch (ch) {
 	case 'b':
 		ctl->broker = arg;
@@ -152,15 +182,19 @@ args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 		ctl->summary = 1;
 		break;
 	case OPT_COLOR:
-		if (strcmp(arg, "auto") == 0)
-			ctl->color = COLOR_AUTO;
-		else if (strcmp(arg, "always") == 0)
-			ctl->color = COLOR_ALWAYS;
-		else if (strcmp(arg, "never") == 0)
-			ctl->color = COLOR_NEVER;
-		else
-			return fail(e, "--color %s: must be auto, always or "
-			    "never", log_viss(arg));
+		if (choice("--color", arg, color_words, &v, e) != ARGS_OK)
+			return ARGS_ERROR;
+		ctl->color = v;
+		break;
+	case OPT_SORT:
+		if (choice("--sort", arg, sort_words, &v, e) != ARGS_OK)
+			return ARGS_ERROR;
+		ctl->sort = v;
+		break;
+	case OPT_DISPLAY:
+		if (choice("--display", arg, display_words, &v, e) != ARGS_OK)
+			return ARGS_ERROR;
+		ctl->display = v;
 		break;
 	case 'v':
 		ctl->verbose++;
@@ -208,6 +242,10 @@ add_destinations(struct mailbox_request *req, const char *arg,
 		if (len > MAX_NAME)
 			return fail(e, "-d: node name longer than %d bytes",
 			    MAX_NAME);
+		if (strcspn(p, "*?[") < len)
+			return fail(e, "-d %.*s: -d takes node names, not "
+			    "patterns; use -p '%.*s' to match a glob",
+			    (int)len, p, (int)len, p);
 		if (req->ndestination >= MAX_DESTINATIONS)
 			return fail(e, "-d: more than %d nodes",
 			    MAX_DESTINATIONS);
@@ -254,6 +292,7 @@ command_opt(struct cmd_args *a, int ch, const char *arg,
 		req->reply = 1;
 		break;
 	case 't':
+		a->timeout_set = 1;
 		return parse_secs(arg, "timeout", &req->timeout, e);
 	case 'l':
 		req->limit = strtonum(arg, 1, INT_MAX, &errstr);
@@ -508,6 +547,11 @@ args_parse(struct ctl *ctl, const struct cmd_entry *cmd, int argc,
 		err(EX_OSERR, NULL);
 	if (t->words == WORDS_NONE && argc != 0)
 		return fail_usage(e, NULL);
+	if (t->words == WORDS_KV && t->maxkv == 0 && argc > 0)
+		return fail(e, "%s takes no arguments%s%s%s", cmd->name,
+		    strchr(argv[0], '=') == NULL ? "; to ask one node: " : "",
+		    strchr(argv[0], '=') == NULL ? cmd->name : "",
+		    strchr(argv[0], '=') == NULL ? " -d NODE" : "");
 	if (t->words == WORDS_KV) {
 		for (i = 0; i < argc; i++)
 			if (kv_parse(argv[i], req->arguments, &errstr) == -1)

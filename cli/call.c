@@ -6,6 +6,7 @@
  */
 #include <sys/types.h>
 
+#include <err.h>
 #include <sysexits.h>
 
 #include <json-c/json.h>
@@ -37,8 +38,13 @@ call_status(const struct mailbox_result *res)
 	case MAILBOX_ECRYPTO:
 		return EX_SOFTWARE;
 	}
-	if (!res->collected)
-		return 0;	/* a cast: no reply was asked for */
+	if (!res->collected) {
+		/* A cast: did anyone (named) receive it? */
+		if (res->receivers == 0 || (res->expect.names != NULL &&
+		    res->nunsub >= res->expect.nnames))
+			return EX_UNAVAILABLE;
+		return res->nunsub > 0 ? EXIT_MISSING : 0;
+	}
 	if (json_object_object_length(res->replies) == 0)
 		return EX_UNAVAILABLE;
 	if (res->nsilent > 0 && res->nerrors > 0)
@@ -50,6 +56,55 @@ call_status(const struct mailbox_result *res)
 	return 0;
 }
 
+/*
+ * The wait of `broadcast METHOD -r` without -t: the longest timeout the
+ * addressed nodes publish for METHOD in describe, plus a margin for the
+ * reply to travel, so that a method that runs for 5 s is not reported
+ * as "no nodes replied" after the default 1 s. Learnt with one short
+ * describe call to the same nodes (a few ms when every node answers);
+ * nothing is learnt from nodes that do not describe the method (Celery
+ * workers, built-in methods without a timeout), and -t always wins.
+ */
+static void
+learn_timeout(struct ctl *ctl, struct cmd_args *args)
+{
+	struct mailbox_request		 d;
+	struct mailbox_result		 res;
+	struct json_object_iterator	 it, end;
+	json_object			*v;
+	double				 t, max = 0;
+
+	d = args->req;
+	d.method = "describe";
+	if ((d.arguments = json_object_new_object()) == NULL)
+		err(EX_OSERR, NULL);
+	d.reply = 1;
+	d.limit = 0;
+	d.tick_ms = 0;
+	d.timeout = LEARN_TIMEOUT;
+	mailbox_call(&ctl->mbox, &d, NULL, NULL, &res);
+	it = json_object_iter_begin(res.replies);
+	end = json_object_iter_end(res.replies);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		v = json_object_iter_peek_value(&it);
+		if (json_object_object_get_ex(v, "methods", &v) &&
+		    json_object_object_get_ex(v, args->req.method, &v) &&
+		    json_object_object_get_ex(v, "timeout", &v) &&
+		    (json_object_is_type(v, json_type_double) ||
+		    json_object_is_type(v, json_type_int)) &&
+		    (t = json_object_get_double(v)) > max && t < 1e6)
+			max = t;
+	}
+	if (max > 0 && max + TIMEOUT_MARGIN > args->req.timeout) {
+		args->req.timeout = max + TIMEOUT_MARGIN;
+		ctl_debug(ctl, "%s: waiting up to %.1f s (its timeout on the "
+		    "nodes is %.1f s; -t overrides)",
+		    log_viss(args->req.method), args->req.timeout, max);
+	}
+	mailbox_result_free(&res);
+	json_object_put(d.arguments);
+}
+
 /* The exec of the table's rows that are one Mailbox call. */
 int
 call_exec(struct ctl *ctl, struct cmd_args *args)
@@ -57,10 +112,13 @@ call_exec(struct ctl *ctl, struct cmd_args *args)
 	struct mailbox_result	res;
 	int			rv;
 
+	if ((args->cmd->flags & CMD_METHOD_WORD) && args->req.reply &&
+	    !args->timeout_set)
+		learn_timeout(ctl, args);
 	output_init(ctl, args->cmd->style);
 	args->req.tick_ms = output_tick_ms();
 	mailbox_call(&ctl->mbox, &args->req, output_event, ctl, &res);
-	output_result(ctl, &res);
+	output_result(ctl, &args->req, &res);
 	rv = call_status(&res);
 	mailbox_result_free(&res);
 	return rv;

@@ -61,7 +61,7 @@ celery_shutdown_exec(struct ctl *ctl, struct cmd_args *args)
 	req->reply = 0;
 	mailbox_call(&ctl->mbox, req, output_event, ctl, &res);
 	if (res.status != MAILBOX_OK) {
-		output_result(ctl, &res);
+		output_result(ctl, req, &res);
 		rv = call_status(&res);
 	} else if (res.receivers == 0) {
 		fprintf(stderr, "Error: no node is listening on mailbox %s\n",

@@ -139,6 +139,53 @@ cmd_find(const char *name)
 	return NULL;
 }
 
+/* Edit distance of a and b (short words), capped at 3. */
+static int
+distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j;
+	int	d[32][32];
+
+	if (la >= 31 || lb >= 31)
+		return 3;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			d[i][j] = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < d[i][j])
+				d[i][j] = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < d[i][j])
+				d[i][j] = d[i][j - 1] + 1;
+			/* a swap of two letters is one typo */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 <
+			    d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/* The command a mistyped name most likely meant; NULL: none close. */
+const struct cmd_entry *
+cmd_suggest(const char *name)
+{
+	const struct cmd_entry	*cmd, *best = NULL;
+	int			 d, bestd = 3;
+
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		if (cmd->flags & CMD_HIDDEN)
+			continue;
+		if ((d = distance(name, cmd->name)) < bestd) {
+			bestd = d;
+			best = cmd;
+		}
+	}
+	return bestd <= (strlen(name) > 4 ? 2 : 1) ? best : NULL;
+}
+
 /*
  * The Celery command name of family (inspect or control): by name, the
  * hidden rows included, else by alias (dump_tasks...). NULL when there is

@@ -46,6 +46,19 @@ static const char deliver_lua[] = LUA_SPLIT3
     "end\n"
     "return n\n";
 
+/*
+ * The node binding set, read before publishing: who is bound to the
+ * mailbox, so that silent nodes can be named. A set larger than
+ * MAX_BOUND comes back as its size only (a hostile or broken broker
+ * must not make us read millions of members).
+ * KEYS[1] node binding set; ARGV[1] the limit.
+ */
+#define MAX_BOUND	65536
+static const char bound_lua[] =
+    "local n = redis.call('SCARD', KEYS[1])\n"
+    "if n > tonumber(ARGV[1]) then return n end\n"
+    "return redis.call('SMEMBERS', KEYS[1])\n";
+
 struct session {
 	const struct mailbox		*mb;
 	const struct mailbox_request	*req;
@@ -55,7 +68,6 @@ struct session {
 	struct rconn			 rc;
 	struct lamport			 clock;
 	char				 oid[UUID_STRLEN + 1];
-	char				 ticket[UUID_STRLEN + 1];
 	char				 queue[MAX_KEY];
 	char				 keys[4][MAX_KEY]; /* reply lists */
 	char				 member[MAX_KEY];
@@ -218,6 +230,14 @@ handle_reply(struct session *s, const char *buf, size_t len)
 
 	memset(&env, 0, sizeof(env));
 	memset(&ev, 0, sizeof(ev));
+	/*
+	 * kombu's limit: exactly that many replies, even when more were
+	 * already queued and popped in the same batch.
+	 */
+	if (s->req->limit > 0 && res->ncounted >= s->req->limit) {
+		res->nover++;
+		return;
+	}
 	if (envelope_decode(buf, len, &env, &errstr) == -1) {
 		malformed(s, errstr);
 		goto done;
@@ -229,7 +249,7 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	if (env.headers != NULL &&
 	    json_object_object_get_ex(env.headers, "ticket", &t))
 		ours = json_object_is_type(t, json_type_string) &&
-		    strcmp(json_object_get_string(t), s->ticket) == 0;
+		    strcmp(json_object_get_string(t), res->ticket) == 0;
 	if (!ours) {
 		emit(s, &ev, MAILBOX_EV_FOREIGN);
 		goto done;
@@ -256,6 +276,9 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	ev.counted = s->req->ndestination == 0 || i < s->req->ndestination;
 	if (ev.counted)
 		res->ncounted++;
+	if (res->expset != NULL &&
+	    json_object_object_get_ex(res->expset, ev.node, NULL))
+		res->nnamed++;
 	emit(s, &ev, MAILBOX_EV_REPLY);
 done:
 	json_object_put(root);
@@ -280,6 +303,37 @@ handle_popped(struct session *s, const redisReply *r)
 }
 
 /*
+ * Whether the collection is complete: --limit replies; every -d name;
+ * with -p every bound node that matches (the receiver count includes
+ * the nodes that do not); otherwise as many replies, a twin's included,
+ * as Redis counted receivers.
+ */
+static int
+complete(const struct session *s)
+{
+	const struct mailbox_request	*req = s->req;
+	const struct mailbox_result	*res = s->res;
+
+	if (req->limit > 0)
+		return res->ncounted >= req->limit;
+	if (req->ndestination > 0)
+		return res->ncounted >= (long long)req->ndestination;
+	if (req->pattern != NULL)
+		return res->expset != NULL &&
+		    res->nnamed >= (long long)res->expect.nnames;
+	/*
+	 * A twin's reply (a duplicate node name) is a receiver too, but
+	 * alone it ends nothing: anyone who can LPUSH into our reply list
+	 * could forge one. Once every bound node replied it may.
+	 */
+	if (!res->trusted)
+		return 0;
+	return res->ncounted >= res->expected ||
+	    (res->expset != NULL && res->nnamed >= (long long)res->expect.nnames &&
+	    res->ncounted + res->ndup >= res->expected);
+}
+
+/*
  * Collect replies until `expected` of ours arrived (when trusted) or the
  * hard deadline passes. BRPOP with the remaining time as a fractional
  * server timeout, then drain what is already queued without blocking.
@@ -288,7 +342,6 @@ handle_popped(struct session *s, const redisReply *r)
 static int
 collect(struct session *s)
 {
-	struct mailbox_result	*res = s->res;
 	struct mailbox_event	 ev;
 	struct rcmd		 cmd, drain[4];
 	redisReply		*r, *dr[4];
@@ -297,7 +350,7 @@ collect(struct session *s)
 	int			 i, rv, drain_ok = 1, float_ok = 1;
 
 	deadline = deadline_in(s->req->timeout);
-	while (!(res->trusted && res->ncounted >= res->expected)) {
+	while (!complete(s)) {
 		remain = deadline - now_mono_ms();
 		if (remain < 1)
 			break;
@@ -344,8 +397,7 @@ collect(struct session *s)
 		freeReplyObject(r);
 		memset(&ev, 0, sizeof(ev));
 		emit(s, &ev, MAILBOX_EV_TICK);
-		if ((res->trusted && res->ncounted >= res->expected) ||
-		    !drain_ok)
+		if (complete(s) || !drain_ok)
 			continue;
 
 		for (i = 0; i < 4; i++) {
@@ -369,6 +421,76 @@ collect(struct session *s)
 		}
 		replies_free(dr, 4);
 	}
+	return 0;
+}
+
+/*
+ * The node of a bound queue "<node>.<ns>.pidbox" into name; -1 when the
+ * queue is not a node queue of this mailbox.
+ */
+static int
+bound_name(const struct mailbox *mb, const struct binding *b, char *name,
+    size_t len)
+{
+	size_t	xlen = strlen(mb->names.exchange), n;
+
+	if (b->queuelen < xlen + 2 || b->queue[b->queuelen - xlen - 1] != '.' ||
+	    memcmp(b->queue + b->queuelen - xlen, mb->names.exchange,
+	    xlen) != 0)
+		return -1;
+	n = b->queuelen - xlen - 1;
+	if (n > MAX_NAME || n >= len || memchr(b->queue, '\0', n) != NULL)
+		return -1;
+	memcpy(name, b->queue, n);
+	name[n] = '\0';
+	return 0;
+}
+
+/*
+ * Read who is bound to the mailbox (res->bound), before publishing so
+ * that a node starting meanwhile is not named as silent. Not fatal: a
+ * broker that refuses EVAL (an ACL) or a set too large leaves it NULL
+ * and the receiver count alone says how many should answer. -1 only
+ * after broker_fail().
+ */
+static int
+read_bindings(struct session *s)
+{
+	const struct mailbox	*mb = s->mb;
+	struct binding		 b;
+	struct rcmd		 cmd;
+	redisReply		*r, *e;
+	json_object		*set;
+	char			 lim[16], name[MAX_NAME + 1];
+	size_t			 i;
+
+	snprintf(lim, sizeof(lim), "%d", MAX_BOUND);
+	rcmd_init(&cmd, "EVAL");
+	rcmd_adds(&cmd, bound_lua);
+	rcmd_adds(&cmd, "1");
+	rcmd_adds(&cmd, mb->names.node_binding_key);
+	rcmd_adds(&cmd, lim);
+	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 1, &cmd, &r) !=
+	    RCONN_OK) {
+		broker_fail(s, "EVAL", s->rc.err);
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return 0;
+	}
+	if ((set = json_object_new_object()) == NULL)
+		err(EX_OSERR, NULL);
+	for (i = 0; i < r->elements; i++) {
+		e = r->element[i];
+		if (e->type != REDIS_REPLY_STRING ||
+		    binding_parse(e->str, e->len, &b) == -1 ||
+		    bound_name(mb, &b, name, sizeof(name)) == -1)
+			continue;
+		json_object_object_add(set, name, NULL);
+	}
+	freeReplyObject(r);
+	s->res->bound = set;
 	return 0;
 }
 
@@ -412,19 +534,31 @@ is_error(json_object *v)
 	    !json_object_object_get_ex(v, "ok", NULL);
 }
 
+/* Node names in GNU version order: web-2 before web-10. */
+static int
+cmpname(const void *a, const void *b)
+{
+	return strverscmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Who replied with an error, who was expected and did not reply. */
 static void
-tally(struct mailbox_result *res)
+tally(const struct mailbox_request *req, struct mailbox_result *res)
 {
 	struct json_object_iterator	 it, end;
 	const struct expect		*ex = &res->expect;
-	size_t				 i, n;
+	const char			**silent;
+	size_t				  i, n, k = 0;
+	long long			  m;
 
 	n = (size_t)json_object_object_length(res->replies);
 	res->errors = reallocarray(NULL, n + 1, sizeof(*res->errors));
 	res->missing = reallocarray(NULL, ex->nnames + 1,
 	    sizeof(*res->missing));
-	if (res->errors == NULL || res->missing == NULL)
+	res->unsub = reallocarray(NULL, ex->nnames + 1, sizeof(*res->unsub));
+	silent = reallocarray(NULL, ex->nnames + 1, sizeof(*silent));
+	if (res->errors == NULL || res->missing == NULL ||
+	    res->unsub == NULL || silent == NULL)
 		err(EX_OSERR, NULL);
 	it = json_object_iter_begin(res->replies);
 	end = json_object_iter_end(res->replies);
@@ -432,46 +566,134 @@ tally(struct mailbox_result *res)
 		if (is_error(json_object_iter_peek_value(&it)))
 			res->errors[res->nerrors++] =
 			    json_object_iter_peek_name(&it);
-	if (ex->names != NULL) {
-		for (i = 0; i < ex->nnames; i++)
-			if (!json_object_object_get_ex(res->replies,
-			    ex->names[i], NULL))
-				res->missing[res->nmissing++] = ex->names[i];
-		res->nsilent = (long long)res->nmissing;
+	for (i = 0; ex->names != NULL && i < ex->nnames; i++)
+		if (!json_object_object_get_ex(res->replies, ex->names[i],
+		    NULL))
+			silent[k++] = ex->names[i];
+
+	if (req->ndestination > 0) {
+		/* Every silent -d name is missing; unbound ones say so. */
+		for (i = 0; i < k; i++) {
+			if (res->bound != NULL && !json_object_object_get_ex(
+			    res->bound, silent[i], NULL))
+				res->unsub[res->nunsub++] = silent[i];
+			else
+				res->missing[res->nmissing++] = silent[i];
+		}
+		res->nsilent = (long long)k;
+	} else if (ex->names != NULL && req->limit <= 0) {
+		/*
+		 * Names from the binding set: how many receivers did not
+		 * reply (with -p, less the bound nodes that do not match,
+		 * which received it too) says how many of the silent bound
+		 * nodes got the request; the others are bindings left by
+		 * nodes no longer subscribed. Which ones cannot be told
+		 * apart when only some are.
+		 */
+		m = res->receivers - (long long)n - res->ndup;
+		if (req->pattern != NULL)
+			m -= (long long)json_object_object_length(res->bound) -
+			    (long long)ex->nnames;
+		if (m < 0)
+			m = 0;
+		if (m > (long long)k) {
+			res->nextra = m - (long long)k;
+			m = (long long)k;
+		}
+		res->nsilent = m;
+		res->nunreached = (long long)k - m;
+		for (i = 0; i < k; i++) {
+			if (m == 0)
+				res->unsub[res->nunsub++] = silent[i];
+			else
+				res->missing[res->nmissing++] = silent[i];
+		}
 	} else if (ex->count > (long long)n)
 		res->nsilent = ex->count - (long long)n;
+	free(silent);
+	qsort(res->errors, res->nerrors, sizeof(*res->errors), cmpname);
+	qsort(res->missing, res->nmissing, sizeof(*res->missing), cmpname);
+	qsort(res->unsub, res->nunsub, sizeof(*res->unsub), cmpname);
+}
+
+/* A cast to -d names: those not bound cannot have received it. */
+static void
+cast_unbound(const struct mailbox_request *req, struct mailbox_result *res)
+{
+	size_t	i;
+
+	if (res->bound == NULL || req->ndestination == 0)
+		return;
+	if ((res->unsub = reallocarray(NULL, req->ndestination,
+	    sizeof(*res->unsub))) == NULL)
+		err(EX_OSERR, NULL);
+	for (i = 0; i < req->ndestination; i++)
+		if (!json_object_object_get_ex(res->bound,
+		    req->destination[i], NULL))
+			res->unsub[res->nunsub++] = req->destination[i];
 }
 
 /*
  * Who should answer: -l says how many to wait for, not who; -d names
- * them; otherwise Redis counted the receivers (a pattern makes that count
- * an upper bound only).
+ * them; otherwise the bound nodes (that -p matches) and the receivers
+ * Redis counted. The binding set was read before publishing.
  */
 static void
 expectation(const struct mailbox *mb, const struct mailbox_request *req,
     struct mailbox_result *res)
 {
-	struct expect	*ex = &res->expect;
+	struct json_object_iterator	 it, end;
+	struct expect			*ex = &res->expect;
+	const char			*name, *errstr;
+	size_t				 n;
 
 	ex->count = -1;
 	if (req->limit > 0) {
 		res->expected = req->limit;
 		res->trusted = 1;
-	} else if (req->ndestination > 0) {
+		return;
+	}
+	if (req->ndestination > 0) {
 		res->expected = (long long)req->ndestination;
 		res->trusted = 1;
 		ex->count = res->expected;
 		ex->names = req->destination;
 		ex->nnames = req->ndestination;
 		ex->source = "-d";
-	} else {
-		res->expected = res->receivers;
-		res->trusted = req->pattern == NULL;
-		if (res->trusted) {
-			ex->count = res->receivers;
-			ex->source = mb->type == MAILBOX_FANOUT ?
-			    "PUBLISH receivers" : "queues delivered to";
+		return;
+	}
+	res->expected = res->receivers;
+	res->trusted = req->pattern == NULL;
+	if (res->bound != NULL) {
+		n = (size_t)json_object_object_length(res->bound);
+		if ((res->expnames = reallocarray(NULL, n + 1,
+		    sizeof(*res->expnames))) == NULL ||
+		    (res->expset = json_object_new_object()) == NULL)
+			err(EX_OSERR, NULL);
+		n = 0;
+		it = json_object_iter_begin(res->bound);
+		end = json_object_iter_end(res->bound);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it)) {
+			name = json_object_iter_peek_name(&it);
+			/* The nodes' own rule: kombu's match(). */
+			if (req->pattern != NULL && match(name, req->pattern,
+			    req->matcher, &errstr) != 1)
+				continue;
+			res->expnames[n++] = name;
+			json_object_object_add(res->expset, name, NULL);
 		}
+		ex->names = res->expnames;
+		ex->nnames = n;
+		ex->count = (long long)n;
+		ex->source = req->pattern != NULL ? "bound, matching -p" :
+		    "bound";
+		return;
+	}
+	if (res->trusted) {
+		ex->count = res->receivers;
+		ex->source = mb->type == MAILBOX_FANOUT ?
+		    "PUBLISH receivers" : "queues delivered to";
 	}
 }
 
@@ -492,9 +714,11 @@ encode(struct session *s, size_t *bodylen)
 	ro.ndestination = req->ndestination;
 	ro.pattern = req->pattern;
 	ro.matcher = req->matcher;
+	/* Every request has an id, casts too: the nodes audit it. */
+	uuid4(s->res->ticket);
+	ro.ticket = s->res->ticket;
 	if (req->reply) {
 		uuid4(s->oid);
-		uuid4(s->ticket);
 		if (names_reply_queue(&mb->names, s->oid, s->queue,
 		    sizeof(s->queue)) == -1 ||
 		    names_queue_keys(&mb->names, s->queue, s->keys) == -1 ||
@@ -505,7 +729,6 @@ encode(struct session *s, size_t *bodylen)
 			return NULL;
 		}
 		s->memberlen = strlen(s->member);
-		ro.ticket = s->ticket;
 		ro.reply_exchange = mb->names.reply_exchange;
 		ro.reply_routing_key = s->oid;
 	}
@@ -614,6 +837,11 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 		goto done;
 	}
 
+	if ((req->reply || req->ndestination > 0 || req->pattern != NULL) &&
+	    read_bindings(s) == -1) {
+		free(env);
+		goto done;
+	}
 	res->t0 = ctl_now_us();
 	res->receivers = publish(s, env, envlen);
 	free(env);
@@ -623,10 +851,12 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	}
 	memset(&ev, 0, sizeof(ev));
 	emit(s, &ev, MAILBOX_EV_PUBLISHED);
-	if (!req->reply)
-		goto done;
-
 	expectation(mb, req, res);
+	if (!req->reply) {
+		cast_unbound(req, res);
+		goto done;
+	}
+
 	if (res->receivers == 0 && req->limit <= 0 &&
 	    req->ndestination == 0) {
 		cleanup(s, 0);
@@ -642,10 +872,10 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	/* Stopped at --limit while more nodes may still answer. */
 	cleanup(s, req->limit > 0 && res->ncounted >= req->limit &&
 	    res->receivers > req->limit ? CLEANUP_SETTLE : 0);
+	/* Interrupted or not, who answered and who did not is known. */
+	tally(req, res);
 	if (*mb->intr.flag)
 		res->status = MAILBOX_INTERRUPTED;
-	else
-		tally(res);
 done:
 	rconn_close(&s->rc);
 	free(body);
@@ -659,6 +889,10 @@ mailbox_result_free(struct mailbox_result *res)
 	free(res->cleanup_error);
 	free(res->errors);
 	free(res->missing);
+	free(res->unsub);
+	free(res->expnames);
+	json_object_put(res->bound);
+	json_object_put(res->expset);
 	json_object_put(res->replies);
 	json_object_put(res->latency);
 	memset(res, 0, sizeof(*res));

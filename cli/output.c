@@ -51,6 +51,12 @@ static int		 color_out;	/* colors on stdout */
 static int		 color_err;	/* colors on stderr */
 static int		 show_summary;	/* even when all is well */
 static size_t		 namew;		/* widest node name so far */
+static enum output_sort	 sort_by;	/* --sort */
+static enum output_display display;	/* --display */
+static json_object	*dups;		/* [[node, value], ...] to show */
+
+/* Later replies of a node kept for the sorted text (a hostile flood). */
+#define DUPS_MAX	100
 
 /* The progress line on stderr while collecting. */
 static struct {
@@ -62,6 +68,7 @@ static struct {
 	double		 timeout;
 	int64_t		 t0, last;
 	long long	 count;
+	char		 lastnode[64];	/* the latest to reply, escaped */
 } prog;
 
 /*
@@ -73,7 +80,14 @@ static struct {
 /* On a TTY, wake up this often (ms) to refresh the progress line. */
 #define PROGRESS_MS	100
 
+/*
+ * Lines of a failed operator method's stdout and stderr shown (the
+ * last ones: that is where the error is); --json has all of it.
+ */
+#define FAILED_LINES	20
+
 static void	 pretty(FILE *, json_object *, int *);
+static void	 error_hints(FILE *, const struct mailbox_result *);
 static void	 output_yaml(json_object *);
 
 /* Colors for fd per --color, NO_COLOR (any value) and TERM=dumb. */
@@ -97,6 +111,8 @@ output_init(struct ctl *ctl, enum call_style st)
 	const char	*term;
 
 	style = st;
+	sort_by = ctl->sort;
+	display = ctl->display;
 	tty = isatty(STDOUT_FILENO);
 	color_out = want_color(ctl, STDOUT_FILENO);
 	color_err = want_color(ctl, STDERR_FILENO);
@@ -104,6 +120,9 @@ output_init(struct ctl *ctl, enum call_style st)
 	show_summary = ctl->summary || isatty(ctl->json ? STDERR_FILENO :
 	    STDOUT_FILENO);
 	namew = 0;
+	json_object_put(dups);
+	if ((dups = json_object_new_array()) == NULL)
+		err(EX_OSERR, NULL);
 	memset(&prog, 0, sizeof(prog));
 	term = getenv("TERM");
 	prog.on = isatty(STDERR_FILENO) &&
@@ -128,6 +147,8 @@ progress_draw(int64_t now)
 	else
 		fprintf(stderr, "%lld replied", prog.count);
 	fprintf(stderr, ", %.1fs (timeout %.1fs)", el, prog.timeout);
+	if (prog.lastnode[0] != '\0')
+		fprintf(stderr, ", last %s", prog.lastnode);
 	fflush(stderr);
 }
 
@@ -375,6 +396,22 @@ indent_into(FILE *f, const char *text, size_t len, int n)
 	}
 }
 
+/* pretty() into a new string (*len bytes) the caller frees. */
+static char *
+pretty_str(json_object *v, int *error, size_t *len)
+{
+	FILE	*f;
+	char	*buf = NULL;
+
+	*len = 0;
+	if ((f = open_memstream(&buf, len)) == NULL)
+		err(EX_OSERR, NULL);
+	pretty(f, v, error);
+	if (fclose(f) != 0)
+		err(EX_OSERR, NULL);
+	return buf;
+}
+
 /*
  * Celery's CLI pretty(): the text for a reply value; *error set for
  * {"error": ...} without "ok".
@@ -383,7 +420,6 @@ static void
 pretty(FILE *f, json_object *v, int *error)
 {
 	json_object	*inner, *item;
-	FILE		*sub;
 	char		*buf = NULL;
 	size_t		 len = 0, i, n;
 	int		 dummy;
@@ -418,11 +454,7 @@ pretty(FILE *f, json_object *v, int *error)
 			fputc('\n', f);
 			break;
 		}
-		if ((sub = open_memstream(&buf, &len)) == NULL)
-			err(EX_OSERR, NULL);
-		pretty(sub, inner, &dummy);
-		if (fclose(sub) != 0)
-			err(EX_OSERR, NULL);
+		buf = pretty_str(inner, &dummy, &len);
 		indent_into(f, buf, len, 4);
 		free(buf);
 		break;
@@ -436,22 +468,13 @@ pretty(FILE *f, json_object *v, int *error)
 	}
 }
 
-/* --jsonl: {"node": ..., "reply": ..., "latency_ms": ...} on one line. */
+/* Print o as one JSON line and put it. */
 static void
-put_jsonl(const struct mailbox_event *rep)
+put_jsonline(json_object *o)
 {
-	json_object	*o;
-	char		*s;
-	size_t		 len;
+	char	*s;
+	size_t	 len;
 
-	if ((o = json_object_new_object()) == NULL ||
-	    json_object_object_add(o, "node",
-	    json_object_new_string(rep->node)) != 0 ||
-	    json_object_object_add(o, "reply",
-	    json_object_get(rep->value)) != 0 ||
-	    json_object_object_add(o, "latency_ms",
-	    json_object_new_double(rep->latency_ms)) != 0)
-		errx(EX_OSERR, "out of memory");
 	if ((s = pyjson_dumps(o, &len)) == NULL)
 		err(EX_OSERR, "pyjson_dumps");
 	fwrite(s, 1, len, stdout);
@@ -460,9 +483,76 @@ put_jsonl(const struct mailbox_event *rep)
 	json_object_put(o);
 }
 
-/* Celery's "->  node: OK" line; aligned and colored on a terminal. */
+/*
+ * --jsonl: {"node": ..., "reply": ..., "latency_ms": ..., "ticket": ...}
+ * on one line.
+ */
 static void
-put_status(const char *node, int error)
+put_jsonl(const struct mailbox_event *rep)
+{
+	json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    json_object_object_add(o, "node",
+	    json_object_new_string(rep->node)) != 0 ||
+	    json_object_object_add(o, "reply",
+	    json_object_get(rep->value)) != 0 ||
+	    json_object_object_add(o, "latency_ms",
+	    json_object_new_double(rep->latency_ms)) != 0 ||
+	    json_object_object_add(o, "ticket",
+	    json_object_new_string(rep->res->ticket)) != 0)
+		errx(EX_OSERR, "out of memory");
+	put_jsonline(o);
+}
+
+/*
+ * --jsonl at the end: a line per expected node that did not reply,
+ * {"node": ..., "missing": "no reply" | "not subscribed", "ticket": ...},
+ * so that a reader of the stream learns who is missing, not only who
+ * answered.
+ */
+static void
+put_jsonl_missing(const struct mailbox_result *res)
+{
+	json_object	*o;
+	size_t		 i, n = res->nmissing + res->nunsub;
+	const char	*node;
+
+	for (i = 0; i < n; i++) {
+		node = i < res->nmissing ? res->missing[i] :
+		    res->unsub[i - res->nmissing];
+		if ((o = json_object_new_object()) == NULL ||
+		    json_object_object_add(o, "node",
+		    json_object_new_string(node)) != 0 ||
+		    json_object_object_add(o, "missing",
+		    json_object_new_string(i < res->nmissing ? "no reply" :
+		    "not subscribed")) != 0 ||
+		    json_object_object_add(o, "ticket",
+		    json_object_new_string(res->ticket)) != 0)
+			errx(EX_OSERR, "out of memory");
+		put_jsonline(o);
+	}
+}
+
+/* A node name as it is shown on a terminal. */
+static char *
+tty_name(const char *node)
+{
+	char	*esc;
+
+	/* Not VIS_SAFE: CR, BS and BEL would rewrite the line. */
+	if (stravis(&esc, node, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) ==
+	    -1)
+		err(EX_OSERR, NULL);
+	return esc;
+}
+
+/*
+ * Celery's "->  node: OK" line; aligned and colored on a terminal. An
+ * operator method's line adds its exit status and duration (extra).
+ */
+static void
+put_status(const char *node, int error, const char *extra)
 {
 	const char	*word = error ? "ERROR" : "OK";
 	char		*esc;
@@ -471,19 +561,150 @@ put_status(const char *node, int error)
 	if (!align) {
 		fputs("->  ", stdout);
 		put_text(node, strlen(node));
-		printf(": %s\n", word);
+		printf(": %s%s%s\n", word, extra != NULL ? "  " : "",
+		    extra != NULL ? extra : "");
 		return;
 	}
-	/* Not VIS_SAFE: CR, BS and BEL would rewrite the line. */
-	if (stravis(&esc, node, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) ==
-	    -1)
-		err(EX_OSERR, NULL);
+	esc = tty_name(node);
 	if ((len = strlen(esc)) > namew)
 		namew = len;
-	printf("->  %s:%*s %s%s%s\n", esc, (int)(namew - len), "",
+	printf("->  %s:%*s %s%s%s%s%s\n", esc, (int)(namew - len), "",
 	    color_out ? (error ? C_RED : C_GREEN) : "", word,
-	    color_out ? C_RESET : "");
+	    color_out ? C_RESET : "", extra != NULL ? "  " : "",
+	    extra != NULL ? extra : "");
 	free(esc);
+}
+
+static void	 fmt_ms(char *, size_t, double);
+
+/*
+ * The result of an operator method (pidboxd's exec.c: {"ok": result} or
+ * {"error": why, "result": result} with exit_status, signal, stdout,
+ * stderr, their truncation flags and duration), or NULL when v is not
+ * one.
+ */
+static json_object *
+exec_result(json_object *v)
+{
+	json_object	*r, *o, *e;
+
+	if (!json_object_is_type(v, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(v, "ok", &r) &&
+	    !(json_object_object_get_ex(v, "error", NULL) &&
+	    json_object_object_get_ex(v, "result", &r)))
+		return NULL;
+	if (!json_object_is_type(r, json_type_object) ||
+	    !json_object_object_get_ex(r, "stdout", &o) ||
+	    !json_object_object_get_ex(r, "stderr", &e) ||
+	    !json_object_is_type(o, json_type_string) ||
+	    !json_object_is_type(e, json_type_string) ||
+	    !json_object_object_get_ex(r, "duration", NULL))
+		return NULL;
+	return r;
+}
+
+/* "exit 0, 12.0 ms", "signal 9, 1.00 s", "timeout, 1.00 s" into buf. */
+static void
+exec_status(char *buf, size_t len, json_object *v, json_object *r)
+{
+	json_object	*x, *e = NULL;
+	char		 st[64], d[32];
+	double		 dur = 0;
+
+	if (json_object_object_get_ex(r, "exit_status", &x) &&
+	    json_object_is_type(x, json_type_int))
+		snprintf(st, sizeof(st), "exit %d", json_object_get_int(x));
+	else if (json_object_object_get_ex(r, "signal", &x) &&
+	    json_object_is_type(x, json_type_int))
+		snprintf(st, sizeof(st), "signal %d", json_object_get_int(x));
+	else
+		snprintf(st, sizeof(st), "no exit status");
+	if (json_object_object_get_ex(v, "error", &e) &&
+	    json_object_is_type(e, json_type_string) &&
+	    strncmp(json_object_get_string(e), "timeout", 7) == 0)
+		snprintf(st, sizeof(st), "timeout (killed)");
+	if (json_object_object_get_ex(r, "duration", &x) &&
+	    (json_object_is_type(x, json_type_double) ||
+	    json_object_is_type(x, json_type_int)))
+		dur = json_object_get_double(x);
+	if (!(dur >= 0 && dur < 1e9))
+		dur = 0;
+	fmt_ms(d, sizeof(d), dur * 1000);
+	snprintf(buf, len, "%s, %s", st, d);
+}
+
+/*
+ * One output stream of a method as text under the node, each line
+ * indented and marked (stderr), the whole of it or, when max > 0, its
+ * last max lines with the cut said; and whether the node cut it.
+ */
+static void
+put_stream(json_object *r, const char *key, const char *mark, size_t max)
+{
+	json_object	*o, *t;
+	const char	*p, *end, *nl;
+	char		 flag[64];
+	size_t		 len, nlines = 0, skip = 0, i;
+
+	if (!json_object_object_get_ex(r, key, &o))
+		return;
+	p = json_object_get_string(o);
+	len = (size_t)json_object_get_string_len(o);
+	if (len > 0 && p[len - 1] == '\n')
+		len--;		/* the last line's newline ends no line */
+	end = p + len;
+	if (len > 0)
+		for (nlines = 1, nl = p; (nl = memchr(nl, '\n',
+		    (size_t)(end - nl))) != NULL; nl++)
+			nlines++;
+	if (max > 0 && nlines > max) {
+		skip = nlines - max;
+		printf("    %s[... %zu earlier line%s of %s not shown; --json "
+		    "has them]\n", mark, skip, skip == 1 ? "" : "s", key);
+	}
+	for (i = 0; len > 0 && p <= end; i++, p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (i >= skip) {
+			printf("    %s", mark);
+			put_text(p, (size_t)(nl - p));
+			putchar('\n');
+		}
+		if (nl == end)
+			break;
+	}
+	snprintf(flag, sizeof(flag), "%s_truncated", key);
+	if (json_object_object_get_ex(r, flag, &t) &&
+	    json_object_get_boolean(t))
+		printf("    %s[%s cut by the node at its max_output]\n", mark,
+		    key);
+}
+
+/*
+ * An operator method's reply as text, as `salt '*' cmd.run` shows it:
+ * the status line with exit status and duration, stdout as text, stderr
+ * marked; a failure shows its last lines only.
+ */
+static void
+put_exec(const char *node, json_object *v, json_object *r, int error)
+{
+	json_object	*e;
+	char		 st[128];
+	size_t		 max = error ? FAILED_LINES : 0;
+
+	exec_status(st, sizeof(st), v, r);
+	put_status(node, error, st);
+	if (error && json_object_object_get_ex(v, "error", &e) &&
+	    json_object_is_type(e, json_type_string) &&
+	    strncmp(json_object_get_string(e), "timeout", 7) == 0) {
+		printf("    ");
+		put_text(json_object_get_string(e),
+		    (size_t)json_object_get_string_len(e));
+		putchar('\n');
+	}
+	put_stream(r, "stdout", "", max);
+	put_stream(r, "stderr", "stderr: ", max);
 }
 
 /*
@@ -492,17 +713,59 @@ put_status(const char *node, int error)
  * well, as Celery does, but --json, --yaml and the summary keep the
  * first.
  */
+/* Whether --display shows a reply that is (not) an error. */
+static int
+displayed(int error)
+{
+	switch (display) {
+	case DISPLAY_ALL:
+		return 1;
+	case DISPLAY_OK:
+		return !error;
+	case DISPLAY_FAILED:
+		return error;
+	case DISPLAY_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* One reply as text: Celery's, or an operator method's. */
+static void
+put_reply(const char *node, json_object *value)
+{
+	json_object	*r;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	int		 error = reply_is_error(value);
+
+	if (!displayed(error))
+		return;
+	if (style != STYLE_STATUS && (r = exec_result(value)) != NULL) {
+		put_exec(node, value, r, error);
+		return;
+	}
+	buf = pretty_str(value, &error, &len);
+	put_status(node, error, NULL);
+	if (style != STYLE_STATUS)
+		put_indented(buf, len, 4);
+	free(buf);
+}
+
 static void
 output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 {
-	FILE		*f;
-	char		*buf = NULL;
-	size_t		 len = 0;
-	int		 error = 0, shown = prog.shown;
+	json_object	*pair;
+	char	*esc;
+	int	 shown = prog.shown;
 
 	progress_clear();
-	if (rep->type == MAILBOX_EV_REPLY)
+	if (rep->type == MAILBOX_EV_REPLY) {
 		prog.count++;
+		esc = tty_name(rep->node);
+		strlcpy(prog.lastnode, esc, sizeof(prog.lastnode));
+		free(esc);
+	}
 	if (style == STYLE_NODES || ctl->format == FORMAT_JSON ||
 	    ctl->format == FORMAT_YAML)
 		goto done;
@@ -511,16 +774,20 @@ output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 		fflush(stdout);
 		goto done;
 	}
-
-	if ((f = open_memstream(&buf, &len)) == NULL)
-		err(EX_OSERR, NULL);
-	pretty(f, rep->value, &error);
-	if (fclose(f) != 0)
-		err(EX_OSERR, NULL);
-	put_status(rep->node, error);
-	if (style != STYLE_STATUS)
-		put_indented(buf, len, 4);
-	free(buf);
+	/* Sorted text comes at the end (output_view()). */
+	if (sort_by != SORT_ARRIVAL) {
+		if (rep->type == MAILBOX_EV_DUPLICATE &&
+		    json_object_array_length(dups) < DUPS_MAX) {
+			if ((pair = json_object_new_array()) == NULL)
+				err(EX_OSERR, NULL);
+			json_object_array_add(pair,
+			    json_object_new_string(rep->node));
+			json_object_array_add(pair, json_object_get(rep->value));
+			json_object_array_add(dups, pair);
+		}
+		goto done;
+	}
+	put_reply(rep->node, rep->value);
 	fflush(stdout);
 done:
 	if (prog.on && shown)
@@ -536,8 +803,8 @@ output_event(const struct mailbox_event *ev, void *arg)
 
 	switch (ev->type) {
 	case MAILBOX_EV_PUBLISHED:
-		ctl_debug(ctl, "%s %s: %lld receiver(s)",
-		    mailbox_type_name(ctl->mbox.type),
+		ctl_debug(ctl, "request %s: %s %s: %lld receiver(s)",
+		    res->ticket, mailbox_type_name(ctl->mbox.type),
 		    ctl->mbox.names.exchange, res->receivers);
 		break;
 	case MAILBOX_EV_COLLECT:
@@ -658,7 +925,7 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	const char	*grn = col ? C_GREEN : "";
 	const char	*rst = col ? C_RESET : "";
 
-	if (!show_summary && nerrs == 0 && nmiss == 0)
+	if (!show_summary && nerrs == 0 && nmiss == 0 && res->nunsub == 0)
 		return;
 	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES))
 		fputc('\n', f);
@@ -679,9 +946,96 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	if (nmissing > 0)
 		put_names(f, "no reply", missing, nmissing,
 		    col ? C_YELLOW : NULL);
-	else if (nmiss > 0)
+	else if (nmiss > 0 && res->nunsub == 0)
 		fprintf(f, "%sno reply: %lld node%s (names unknown)%s\n", yel,
 		    nmiss, nmiss == 1 ? "" : "s", *yel ? rst : "");
+	if (res->nunreached > 0 && nmissing > 0)
+		fprintf(f, "(%lld of them %s not subscribed: bound to the "
+		    "mailbox, but the request reached only %lld)\n",
+		    res->nunreached, res->nunreached == 1 ? "is" : "are",
+		    res->receivers);
+	if (res->nunsub > 0)
+		put_names(f, "not subscribed", res->unsub, res->nunsub,
+		    col ? C_YELLOW : NULL);
+	if (nerrs > 0)
+		error_hints(f, res);
+	if (res->nextra > 0)
+		fprintf(f, "%lld more subscriber%s received it and did not "
+		    "reply (not a node bound to the mailbox: a PSUBSCRIBE "
+		    "client?)\n", res->nextra, res->nextra == 1 ? "" : "s");
+}
+
+/*
+ * The text of the replies at the end, sorted by name (or latency), the
+ * names aligned on a terminal, only those --display asks for.
+ */
+struct shown {
+	const char	*node;
+	json_object	*value;
+	double		 latency;
+};
+
+static int
+cmpshown_name(const void *a, const void *b)
+{
+	/* web-2 before web-10: GNU's version order. */
+	return strverscmp(((const struct shown *)a)->node,
+	    ((const struct shown *)b)->node);
+}
+
+static int
+cmpshown_latency(const void *a, const void *b)
+{
+	const struct shown	*x = a, *y = b;
+
+	if (x->latency != y->latency)
+		return x->latency < y->latency ? -1 : 1;
+	return strverscmp(x->node, y->node);
+}
+
+static void
+output_view(const struct mailbox_result *res)
+{
+	struct json_object_iterator	 it, end;
+	struct shown			*v;
+	json_object			*l, *pair;
+	char				*esc;
+	size_t				 i, j, n;
+
+	n = (size_t)json_object_object_length(res->replies);
+	if (n == 0 || (v = reallocarray(NULL, n, sizeof(*v))) == NULL)
+		return;
+	it = json_object_iter_begin(res->replies);
+	end = json_object_iter_end(res->replies);
+	for (i = 0; i < n && !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it), i++) {
+		v[i].node = json_object_iter_peek_name(&it);
+		v[i].value = json_object_iter_peek_value(&it);
+		v[i].latency = json_object_object_get_ex(res->latency,
+		    v[i].node, &l) ? json_object_get_double(l) : 0;
+		if (align) {
+			esc = tty_name(v[i].node);
+			if (strlen(esc) > namew)
+				namew = strlen(esc);
+			free(esc);
+		}
+	}
+	n = i;
+	qsort(v, n, sizeof(*v), sort_by == SORT_LATENCY ? cmpshown_latency :
+	    cmpshown_name);
+	for (i = 0; i < n; i++) {
+		put_reply(v[i].node, v[i].value);
+		/* A twin's reply under the first, as Celery shows both. */
+		for (j = 0; j < json_object_array_length(dups); j++) {
+			pair = json_object_array_get_idx(dups, j);
+			if (strcmp(json_object_get_string(
+			    json_object_array_get_idx(pair, 0)),
+			    v[i].node) == 0)
+				put_reply(v[i].node,
+				    json_object_array_get_idx(pair, 1));
+		}
+	}
+	free(v);
 }
 
 /* ------------------------------------------------------------- YAML */
@@ -912,6 +1266,9 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 	int		 n;
 
 	n = json_object_object_length(res->replies);
+	if (ctl->format == FORMAT_TEXT && style != STYLE_NODES &&
+	    sort_by != SORT_ARRIVAL)
+		output_view(res);
 	if (style == STYLE_NODES)
 		output_nodes(ctl, res);
 	else if (ctl->format == FORMAT_JSON) {
@@ -925,10 +1282,119 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 		json_object_put(doc);
 	} else if (ctl->format == FORMAT_YAML)
 		output_yaml(res->replies);
+	else if (ctl->format == FORMAT_JSONL)
+		put_jsonl_missing(res);
 	else if (ctl->format == FORMAT_TEXT && style != STYLE_CONTROL)
 		printf("\n%d %s online.\n", n, n == 1 ? "node" : "nodes");
 	fflush(stdout);
 	summary(ctl, res, n);
+}
+
+/*
+ * A cast (no reply asked for): who received it, so that a typo in a
+ * method or node name does not pass silently. Text on stdout, or one
+ * JSON/YAML document {"method", "ticket", "receivers",
+ * "not_subscribed"} with a machine format.
+ */
+static void
+output_cast(struct ctl *ctl, const struct mailbox_request *req,
+    const struct mailbox_result *res)
+{
+	json_object	*o, *ns;
+	size_t		 i;
+	char		*s;
+
+	if (ctl->format != FORMAT_TEXT) {
+		if ((o = json_object_new_object()) == NULL ||
+		    (ns = json_object_new_array()) == NULL)
+			errx(EX_OSERR, "out of memory");
+		for (i = 0; i < res->nunsub; i++)
+			json_object_array_add(ns,
+			    json_object_new_string(res->unsub[i]));
+		json_object_object_add(o, "method",
+		    json_object_new_string(req->method));
+		json_object_object_add(o, "ticket",
+		    json_object_new_string(res->ticket));
+		json_object_object_add(o, "receivers",
+		    json_object_new_int64(res->receivers));
+		json_object_object_add(o, "not_subscribed", ns);
+		if (ctl->format == FORMAT_YAML)
+			output_yaml(o);
+		else {
+			if ((s = pyjson_dumps(o, NULL)) == NULL)
+				err(EX_OSERR, "pyjson_dumps");
+			printf("%s\n", s);
+			free(s);
+		}
+		json_object_put(o);
+	} else if (res->receivers == 0)
+		printf("%s: nobody received it: no node is listening on %s "
+		    "mailbox %s\n", log_viss(req->method),
+		    mailbox_type_name(ctl->mbox.type), ctl->mbox.names.exchange);
+	else
+		printf("%s: %lld %s received it; no replies asked for (-r "
+		    "collects them)\n", log_viss(req->method), res->receivers,
+		    ctl->mbox.type == MAILBOX_FANOUT ? (res->receivers == 1 ?
+		    "subscriber" : "subscribers") : (res->receivers == 1 ?
+		    "queue" : "queues"));
+	if (ctl->format == FORMAT_TEXT && res->nunsub > 0)
+		put_names(stdout, "not subscribed", res->unsub, res->nunsub,
+		    color_out ? C_YELLOW : NULL);
+	if (ctl->format == FORMAT_TEXT && res->expect.names != NULL &&
+	    res->expect.nnames == 0 && req->pattern != NULL)
+		printf("no bound node matches -p %s\n", log_viss(req->pattern));
+}
+
+/* What to do about a broker failure: where the broker or password goes. */
+static void
+broker_hint(const struct ctl *ctl, const char *error)
+{
+	if (strstr(error, "NOAUTH") != NULL ||
+	    strstr(error, "WRONGPASS") != NULL ||
+	    strstr(error, "invalid password") != NULL)
+		fprintf(stderr, "hint: the broker wants a password: set "
+		    "PIDBOX_BROKER_PASSWORD, or broker_password_file in the "
+		    "-c file (a password in -b is visible to other users)\n");
+	else if (strcmp(ctl->broker_from, "default") == 0)
+		fprintf(stderr, "hint: no broker was given, so the default %s "
+		    "was used: give one with -b URL, PIDBOX_BROKER, "
+		    "CELERY_BROKER_URL (with -N celery) or broker: in a -c "
+		    "file\n", DEFAULT_BROKER);
+	else
+		fprintf(stderr, "hint: the broker came from %s\n",
+		    log_viss(ctl->broker_from));
+}
+
+/*
+ * What to do about the errors nodes replied: a method they do not
+ * have, a request they want signed.
+ */
+static void
+error_hints(FILE *f, const struct mailbox_result *res)
+{
+	json_object	*v, *e;
+	size_t		 i;
+	int		 unknown = 0, unsigned_ = 0;
+	const char	*s;
+
+	for (i = 0; i < res->nerrors; i++) {
+		if (!json_object_object_get_ex(res->replies, res->errors[i],
+		    &v) || !json_object_object_get_ex(v, "error", &e) ||
+		    (s = json_object_get_string(e)) == NULL)
+			continue;
+		if (strncmp(s, "KeyError(", 9) == 0)
+			unknown = 1;
+		if (strstr(s, "unsigned") != NULL)
+			unsigned_ = 1;
+	}
+	if (unknown)
+		fprintf(f, "hint: KeyError is a method the node does not "
+		    "have; `%s describe` lists what each node offers\n",
+		    getprogname());
+	if (unsigned_)
+		fprintf(f, "hint: these nodes accept signed requests only: "
+		    "set PIDBOX_KEY_FILE (and PIDBOX_IDENTITY) to a key they "
+		    "know\n");
 }
 
 /* Celery's message (stderr, exit 69), so no program prefix. */
@@ -946,8 +1412,11 @@ no_replies(const char *why)
  * replied". call_status() gives the exit code that goes with it.
  */
 void
-output_result(struct ctl *ctl, const struct mailbox_result *res)
+output_result(struct ctl *ctl, const struct mailbox_request *req,
+    const struct mailbox_result *res)
 {
+	long long	got;
+
 	output_progress_end();
 	if (res->collected && res->nbad > 0)
 		warnx("%lld malformed repl%s skipped, not counted as replies",
@@ -960,23 +1429,57 @@ output_result(struct ctl *ctl, const struct mailbox_result *res)
 		warnx("%s", res->cleanup_error);
 	switch (res->status) {
 	case MAILBOX_OK:
-		if (!res->collected)
+		if (!res->collected) {
+			output_cast(ctl, req, res);
 			break;
-		if (json_object_object_length(res->replies) == 0)
+		}
+		if (json_object_object_length(res->replies) == 0) {
 			no_replies(NULL);
-		else
+			/* Not "no nodes": they got it and are still busy. */
+			got = req->ndestination > 0 ?
+			    (long long)res->nmissing : res->expect.names !=
+			    NULL ? res->nsilent : res->receivers;
+			if (got > 0)
+				fprintf(stderr, "%lld %s received %s but did "
+				    "not reply within %.1f s; a method that "
+				    "runs longer needs a longer -t\n",
+				    got, got == 1 ? "node" : "nodes",
+				    log_viss(req->method), req->timeout);
+			if (ctl->format == FORMAT_JSON ||
+			    ctl->format == FORMAT_YAML)
+				/* An empty document, not an empty stdout. */
+				puts(style == STYLE_CONTROL ? "[]" : "{}");
+			if (ctl->format == FORMAT_JSONL)
+				put_jsonl_missing(res);
+			summary(ctl, res, 0);
+		} else
 			output_end(ctl, res);
 		break;
 	case MAILBOX_NO_LISTENER:
 		no_replies(res->error);
 		break;
 	case MAILBOX_INTERRUPTED:
+		/* Ctrl-C: what arrived, the summary, then say so. */
+		if (res->collected &&
+		    json_object_object_length(res->replies) > 0)
+			output_end(ctl, res);
+		fflush(stdout);
+		fprintf(stderr, "%s: interrupted", getprogname());
+		if (res->collected)
+			fprintf(stderr, " after %d repl%s",
+			    json_object_object_length(res->replies),
+			    json_object_object_length(res->replies) == 1 ?
+			    "y" : "ies");
+		fputc('\n', stderr);
 		break;
 	case MAILBOX_EREQUEST:
 	case MAILBOX_ESIGN:
 	case MAILBOX_ECRYPTO:
+		warnx("%s", res->error);
+		break;
 	case MAILBOX_EBROKER:
 		warnx("%s", res->error);
+		broker_hint(ctl, res->error);
 		break;
 	}
 }

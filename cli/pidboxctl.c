@@ -16,7 +16,8 @@
 
 /* The global options as usage() and cmd_usage() print them. */
 #define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
-    "[-b url] [-c file] [-N namespace] [-T fanout|direct|topic]"
+    "[--sort=by] [--display=which] [-b url] [-c file] [-N namespace] " \
+    "[-T fanout|direct|topic]"
 
 static void
 usage_to(FILE *f)
@@ -87,13 +88,16 @@ conf_string(const struct ynode *root, const char *file, const char *key,
  * freeing what was read (so LeakSanitizer runs stay quiet).
  */
 static void
-conf_read(struct ctl *ctl, char **broker)
+conf_read(struct ctl *ctl, char **broker, char **pw)
 {
 	const struct ynode	*tn;
 	struct ynode		*root;
-	char			 e[512], msg[600], *ns = NULL, *type = NULL;
+	const char		*why;
+	char			 e[512], msg[1200], *ns = NULL, *type = NULL;
+	char			*pwfile = NULL;
 
 	*broker = NULL;
+	*pw = NULL;
 	msg[0] = '\0';
 	if (ctl->conf_file == NULL)
 		return;
@@ -107,6 +111,23 @@ conf_read(struct ctl *ctl, char **broker)
 	if ((*broker = conf_string(root, ctl->conf_file, "broker", msg,
 	    sizeof(msg))) == NULL && msg[0] != '\0')
 		goto done;
+	/* As pidboxd reads them: the file's password beats the variable. */
+	if ((*pw = conf_string(root, ctl->conf_file, "broker_password", msg,
+	    sizeof(msg))) == NULL && msg[0] != '\0')
+		goto done;
+	if ((pwfile = conf_string(root, ctl->conf_file,
+	    "broker_password_file", msg, sizeof(msg))) == NULL &&
+	    msg[0] != '\0')
+		goto done;
+	if (pwfile != NULL) {
+		if (*pw != NULL)
+			freezero(*pw, strlen(*pw));
+		if ((*pw = secret_password(pwfile, &why)) == NULL) {
+			snprintf(msg, sizeof(msg), "%s: broker_password_file: "
+			    "%s", ctl->conf_file, why);
+			goto done;
+		}
+	}
 	if ((ns = conf_string(root, ctl->conf_file, "namespace", msg,
 	    sizeof(msg))) == NULL && msg[0] != '\0')
 		goto done;
@@ -131,10 +152,14 @@ conf_read(struct ctl *ctl, char **broker)
 done:
 	free(ns);
 	free(type);
+	free(pwfile);
 	yconf_free(root);
 	if (msg[0] != '\0') {
 		free(*broker);
 		*broker = NULL;
+		if (*pw != NULL)
+			freezero(*pw, strlen(*pw));
+		*pw = NULL;
 		errx(EX_CONFIG, "%s", msg);
 	}
 }
@@ -150,10 +175,10 @@ void
 ctl_setup(struct ctl *ctl)
 {
 	struct mailbox	*mb = &ctl->mbox;
-	const char	*broker, *errstr, *fp, *from;
-	char		 e[256], *fbroker;
+	const char	*broker, *errstr, *fp, *from, *envpw;
+	char		 e[256], *fbroker, *fpw;
 
-	conf_read(ctl, &fbroker);
+	conf_read(ctl, &fbroker, &fpw);
 	if (ctl->ns == NULL)
 		ctl->ns = DEFAULT_NS;
 	mb->ns = ctl->ns;
@@ -176,6 +201,7 @@ ctl_setup(struct ctl *ctl)
 		broker = DEFAULT_BROKER;
 		from = "default";
 	}
+	ctl->broker_from = from;
 	if (redis_url_parse(broker, &mb->url, e, sizeof(e)) == -1)
 		errx(EX_USAGE, "broker URL (%s): %s", log_viss(from), e);
 	/* As pidboxd says it: argv is readable in /proc and ps(1). */
@@ -184,6 +210,20 @@ ctl_setup(struct ctl *ctl)
 		    "other users; use PIDBOX_BROKER or the config file");
 	if (fbroker != NULL)
 		freezero(fbroker, strlen(fbroker));
+	/*
+	 * The password as pidboxd takes it: broker_password(_file) of the
+	 * -c file, else PIDBOX_BROKER_PASSWORD, over the URL's; so that it
+	 * need never be in argv.
+	 */
+	envpw = getenv("PIDBOX_BROKER_PASSWORD");
+	if (fpw != NULL || (envpw != NULL && envpw[0] != '\0')) {
+		if (strlcpy(mb->url.password, fpw != NULL ? fpw : envpw,
+		    sizeof(mb->url.password)) >= sizeof(mb->url.password))
+			errx(EX_CONFIG, "broker password longer than %zu bytes",
+			    sizeof(mb->url.password) - 1);
+	}
+	if (fpw != NULL)
+		freezero(fpw, strlen(fpw));
 	redis_url_redacted(&mb->url, mb->redacted, sizeof(mb->redacted));
 	fp = mb->url.fanout_prefix_set ? mb->url.fanout_prefix : NULL;
 	if (names_init(&mb->names, ctl->ns, NULL, mb->type, mb->url.db,
@@ -255,8 +295,12 @@ main(int argc, char **argv)
 	if (argc == 0)
 		usage();
 	if ((cmd = cmd_find(argv[0])) == NULL) {
-		warnx("unknown command: %s", log_viss(argv[0]));
-		usage();
+		if ((family = cmd_suggest(argv[0])) != NULL)
+			errx(EX_USAGE, "unknown command: %s; did you mean %s? "
+			    "(%s -h lists the commands)", log_viss(argv[0]),
+			    family->name, getprogname());
+		errx(EX_USAGE, "unknown command: %s (%s -h lists the "
+		    "commands)", log_viss(argv[0]), getprogname());
 	}
 	ctl.mbox.intr = ctl_signals_init();
 	/* inspect X, control X: X names the row, with its own options. */

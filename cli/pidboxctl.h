@@ -16,6 +16,8 @@
 #define DEFAULT_BROKER	"redis://localhost:6379/0"
 #define DEFAULT_NS	"pidbox"
 #define DEFAULT_TIMEOUT	1.0
+#define LEARN_TIMEOUT	0.5	/* seconds of the describe that learns one */
+#define TIMEOUT_MARGIN	1.0	/* seconds beyond a method's own timeout */
 #define CMD_TIMEOUT	5.0	/* seconds for one ordinary Redis command */
 #define CLEANUP_TIMEOUT	3.0	/* seconds for the whole cleanup */
 #define CLEANUP_SETTLE	50	/* ms between SREM and DEL after --limit */
@@ -33,6 +35,17 @@ enum output_format {
 	FORMAT_JSONL,	/* --jsonl: one object per reply, as it arrives */
 	FORMAT_YAML,	/* --yaml: one mapping node -> reply (libyaml) */
 };
+enum output_sort {
+	SORT_NAME,	/* the text sorted by node name, at the end */
+	SORT_LATENCY,	/* ... fastest first */
+	SORT_ARRIVAL,	/* each reply printed as it arrives (Celery) */
+};
+enum output_display {
+	DISPLAY_ALL,
+	DISPLAY_OK,	/* only the replies that are not errors */
+	DISPLAY_FAILED,	/* only errors (and the missing, in the summary) */
+	DISPLAY_NONE,	/* the count line and summary only */
+};
 enum output_color {
 	COLOR_AUTO,	/* on a TTY unless NO_COLOR or TERM=dumb */
 	COLOR_ALWAYS,
@@ -44,6 +57,8 @@ enum output_color {
 #define OPT_YAML	257
 #define OPT_SUMMARY	258
 #define OPT_COLOR	259
+#define OPT_SORT	260
+#define OPT_DISPLAY	261
 
 /* What ends a wait of rconn early: a flag set by a signal handler. */
 struct rconn_intr {
@@ -65,12 +80,15 @@ struct mailbox {
 struct ctl {
 	const char		*broker;	/* as given; may hold one */
 	const char		*conf_file;	/* -c: broker, ns, type */
+	const char		*broker_from;	/* where the broker came from */
 	int			 type_set;	/* -T given */
 	struct mailbox		 mbox;
 	const char		*ns;
 	int			 json;		/* stdout is machine-readable */
 	enum output_format	 format;	/* --json, --jsonl, --yaml */
 	enum output_color	 color;		/* --color */
+	enum output_sort	 sort;		/* --sort */
+	enum output_display	 display;	/* --display */
 	int			 summary;	/* --summary */
 	int			 verbose;
 };
@@ -108,6 +126,8 @@ struct rconn {
 	{ "yaml",	no_argument,		NULL,	OPT_YAML },	\
 	{ "summary",	no_argument,		NULL,	OPT_SUMMARY },	\
 	{ "color",	required_argument,	NULL,	OPT_COLOR },	\
+	{ "sort",	required_argument,	NULL,	OPT_SORT },	\
+	{ "display",	required_argument,	NULL,	OPT_DISPLAY },	\
 	{ "verbose",	no_argument,		NULL,	'v' },		\
 	{ "version",	no_argument,		NULL,	'V' },		\
 	{ "help",	no_argument,		NULL,	'h' }
@@ -183,7 +203,17 @@ struct mailbox_result {
 	size_t			  nerrors;
 	const char		**missing;	/* named (-d) but silent */
 	size_t			  nmissing;
+	const char		**unsub;	/* silent, not subscribed */
+	size_t			  nunsub;
+	long long		  nunreached;	/* of missing: not reached */
+	long long		  nextra;	/* unnamed receivers, silent */
 	long long		  nsilent;	/* expected but silent */
+	long long		  nover;	/* beyond --limit: dropped */
+	json_object		 *bound;	/* {node: null} bound; NULL: unknown */
+	json_object		 *expset;	/* {node: null} expected names */
+	const char		**expnames;	/* expect.names when not -d */
+	long long		  nnamed;	/* replies from expected names */
+	char			  ticket[UUID_STRLEN + 1]; /* request id */
 };
 
 enum mailbox_event_type {
@@ -288,6 +318,7 @@ struct cmd_args {
 	const struct cmd_entry	*cmd;
 	struct mailbox_request	 req;
 	struct gc_opts		 gc;
+	int			 timeout_set;	/* -t given */
 	int			 yes;		/* -y */
 	int			 terminate;	/* --terminate */
 	const char		*signal;	/* --signal */
@@ -324,6 +355,7 @@ extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_find(const char *);
 const struct cmd_entry *cmd_find_family(const struct cmd_entry *,
 	    const char *);
+const struct cmd_entry *cmd_suggest(const char *);
 
 /* args.c */
 int	 args_global(struct ctl *, int, const char *, struct args_error *);
@@ -364,7 +396,8 @@ int	 gc_exec(struct ctl *, struct cmd_args *);
 void	 output_init(struct ctl *, enum call_style);
 int	 output_tick_ms(void);
 void	 output_event(const struct mailbox_event *, void *);
-void	 output_result(struct ctl *, const struct mailbox_result *);
+void	 output_result(struct ctl *, const struct mailbox_request *,
+	    const struct mailbox_result *);
 
 /* sign.c: x-pidbox-* signature headers when PIDBOX_KEY_FILE is set. */
 #define SIGN_ECONFIG	-1

@@ -454,6 +454,8 @@ void	 sign_nonce(char *out);
  */
 unsigned char *secret_read(const char *file, size_t max, size_t *lenp,
 	    const char **errstr);
+/* A broker password file: malloc'd, freezero() it; NULL with *why. */
+char	*secret_password(const char *file, const char **why);
 
 /* time.c: wall and monotonic clocks. */
 /* Wall clock (seconds since the epoch, as Python's time.time()). */

@@ -332,16 +332,22 @@ encode_check(const struct request_out *out, const char **errstr)
 		    out->matcher != NULL ? out->matcher : "glob", errstr) == -1)
 			return -1;
 	}
-	if (out->ticket != NULL) {
-		if (*out->ticket == '\0') {
-			*errstr = "empty ticket";
-			return -1;
-		}
-		if (out->reply_exchange == NULL ||
+	if (out->ticket != NULL && *out->ticket == '\0') {
+		*errstr = "empty ticket";
+		return -1;
+	}
+	/*
+	 * A ticket alone is a cast with an id (kombu's Node.dispatch()
+	 * takes it and replies only to a reply_to); a reply_to needs both
+	 * its fields and a ticket to match the replies with.
+	 */
+	if (out->reply_exchange != NULL || out->reply_routing_key != NULL) {
+		if (out->ticket == NULL || out->reply_exchange == NULL ||
 		    *out->reply_exchange == '\0' ||
 		    out->reply_routing_key == NULL ||
 		    *out->reply_routing_key == '\0') {
-			*errstr = "reply_to needs exchange and routing key";
+			*errstr = "reply_to needs exchange, routing key and "
+			    "ticket";
 			return -1;
 		}
 	}
@@ -398,10 +404,11 @@ request_encode(const struct request_out *out, size_t *lenp,
 	if (add_str_or_null(root, "pattern", pattern) == -1 ||
 	    add_str_or_null(root, "matcher", matcher) == -1)
 		goto oom;
-	if (out->ticket != NULL) {
-		if (add(root, "ticket",
-		    json_object_new_string(out->ticket)) == -1 ||
-		    (rt = json_object_new_object()) == NULL ||
+	if (out->ticket != NULL && add(root, "ticket",
+	    json_object_new_string(out->ticket)) == -1)
+		goto oom;
+	if (out->reply_exchange != NULL) {
+		if ((rt = json_object_new_object()) == NULL ||
 		    add(root, "reply_to", rt) == -1 ||
 		    add(rt, "exchange",
 		    json_object_new_string(out->reply_exchange)) == -1 ||

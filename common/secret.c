@@ -115,3 +115,35 @@ fail:
 	close(fd);
 	return NULL;
 }
+
+/*
+ * A broker password read from a private file (secret_read()): one line,
+ * trailing newline cut, 1 to 255 bytes. *why names the file. Both
+ * programs read broker_password_file with it.
+ */
+char *
+secret_password(const char *file, const char **why)
+{
+	static char	 msg[1024];	/* a log_viss() name and a reason */
+	unsigned char	*buf;
+	char		*pw = NULL;
+	const char	*e;
+	size_t		 n;
+
+	if ((buf = secret_read(file, 510, &n, &e)) == NULL)
+		goto done;
+	buf[strcspn((char *)buf, "\r\n")] = '\0';
+	if (buf[0] == '\0' || n > 510)
+		e = "expected one line of 1 to 255 bytes";
+	else if (strlen((char *)buf) >= 256)
+		e = "password longer than 255 bytes";
+	else
+		pw = xstrdup((char *)buf);
+	freezero(buf, 512);
+done:
+	if (pw == NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s", log_viss(file), e);
+		*why = msg;
+	}
+	return pw;
+}

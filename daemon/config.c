@@ -256,37 +256,6 @@ set_type(const struct conf_at *at, const struct ynode *v, const char **why)
 	return 0;
 }
 
-/*
- * A secret read from a private file (secret_read()): one line, trailing
- * newline cut. *why names the file.
- */
-static char *
-read_secret(const char *file, const char **why)
-{
-	static char	 msg[1024];	/* a log_viss() name and a reason */
-	unsigned char	*buf;
-	char		*pw = NULL;
-	const char	*e;
-	size_t		 n;
-
-	if ((buf = secret_read(file, 510, &n, &e)) == NULL)
-		goto done;
-	buf[strcspn((char *)buf, "\r\n")] = '\0';
-	if (buf[0] == '\0' || n > 510)
-		e = "expected one line of 1 to 255 bytes";
-	else if (strlen((char *)buf) >= 256)
-		e = "password longer than 255 bytes";
-	else
-		pw = xstrdup((char *)buf);
-	freezero(buf, 512);
-done:
-	if (pw == NULL) {
-		snprintf(msg, sizeof(msg), "%s: %s", log_viss(file), e);
-		*why = msg;
-	}
-	return pw;
-}
-
 static void
 replace_password(struct pidboxd_conf *c, char *pw)
 {
@@ -316,7 +285,7 @@ set_broker_password_file(const struct conf_at *at, const struct ynode *v,
 {
 	char *pw;
 
-	if ((pw = read_secret(v->value, why)) == NULL)
+	if ((pw = secret_password(v->value, why)) == NULL)
 		return -1;
 	replace_password(at->base, pw);
 	return 0;

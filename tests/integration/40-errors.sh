@@ -14,7 +14,7 @@ start_pidboxd dnode -T direct -b "$QUIET_BROKER" || exit 1
 
 # --- unknown method
 out=$(ctl broadcast nosuch --reply -d node1 2>"$T/err")
-expect_eq unknown_method_output "$out" "$(printf '%s\n' '->  node1: ERROR' "        KeyError('nosuch')" '' '1 node online.' 'summary: 1 expected (-d), 1 replied, 1 error, 0 missing' 'error: node1')"
+expect_eq unknown_method_output "$out" "$(printf '%s\n' '->  node1: ERROR' "        KeyError('nosuch')" '' '1 node online.' 'summary: 1 expected (-d), 1 replied, 1 error, 0 missing' 'error: node1' 'hint: KeyError is a method the node does not have; `pidboxctl describe` lists what each node offers')"
 out=$(ctl --json broadcast nosuch --reply -d node1 2>"$T/err")
 expect_json unknown_method_json "$out" "{\"node1\": {\"error\": \"KeyError('nosuch')\"}}"
 

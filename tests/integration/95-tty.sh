@@ -60,7 +60,8 @@ fi
 # errors red, missing yellow
 out=$(on_tty "$CTL broadcast nosuch -r -d node1,ghost -t 0.5")
 expect_contains tty_error_red "$out" "${ESC}[31mERROR${ESC}[0m"
-expect_contains tty_missing_yellow "$out" "${ESC}[33mno reply: ghost${ESC}[0m"
+# ghost is in no binding set: not subscribed (issue 14.6)
+expect_contains tty_missing_yellow "$out" "${ESC}[33mnot subscribed: ghost${ESC}[0m"
 expect_contains tty_missing_count_yellow "$out" "${ESC}[33m1 missing${ESC}[0m"
 
 # --- progress: on stderr when it is a terminal, erased at the end;
@@ -72,7 +73,7 @@ expect_contains progress_has_timeout "$out" "(timeout 0.6s)"
 pre=${out%rc=*}
 if [[ $pre == *"${ESC}[K" ]]; then ok progress_erased; else fail progress_erased "$(cat -v <<<"$pre")"; fi
 expect_contains progress_rc "$out" "rc=3"
-expect_eq progress_stdout_plain "$(cat "$T/out.txt")" "$(printf '%s\n' '->  node1: OK' '        pong' '' '1 node online.' 'summary: 2 expected (-d), 1 replied, 0 errors, 1 missing' 'no reply: ghost')"
+expect_eq progress_stdout_plain "$(cat "$T/out.txt")" "$(printf '%s\n' '->  node1: OK' '        pong' '' '1 node online.' 'summary: 2 expected (-d), 1 replied, 0 errors, 1 missing' 'not subscribed: ghost')"
 $CTL ping -d node1,ghost -t 0.3 >/dev/null 2>"$T/err"
 expect_eq progress_not_piped "$(cat "$T/err")" ""
 
@@ -110,7 +111,7 @@ lines = sys.stdin.read().splitlines()
 objs = [json.loads(l) for l in lines]
 assert sorted(o["node"] for o in objs) == ["node-two", "node1"], objs
 for o in objs:
-    assert set(o) == {"node", "reply", "latency_ms"}, o
+    assert set(o) == {"node", "reply", "latency_ms", "ticket"}, o
     assert o["reply"] == {"ok": "pong"}, o
     assert isinstance(o["latency_ms"], float) and 0 <= o["latency_ms"] < 5000, o
 ' <<<"$out"; then ok jsonl_lines; else fail jsonl_lines "$out"; fi
@@ -179,7 +180,7 @@ assert [o["node"] for o in objs] == ["node-two", "node1"], objs' "$out"
 out=$($CTL nodes -d node1,ghost -t 0.5)
 expect_eq nodes_missing_rc "$?" 3
 expect_eq nodes_missing_row "$(grep '^ghost' <<<"$out" | tr -s ' ')" "ghost missing - - -"
-expect_contains nodes_missing_summary "$out" "no reply: ghost"
+expect_contains nodes_missing_summary "$out" "not subscribed: ghost"
 out=$(on_tty "$CTL nodes -d node1,ghost -t 0.3")
 expect_contains nodes_tty_green "$out" "${ESC}[32mok${ESC}[0m"
 expect_contains nodes_tty_yellow "$out" "${ESC}[33mmissing${ESC}[0m"

@@ -308,6 +308,10 @@ static const struct encode_case encode_cases[] = {
 	  "\"35fabee5-d759-49fa-b4d5-e073e80e14d1\", \"reply_to\": "
 	  "{\"exchange\": \"reply.celery.pidbox\", \"routing_key\": "
 	  "\"67cdf09e-4f75-30bb-8e78-64df1a5b8bea\"}}" },
+	/* a cast with an id: the ticket, no reply_to */
+	{ { .method = "m", .ticket = "T" },
+	  "{\"method\": \"m\", \"arguments\": {}, \"destination\": null, "
+	  "\"pattern\": null, \"matcher\": null, \"ticket\": \"T\"}" },
 	{ { .method = "ping", .destination = dest_ab, .ndestination = 2 },
 	  "{\"method\": \"ping\", \"arguments\": {}, \"destination\": "
 	  "[\"w1@vm\", \"w2@vm\"], \"pattern\": null, \"matcher\": null}" },
@@ -343,7 +347,8 @@ static const struct encode_case encode_cases[] = {
 	{ { .method = "m", .matcher = "regex" }, "regex" },
 	{ { .method = "m", .matcher = "" }, "matcher" },
 	{ { .method = "m", .pattern = "(", .matcher = "pcre" }, "" },
-	{ { .method = "m", .ticket = "T" }, "reply_to" },
+	{ { .method = "m", .reply_exchange = "x", .reply_routing_key = "r" },
+	  "reply_to" },
 	{ { .method = "m", .ticket = "T", .reply_exchange = "x" },
 	  "reply_to" },
 	{ { .method = "m", .ticket = "T", .reply_exchange = "",
