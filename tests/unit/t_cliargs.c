@@ -59,9 +59,13 @@ struct pcase {
 static const struct pcase cases[] = {
 	/* pidboxctl's own commands */
 	{ { "ping" }, ARGS_OK, NULL, 0, "ping", "{}" },
-	{ { "ping", "a=1" }, ARGS_ERROR, NULL, 1, NULL, NULL },
-	{ { "ping", "x" }, ARGS_ERROR, "x: want key=value", 0, NULL, NULL },
-	{ { "ping", "a=1", "-m", "glob" }, ARGS_ERROR,
+	/* ping reads no arguments: say so, and how to ask one node */
+	{ { "ping", "a=1" }, ARGS_ERROR, "ping takes no arguments", 0, NULL,
+	    NULL },
+	{ { "ping", "x" }, ARGS_ERROR,
+	    "ping takes no arguments; to ask one node: ping -d NODE", 0, NULL,
+	    NULL },
+	{ { "ping", "-m", "glob" }, ARGS_ERROR,
 	  "-m needs -p pattern", 0, NULL, NULL },
 	{ { "ping", "-p", "x", "-d", "a" }, ARGS_ERROR,
 	  "-d and -p are mutually exclusive", 0, NULL, NULL },
