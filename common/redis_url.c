@@ -1,6 +1,7 @@
 /*
  * kombu Redis broker URLs:
  *	redis://[[user]:password@]host[:port][/db][?opts]
+ *	rediss://...  (TLS; ssl_cert_reqs, ssl_ca_certs, ssl_certfile...)
  *	unix://[[user]:password@]/path[?opts]  (also redis+socket://, socket://)
  * Every error names the part that is wrong and never echoes the password.
  */
@@ -23,7 +24,7 @@
 #define SENTINEL_PORT	26379
 #define DEFAULT_CONNECT_TIMEOUT	5.0
 #define WANT_SCHEMES	\
-	"(want redis://, unix://, redis+socket:// or sentinel://)"
+	"(want redis://, rediss://, unix://, redis+socket:// or sentinel://)"
 
 static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
 
@@ -234,6 +235,103 @@ opt_master_name(struct redis_url *u, const char *name, const char *v,
 	return 0;
 }
 
+/* kombu's ssl_cert_reqs: required, optional, none (or CERT_*). */
+static int
+opt_cert_reqs(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	if (tls_verify_parse(v, &u->tls.verify) == -1)
+		return fail(err, errlen, "bad %s \"%s\" in redis URL (want "
+		    "required, optional or none)", name, log_viss(v));
+	u->tls.verify_set = 1;
+	return 0;
+}
+
+static int
+tls_path(char *dst, size_t len, const char *name, const char *v, char *err,
+    size_t errlen)
+{
+	if (*v == '\0' || strlcpy(dst, v, len) >= len)
+		return fail(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		    name, len - 1);
+	return 0;
+}
+
+static int
+opt_ca_certs(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.ca_file, sizeof(u->tls.ca_file), name, v, err,
+	    errlen);
+}
+
+static int
+opt_ca_path(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.ca_dir, sizeof(u->tls.ca_dir), name, v, err,
+	    errlen);
+}
+
+static int
+opt_certfile(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.cert_file, sizeof(u->tls.cert_file), name, v,
+	    err, errlen);
+}
+
+static int
+opt_keyfile(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.key_file, sizeof(u->tls.key_file), name, v,
+	    err, errlen);
+}
+
+static int
+parse_bool(const char *name, const char *v, int *out, char *err,
+    size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(boolwords); i++)
+		if (strcasecmp(v, boolwords[i].word) == 0) {
+			*out = boolwords[i].value;
+			return 0;
+		}
+	return fail(err, errlen, "bad %s \"%s\" in redis URL (want true or "
+	    "false)", name, log_viss(v));
+}
+
+/* sentinel://: ssl=true is TLS to the master (kombu's broker_use_ssl). */
+static int
+opt_ssl(struct redis_url *u, const char *name, const char *v, char *err,
+    size_t errlen)
+{
+	return parse_bool(name, v, &u->tls.on, err, errlen);
+}
+
+/* sentinel://: TLS to the sentinels too (kombu's sentinel_kwargs ssl). */
+static int
+opt_sentinel_ssl(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return parse_bool(name, v, &u->sentinel_tls.on, err, errlen);
+}
+
+/* sentinel://: the sentinels' password (kombu's sentinel_kwargs). */
+static int
+opt_sentinel_password(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	if (*v == '\0' || strlcpy(u->sentinel_password, v,
+	    sizeof(u->sentinel_password)) >= sizeof(u->sentinel_password))
+		return fail(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		    name, sizeof(u->sentinel_password) - 1);
+	return 0;
+}
+
 static const struct option {
 	const char	*name;
 	int		(*set)(struct redis_url *, const char *, const char *,
@@ -244,8 +342,16 @@ static const struct option {
 	{ "global_keyprefix",		opt_keyprefix },
 	{ "health_check_interval",	opt_health_check },
 	{ "master_name",		opt_master_name },
+	{ "sentinel_password",		opt_sentinel_password },
+	{ "sentinel_ssl",		opt_sentinel_ssl },
 	{ "socket_connect_timeout",	opt_connect_timeout },
 	{ "socket_timeout",		opt_socket_timeout },
+	{ "ssl",			opt_ssl },
+	{ "ssl_ca_certs",		opt_ca_certs },
+	{ "ssl_ca_path",		opt_ca_path },
+	{ "ssl_cert_reqs",		opt_cert_reqs },
+	{ "ssl_certfile",		opt_certfile },
+	{ "ssl_keyfile",		opt_keyfile },
 };
 
 /* The query string q[0..len): name=value pairs separated by '&'. */
@@ -380,11 +486,9 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 	if (i == nitems(schemes))
 		return fail(err, errlen, "unsupported scheme \"%s\" "
 		    WANT_SCHEMES, log_vis(s, n));
-	if ((kind = schemes[i].kind) == S_TLS)
-		return fail(err, errlen,
-		    "unsupported scheme \"%s\": TLS not supported",
-		    log_vis(s, n));
+	kind = schemes[i].kind;
 	u->is_unix = kind == S_UNIX;
+	u->tls.on = kind == S_TLS;
 
 	netloc = sep + 3;
 	if (strchr(netloc, '#') != NULL) {
@@ -498,6 +602,15 @@ sentinel_prefix(struct redis_url *u, char *err, size_t errlen)
 	return 0;
 }
 
+/* Any ssl_* option given. */
+static int
+tls_opts(const struct redis_url *u)
+{
+	return u->tls.verify_set || u->tls.ca_file[0] != '\0' ||
+	    u->tls.ca_dir[0] != '\0' || u->tls.cert_file[0] != '\0' ||
+	    u->tls.key_file[0] != '\0';
+}
+
 /*
  * sentinel://a:26379;sentinel://b:26379?master_name=m: each part names a
  * sentinel; user, password and db come from the first part, options from
@@ -510,7 +623,7 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 	struct redis_url	*dst;
 	char			 buf[URL_MAX + 1];
 	char			*part, *next, *q;
-	int			 i = 0;
+	int			 i = 0, on;
 
 	memset(&t, 0, sizeof(t));
 	memset(u, 0, sizeof(*u));
@@ -554,6 +667,16 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 	}
 	if (sentinel_prefix(u, err, errlen) == -1)
 		goto fail;
+	if (tls_opts(u) && !u->tls.on && !u->sentinel_tls.on) {
+		fail(err, errlen, "ssl_* options in a sentinel URL need "
+		    "ssl=true (TLS to the master) or sentinel_ssl=true (TLS to "
+		    "the sentinels)");
+		goto fail;
+	}
+	/* one set of ssl_* options for every TLS connection of the URL */
+	on = u->sentinel_tls.on;
+	u->sentinel_tls = u->tls;
+	u->sentinel_tls.on = on;
 	explicit_bzero(buf, sizeof(buf));
 	return 0;
 fail:
@@ -576,10 +699,21 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 	}
 	if (parse_one(s, u, err, errlen, DEFAULT_PORT) == -1)
 		return -1;
-	if (u->master_name[0] != '\0') {
+	if (u->master_name[0] != '\0' || u->sentinel_password[0] != '\0' ||
+	    u->sentinel_tls.on) {
 		redis_url_clear(u);
-		return fail(err, errlen,
-		    "master_name only applies to sentinel:// URLs");
+		return fail(err, errlen, "master_name, sentinel_password and "
+		    "sentinel_ssl only apply to sentinel:// URLs");
+	}
+	/* ssl= is the sentinel's spelling; here the scheme says it */
+	if (u->tls.on != (strncasecmp(s, "rediss://", 9) == 0)) {
+		redis_url_clear(u);
+		return fail(err, errlen, "ssl= only applies to sentinel:// "
+		    "URLs; for TLS use rediss://");
+	}
+	if (!u->tls.on && tls_opts(u)) {
+		redis_url_clear(u);
+		return fail(err, errlen, "ssl_* options need a rediss:// URL");
 	}
 	return 0;
 }
@@ -623,14 +757,16 @@ redis_url_redacted(const struct redis_url *u, char *buf, size_t len)
 			}
 		}
 		o = strlen(buf);
-		snprintf(buf + o, len - o, "?master_name=%s",
-		    log_viss(u->master_name));
+		snprintf(buf + o, len - o, "?master_name=%s%s%s",
+		    log_viss(u->master_name), u->tls.on ? "&ssl=true" : "",
+		    u->sentinel_tls.on ? "&sentinel_ssl=true" : "");
 	} else if (u->is_unix)
 		snprintf(buf, len, "unix://%s%s?db=%d", user,
 		    log_viss(u->path), u->db);
 	else {
 		v6 = strchr(u->host, ':') != NULL;
-		snprintf(buf, len, "redis://%s%s%s%s:%d/%d", user,
+		snprintf(buf, len, "%s://%s%s%s%s:%d/%d",
+		    u->tls.on ? "rediss" : "redis", user,
 		    v6 ? "[" : "", log_viss(u->host), v6 ? "]" : "",
 		    u->port, u->db);
 	}

@@ -1,0 +1,564 @@
+/*
+ * TLS to the broker (rediss://) with OpenSSL's libssl: a context built
+ * from struct redis_tls, and a session on a connected non-blocking socket
+ * whose handshake, reads and writes say when they must wait for the fd.
+ * hiredis keeps parsing and formatting RESP; only the bytes go through
+ * here. pidboxd drives a session from its poll() loop (daemon/link.c),
+ * pidboxctl from ppoll() with deadlines (cli/rconn.c).
+ *
+ * libssl (and with it libcrypto) is loaded with dlopen() when the first
+ * TLS context is made, as common/sign.c loads libcrypto: a plaintext
+ * process never maps it, so `pidboxctl ping` over redis:// costs what it
+ * did and a plaintext pidboxd carries no TLS library in its RSS.
+ *
+ * Errors say what failed in the words of the setting to check (untrusted
+ * certificate: ssl_ca_certs; wrong name: the host or server_name; a
+ * plaintext port: rediss:// against redis://), never a secret.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "pidbox.h"
+
+#define LIBSSL		"libssl.so.3"
+#define MAX_KEYFILE	(64 * 1024)	/* a PEM private key, with room */
+
+static struct {
+	int		 state;		/* 0 not tried, 1 loaded, -1 failed */
+	const SSL_METHOD *(*client_method)(void);
+	SSL_CTX		*(*ctx_new)(const SSL_METHOD *);
+	void		 (*ctx_free)(SSL_CTX *);
+	long		 (*ctx_ctrl)(SSL_CTX *, int, long, void *);
+	void		 (*ctx_set_verify)(SSL_CTX *, int,
+			    SSL_verify_cb);
+	int		 (*ctx_load_verify)(SSL_CTX *, const char *,
+			    const char *);
+	int		 (*ctx_default_verify)(SSL_CTX *);
+	int		 (*ctx_use_chain)(SSL_CTX *, const char *);
+	int		 (*ctx_use_key)(SSL_CTX *, EVP_PKEY *);
+	int		 (*ctx_check_key)(const SSL_CTX *);
+	SSL		*(*ssl_new)(SSL_CTX *);
+	void		 (*ssl_free)(SSL *);
+	int		 (*set_fd)(SSL *, int);
+	long		 (*ssl_ctrl)(SSL *, int, long, void *);
+	int		 (*set1_host)(SSL *, const char *);
+	X509_VERIFY_PARAM *(*get0_param)(SSL *);
+	int		 (*param_ip)(X509_VERIFY_PARAM *, const char *);
+	int		 (*connect)(SSL *);
+	int		 (*read)(SSL *, void *, int);
+	int		 (*write)(SSL *, const void *, int);
+	int		 (*shutdown)(SSL *);
+	int		 (*get_error)(const SSL *, int);
+	long		 (*verify_result)(const SSL *);
+	const char	*(*verify_string)(long);
+	unsigned long	 (*err_get)(void);
+	void		 (*err_string)(unsigned long, char *, size_t);
+	void		 (*err_clear)(void);
+	BIO		*(*bio_mem)(const void *, int);
+	int		 (*bio_free)(BIO *);
+	EVP_PKEY	*(*read_key)(BIO *, EVP_PKEY **, pem_password_cb *,
+			    void *);
+	void		 (*pkey_free)(EVP_PKEY *);
+} ssl;
+
+struct tls_ctx {
+	SSL_CTX			*ctx;
+	enum tls_verify		 verify;
+	char			 server_name[256];
+};
+
+struct tls {
+	SSL			*ssl;
+	const struct tls_ctx	*ctx;
+	char			 peer[256];	/* the name checked, for errors */
+	int			 handshaken;
+};
+
+static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int
+sym(void *h, const char *name, void *fnp)
+{
+	void *p;
+
+	if ((p = dlsym(h, name)) == NULL)
+		return -1;
+	memcpy(fnp, &p, sizeof(p));	/* object to function pointer */
+	return 0;
+}
+
+/*
+ * Load libssl once; 0 when its functions are ready. dlsym() on libssl's
+ * handle finds libcrypto's functions too: it searches the dependencies
+ * dlopen() loaded with it.
+ */
+static int
+ssl_load(char *err, size_t errlen)
+{
+	static const struct {
+		const char	*name;
+		void		*fnp;
+	} syms[] = {
+		{ "TLS_client_method", &ssl.client_method },
+		{ "SSL_CTX_new", &ssl.ctx_new },
+		{ "SSL_CTX_free", &ssl.ctx_free },
+		{ "SSL_CTX_ctrl", &ssl.ctx_ctrl },
+		{ "SSL_CTX_set_verify", &ssl.ctx_set_verify },
+		{ "SSL_CTX_load_verify_locations", &ssl.ctx_load_verify },
+		{ "SSL_CTX_set_default_verify_paths", &ssl.ctx_default_verify },
+		{ "SSL_CTX_use_certificate_chain_file", &ssl.ctx_use_chain },
+		{ "SSL_CTX_use_PrivateKey", &ssl.ctx_use_key },
+		{ "SSL_CTX_check_private_key", &ssl.ctx_check_key },
+		{ "SSL_new", &ssl.ssl_new },
+		{ "SSL_free", &ssl.ssl_free },
+		{ "SSL_set_fd", &ssl.set_fd },
+		{ "SSL_ctrl", &ssl.ssl_ctrl },
+		{ "SSL_set1_host", &ssl.set1_host },
+		{ "SSL_get0_param", &ssl.get0_param },
+		{ "X509_VERIFY_PARAM_set1_ip_asc", &ssl.param_ip },
+		{ "SSL_connect", &ssl.connect },
+		{ "SSL_read", &ssl.read },
+		{ "SSL_write", &ssl.write },
+		{ "SSL_shutdown", &ssl.shutdown },
+		{ "SSL_get_error", &ssl.get_error },
+		{ "SSL_get_verify_result", &ssl.verify_result },
+		{ "X509_verify_cert_error_string", &ssl.verify_string },
+		{ "ERR_get_error", &ssl.err_get },
+		{ "ERR_error_string_n", &ssl.err_string },
+		{ "ERR_clear_error", &ssl.err_clear },
+		{ "BIO_new_mem_buf", &ssl.bio_mem },
+		{ "BIO_free", &ssl.bio_free },
+		{ "PEM_read_bio_PrivateKey", &ssl.read_key },
+		{ "EVP_PKEY_free", &ssl.pkey_free },
+	};
+	void	*h;
+	size_t	 i;
+
+	if (ssl.state == 1)
+		return 0;
+	if (ssl.state == -1)
+		return fail(err, errlen, "TLS: cannot load " LIBSSL);
+	ssl.state = -1;
+	if ((h = dlopen(LIBSSL, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return fail(err, errlen, "TLS: cannot load " LIBSSL
+		    " (install libssl3)");
+	for (i = 0; i < nitems(syms); i++)
+		if (sym(h, syms[i].name, syms[i].fnp) == -1) {
+			dlclose(h);
+			return fail(err, errlen, "TLS: %s lacks %s", LIBSSL,
+			    syms[i].name);
+		}
+	ssl.state = 1;		/* kept open until exit */
+	return 0;
+}
+
+/* The last error of OpenSSL's queue, and the queue emptied. */
+static unsigned long
+last_error(char *buf, size_t len)
+{
+	unsigned long	 e, last = 0;
+
+	while ((e = ssl.err_get()) != 0)
+		last = e;
+	if (last != 0)
+		ssl.err_string(last, buf, len);
+	else
+		strlcpy(buf, "unknown error", len);
+	return last;
+}
+
+static const struct verifyword {
+	const char	*word;
+	enum tls_verify	 v;
+} verifywords[] = {
+	{ "required", TLS_VERIFY_REQUIRED },
+	{ "cert_required", TLS_VERIFY_REQUIRED },
+	{ "optional", TLS_VERIFY_OPTIONAL },
+	{ "cert_optional", TLS_VERIFY_OPTIONAL },
+	{ "none", TLS_VERIFY_NONE },
+	{ "cert_none", TLS_VERIFY_NONE },
+};
+
+int
+tls_verify_parse(const char *s, enum tls_verify *v)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(verifywords); i++)
+		if (strcasecmp(s, verifywords[i].word) == 0) {
+			*v = verifywords[i].v;
+			return 0;
+		}
+	return -1;
+}
+
+int
+tls_proto_parse(const char *s, int *proto)
+{
+	if (strcasecmp(s, "TLSv1.2") == 0 || strcmp(s, "1.2") == 0)
+		*proto = 12;
+	else if (strcasecmp(s, "TLSv1.3") == 0 || strcmp(s, "1.3") == 0)
+		*proto = 13;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * The private key of a client certificate through secret_read(), which
+ * refuses a file others could read or change, then parsed from memory:
+ * the checked file is the one loaded.
+ */
+static int
+use_key(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
+{
+	unsigned char	*buf;
+	const char	*why;
+	char		 e[256];
+	BIO		*bio;
+	EVP_PKEY	*pk = NULL;
+	size_t		 len;
+	int		 rv = -1;
+
+	if ((buf = secret_read(file, MAX_KEYFILE, &len, &why)) == NULL)
+		return fail(err, errlen, "TLS: key file %s: %s",
+		    log_viss(file), why);
+	if (len > MAX_KEYFILE) {
+		fail(err, errlen, "TLS: key file %s: longer than %d bytes",
+		    log_viss(file), MAX_KEYFILE);
+		goto done;
+	}
+	if ((bio = ssl.bio_mem(buf, (int)len)) != NULL) {
+		pk = ssl.read_key(bio, NULL, NULL, NULL);
+		ssl.bio_free(bio);
+	}
+	if (pk == NULL) {
+		last_error(e, sizeof(e));
+		fail(err, errlen, "TLS: key file %s: no PEM private key "
+		    "without a passphrase (%s)", log_viss(file), e);
+		goto done;
+	}
+	if (ssl.ctx_use_key(ctx, pk) != 1 || ssl.ctx_check_key(ctx) != 1) {
+		last_error(e, sizeof(e));
+		fail(err, errlen, "TLS: key file %s does not match the "
+		    "certificate (%s)", log_viss(file), e);
+		goto done;
+	}
+	rv = 0;
+done:
+	if (pk != NULL)
+		ssl.pkey_free(pk);
+	freezero(buf, MAX_KEYFILE + 2);
+	return rv;
+}
+
+struct tls_ctx *
+tls_ctx_new(const struct redis_tls *t, char *err, size_t errlen)
+{
+	struct tls_ctx	*tc;
+	SSL_CTX		*ctx;
+	char		 e[256];
+	long		 proto;
+
+	if (ssl_load(err, errlen) == -1)
+		return NULL;
+	ssl.err_clear();
+	if ((ctx = ssl.ctx_new(ssl.client_method())) == NULL) {
+		last_error(e, sizeof(e));
+		fail(err, errlen, "TLS: SSL_CTX_new: %s", e);
+		return NULL;
+	}
+	proto = t->min_proto == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+	ssl.ctx_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, proto, NULL);
+	/*
+	 * hiredis's output buffer moves its bytes down as they go out, and
+	 * a write may end part way: both are what these modes allow.
+	 */
+	ssl.ctx_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, NULL);
+	ssl.ctx_set_verify(ctx, t->verify == TLS_VERIFY_NONE ?
+	    SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+	if (t->verify != TLS_VERIFY_NONE) {
+		if (t->ca_file[0] != '\0' || t->ca_dir[0] != '\0') {
+			if (ssl.ctx_load_verify(ctx, t->ca_file[0] != '\0' ?
+			    t->ca_file : NULL, t->ca_dir[0] != '\0' ?
+			    t->ca_dir : NULL) != 1) {
+				last_error(e, sizeof(e));
+				fail(err, errlen, "TLS: cannot load CA "
+				    "certificates from %s: %s",
+				    log_viss(t->ca_file[0] != '\0' ?
+				    t->ca_file : t->ca_dir), e);
+				goto fail;
+			}
+		} else if (ssl.ctx_default_verify(ctx) != 1) {
+			last_error(e, sizeof(e));
+			fail(err, errlen, "TLS: cannot load the system's CA "
+			    "certificates: %s", e);
+			goto fail;
+		}
+	}
+	if (t->cert_file[0] != '\0' || t->key_file[0] != '\0') {
+		if (t->cert_file[0] == '\0' || t->key_file[0] == '\0') {
+			fail(err, errlen, "TLS: a client certificate needs "
+			    "both ssl_certfile and ssl_keyfile");
+			goto fail;
+		}
+		if (ssl.ctx_use_chain(ctx, t->cert_file) != 1) {
+			last_error(e, sizeof(e));
+			fail(err, errlen, "TLS: cannot load client certificate "
+			    "%s: %s", log_viss(t->cert_file), e);
+			goto fail;
+		}
+		if (use_key(ctx, t->key_file, err, errlen) == -1)
+			goto fail;
+	}
+	tc = calloc(1, sizeof(*tc));
+	if (tc == NULL) {
+		fail(err, errlen, "TLS: %s", strerror(errno));
+		goto fail;
+	}
+	tc->ctx = ctx;
+	tc->verify = t->verify;
+	strlcpy(tc->server_name, t->server_name, sizeof(tc->server_name));
+	return tc;
+fail:
+	ssl.ctx_free(ctx);
+	ssl.err_clear();
+	return NULL;
+}
+
+void
+tls_ctx_free(struct tls_ctx *tc)
+{
+	if (tc == NULL)
+		return;
+	ssl.ctx_free(tc->ctx);
+	free(tc);
+}
+
+struct tls *
+tls_new(const struct tls_ctx *tc, int fd, const char *host, char *err,
+    size_t errlen)
+{
+	struct tls	*t;
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*name;
+	char		 e[256];
+	int		 ip;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		fail(err, errlen, "TLS: %s", strerror(errno));
+		return NULL;
+	}
+	t->ctx = tc;
+	name = tc->server_name[0] != '\0' ? tc->server_name : host;
+	strlcpy(t->peer, name, sizeof(t->peer));
+	ip = inet_pton(AF_INET, name, &a4) == 1 ||
+	    inet_pton(AF_INET6, name, &a6) == 1;
+	ssl.err_clear();
+	if ((t->ssl = ssl.ssl_new(tc->ctx)) == NULL ||
+	    ssl.set_fd(t->ssl, fd) != 1)
+		goto fail;
+	/* SNI is for host names only (RFC 6066 3) */
+	if (!ip && ssl.ssl_ctrl(t->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+	    TLSEXT_NAMETYPE_host_name, (void *)(uintptr_t)name) != 1)
+		goto fail;
+	if (tc->verify == TLS_VERIFY_REQUIRED) {
+		if (ip ? ssl.param_ip(ssl.get0_param(t->ssl), name) != 1 :
+		    ssl.set1_host(t->ssl, name) != 1)
+			goto fail;
+	}
+	return t;
+fail:
+	last_error(e, sizeof(e));
+	fail(err, errlen, "TLS: session set-up: %s", e);
+	tls_free(t);
+	return NULL;
+}
+
+/*
+ * Why a handshake, read or write failed, with what to check: the
+ * certificate check's own verdict first, then the library's reason.
+ */
+static void
+explain(struct tls *t, int sslerr, int rv, char *err, size_t errlen)
+{
+	unsigned long	 e;
+	long		 vr;
+	char		 why[256];
+	int		 reason;
+
+	e = last_error(why, sizeof(why));
+	reason = e != 0 ? ERR_GET_REASON(e) : 0;
+	vr = ssl.verify_result(t->ssl);
+	if (!t->handshaken && vr != X509_V_OK) {
+		const char *hint;
+
+		switch (vr) {
+		case X509_V_ERR_HOSTNAME_MISMATCH:
+		case X509_V_ERR_IP_ADDRESS_MISMATCH:
+			fail(err, errlen, "TLS: the broker's certificate is "
+			    "not for %s (check the host in the URL, or "
+			    "broker_tls server_name)", log_viss(t->peer));
+			return;
+		case X509_V_ERR_CERT_HAS_EXPIRED:
+			hint = "renew the broker's certificate, check the clock";
+			break;
+		case X509_V_ERR_CERT_NOT_YET_VALID:
+			hint = "check the clock";
+			break;
+		default:
+			hint = "check ssl_ca_certs / broker_tls ca_file";
+			break;
+		}
+		fail(err, errlen, "TLS: the broker's certificate was not "
+		    "accepted: %s (%s)", ssl.verify_string(vr), hint);
+		return;
+	}
+	switch (reason) {
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+		fail(err, errlen, "TLS: the broker does not speak TLS on this "
+		    "port (a plaintext port? use redis://)");
+		return;
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+		fail(err, errlen, "TLS: the broker refused our client "
+		    "certificate (%s; check ssl_certfile and ssl_keyfile "
+		    "against the broker's tls-ca-cert-file)", why);
+		return;
+	default:
+		break;
+	}
+	if (sslerr == SSL_ERROR_SYSCALL && e == 0) {
+		if (rv == 0 || errno == 0)
+			fail(err, errlen, "TLS: the broker closed the "
+			    "connection%s", t->handshaken ? "" :
+			    " during the handshake (does it speak TLS?)");
+		else
+			fail(err, errlen, "TLS: %s", strerror(errno));
+		return;
+	}
+	fail(err, errlen, "TLS: %s", why);
+}
+
+/* TLS_OK, TLS_WANT_READ, TLS_WANT_WRITE or TLS_ERR (err says why). */
+static int
+result(struct tls *t, int rv, char *err, size_t errlen)
+{
+	int	sslerr;
+
+	sslerr = ssl.get_error(t->ssl, rv);
+	switch (sslerr) {
+	case SSL_ERROR_WANT_READ:
+		return TLS_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		fail(err, errlen, "TLS: the broker closed the connection");
+		return TLS_EOF;
+	default:
+		explain(t, sslerr, rv, err, errlen);
+		return TLS_ERR;
+	}
+}
+
+int
+tls_handshake(struct tls *t, char *err, size_t errlen)
+{
+	int	rv;
+
+	if (t->handshaken)
+		return TLS_OK;
+	ssl.err_clear();
+	errno = 0;
+	if ((rv = ssl.connect(t->ssl)) == 1) {
+		t->handshaken = 1;
+		return TLS_OK;
+	}
+	return result(t, rv, err, errlen);
+}
+
+ssize_t
+tls_read(struct tls *t, void *buf, size_t len, int *status, char *err,
+    size_t errlen)
+{
+	int	rv;
+
+	ssl.err_clear();
+	errno = 0;
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	if ((rv = ssl.read(t->ssl, buf, (int)len)) > 0) {
+		*status = TLS_OK;
+		return rv;
+	}
+	*status = result(t, rv, err, errlen);
+	return -1;
+}
+
+ssize_t
+tls_write(struct tls *t, const void *buf, size_t len, int *status,
+    char *err, size_t errlen)
+{
+	int	rv;
+
+	ssl.err_clear();
+	errno = 0;
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	if ((rv = ssl.write(t->ssl, buf, (int)len)) > 0) {
+		*status = TLS_OK;
+		return rv;
+	}
+	*status = result(t, rv, err, errlen);
+	return -1;
+}
+
+/* Release t; a session that got going says goodbye (close_notify) once. */
+void
+tls_free(struct tls *t)
+{
+	if (t == NULL)
+		return;
+	if (t->ssl != NULL) {
+		if (t->handshaken)
+			(void)ssl.shutdown(t->ssl);	/* no wait */
+		ssl.ssl_free(t->ssl);
+		ssl.err_clear();
+	}
+	free(t);
+}
