@@ -84,7 +84,6 @@ struct tls_ctx {
 
 struct tls {
 	SSL			*ssl;
-	const struct tls_ctx	*ctx;
 	char			 peer[256];	/* the name checked, for errors */
 	int			 handshaken;
 };
@@ -379,7 +378,6 @@ tls_new(const struct tls_ctx *tc, int fd, const char *host, char *err,
 		fail(err, errlen, "TLS: %s", strerror(errno));
 		return NULL;
 	}
-	t->ctx = tc;
 	name = tc->server_name[0] != '\0' ? tc->server_name : host;
 	strlcpy(t->peer, name, sizeof(t->peer));
 	ip = inet_pton(AF_INET, name, &a4) == 1 ||
