@@ -496,6 +496,13 @@ struct tls;
 int	 tls_verify_parse(const char *s, enum tls_verify *v);
 /* "TLSv1.2" or "TLSv1.3" into 12 or 13. */
 int	 tls_proto_parse(const char *s, int *proto);
+/* One broker_tls key (ca_file, ca_dir, cert_file, key_file, server_name,
+ * verify, min_protocol) into t; -1 with *why. */
+int	 tls_conf_set(struct redis_tls *t, const char *key, const char *v,
+	    const char **why);
+/* What t sets over u's TLS settings; -1 with *errstr if u is plaintext. */
+int	 tls_conf_apply(struct redis_url *u, const struct redis_tls *t,
+	    const char **errstr);
 /* A client context for t: CA, client certificate and key (secret_read()). */
 struct tls_ctx *tls_ctx_new(const struct redis_tls *t, char *err,
 	    size_t errlen);

@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,124 @@ tls_proto_parse(const char *s, int *proto)
 		*proto = 13;
 	else
 		return -1;
+	return 0;
+}
+
+/*
+ * One broker_tls key of pidboxd.yaml (also read by pidboxctl -c) into t;
+ * -1 with *why. The key file is checked as a secret file now, as the
+ * connection would refuse it later.
+ */
+int
+tls_conf_set(struct redis_tls *t, const char *key, const char *v,
+    const char **why)
+{
+	static char	 msg[1024];
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} files[] = {
+		{ "ca_dir", offsetof(struct redis_tls, ca_dir) },
+		{ "ca_file", offsetof(struct redis_tls, ca_file) },
+		{ "cert_file", offsetof(struct redis_tls, cert_file) },
+		{ "key_file", offsetof(struct redis_tls, key_file) },
+	};
+	unsigned char	*buf;
+	const char	*e;
+	size_t		 i, n, len = strlen(v);
+
+	for (i = 0; i < nitems(files); i++) {
+		if (strcmp(key, files[i].key) != 0)
+			continue;
+		if (v[0] != '/') {
+			*why = "expected an absolute path";
+			return -1;
+		}
+		if (len >= sizeof(t->ca_file)) {
+			*why = "path longer than 255 bytes";
+			return -1;
+		}
+		if (strcmp(key, "key_file") == 0) {
+			if ((buf = secret_read(v, MAX_KEYFILE, &n, &e)) ==
+			    NULL) {
+				snprintf(msg, sizeof(msg), "%s: %s",
+				    log_viss(v), e);
+				*why = msg;
+				return -1;
+			}
+			freezero(buf, MAX_KEYFILE + 2);
+		}
+		memcpy((char *)t + files[i].off, v, len + 1);
+		return 0;
+	}
+	if (strcmp(key, "server_name") == 0) {
+		if (len == 0 || len >= sizeof(t->server_name) ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") != len) {
+			*why = "expected a host name or address";
+			return -1;
+		}
+		memcpy(t->server_name, v, len + 1);
+	} else if (strcmp(key, "verify") == 0) {
+		if (tls_verify_parse(v, &t->verify) == -1) {
+			*why = "expected required, optional or none";
+			return -1;
+		}
+		t->verify_set = 1;
+	} else if (strcmp(key, "min_protocol") == 0) {
+		if (tls_proto_parse(v, &t->min_proto) == -1) {
+			*why = "expected TLSv1.2 or TLSv1.3";
+			return -1;
+		}
+	} else {
+		*why = "unknown key";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conf_merge(struct redis_tls *dst, const struct redis_tls *t)
+{
+	if (t->verify_set) {
+		dst->verify = t->verify;
+		dst->verify_set = 1;
+	}
+	if (t->ca_file[0] != '\0')
+		memcpy(dst->ca_file, t->ca_file, sizeof(dst->ca_file));
+	if (t->ca_dir[0] != '\0')
+		memcpy(dst->ca_dir, t->ca_dir, sizeof(dst->ca_dir));
+	if (t->cert_file[0] != '\0')
+		memcpy(dst->cert_file, t->cert_file, sizeof(dst->cert_file));
+	if (t->key_file[0] != '\0')
+		memcpy(dst->key_file, t->key_file, sizeof(dst->key_file));
+	if (t->server_name[0] != '\0')
+		memcpy(dst->server_name, t->server_name,
+		    sizeof(dst->server_name));
+	if (t->min_proto != 0)
+		dst->min_proto = t->min_proto;
+}
+
+/*
+ * broker_tls settings over u's ssl_* options (each given one wins), for
+ * the master and the sentinels. Nothing given: u unchanged. -1 with
+ * *errstr when u makes no TLS connection at all.
+ */
+int
+tls_conf_apply(struct redis_url *u, const struct redis_tls *t,
+    const char **errstr)
+{
+	if (!t->verify_set && t->ca_file[0] == '\0' && t->ca_dir[0] == '\0' &&
+	    t->cert_file[0] == '\0' && t->key_file[0] == '\0' &&
+	    t->server_name[0] == '\0' && t->min_proto == 0)
+		return 0;
+	if (!u->tls.on && !u->sentinel_tls.on) {
+		*errstr = "broker_tls: needs a rediss:// broker URL (or "
+		    "ssl=true / sentinel_ssl=true in a sentinel:// one)";
+		return -1;
+	}
+	conf_merge(&u->tls, t);
+	conf_merge(&u->sentinel_tls, t);
 	return 0;
 }
 
