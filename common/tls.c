@@ -87,6 +87,7 @@ struct tls {
 	SSL			*ssl;
 	char			 peer[256];	/* the name checked, for errors */
 	int			 handshaken;
+	int			 got_data;	/* a byte came after it */
 };
 
 static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
@@ -580,6 +581,24 @@ explain(struct tls *t, int sslerr, int rv, char *err, size_t errlen)
 	default:
 		break;
 	}
+	/*
+	 * With TLS 1.3 the broker checks our certificate after our side
+	 * of the handshake is done; its alert may be lost to the reset of
+	 * a socket closed with our first command unread.
+	 */
+	if (t->handshaken && !t->got_data && (sslerr == SSL_ERROR_SYSCALL ||
+	    reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+		fail(err, errlen, "TLS: the broker dropped the session before "
+		    "its first reply (%s): most likely it refused our client "
+		    "certificate (check ssl_certfile and ssl_keyfile against "
+		    "the broker's tls-ca-cert-file)", e != 0 ? why :
+		    rv == 0 || errno == 0 ? "closed" : strerror(errno));
+		return;
+	}
+	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		fail(err, errlen, "TLS: the broker closed the connection");
+		return;
+	}
 	if (sslerr == SSL_ERROR_SYSCALL && e == 0) {
 		if (rv == 0 || errno == 0)
 			fail(err, errlen, "TLS: the broker closed the "
@@ -640,6 +659,7 @@ tls_read(struct tls *t, void *buf, size_t len, int *status, char *err,
 	if (len > INT32_MAX)
 		len = INT32_MAX;
 	if ((rv = ssl.read(t->ssl, buf, (int)len)) > 0) {
+		t->got_data = 1;
 		*status = TLS_OK;
 		return rv;
 	}
