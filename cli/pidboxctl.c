@@ -216,7 +216,8 @@ ctl_setup(struct ctl *ctl)
 	if (tls_conf_apply(&mb->url, &tls, &errstr) == -1)
 		errx(EX_CONFIG, "%s: %s", log_viss(ctl->conf_file), errstr);
 	/* As pidboxd says it: argv is readable in /proc and ps(1). */
-	if (broker == ctl->broker && mb->url.password[0] != '\0')
+	if (broker == ctl->broker && (mb->url.password[0] != '\0' ||
+	    mb->url.sentinel_password[0] != '\0'))
 		warnx("warning: a password on the command line is visible to "
 		    "other users; use PIDBOX_BROKER or the config file");
 	if (fbroker != NULL)

@@ -121,6 +121,7 @@ struct link {
 	char			 master_host[256];
 	int			 master_port;
 	char			 peer[300];	/* host:port of this attempt */
+	char			 sentinel_why[256]; /* the last one's answer */
 	int			 tls_warned;	/* said verification is off */
 };
 
@@ -705,8 +706,10 @@ resolve_next(struct link *l)
 	s = &l->url->sentinels[l->sentinel_idx];
 	if (!l->failing || log_getverbose())
 		log_warnx("%s: no sentinel answered for master %s "
-		    "(last tried %s:%d); retrying", l->name,
-		    log_viss(l->url->master_name), log_viss(s->host), s->port);
+		    "(last tried %s:%d%s%s); retrying", l->name,
+		    log_viss(l->url->master_name), log_viss(s->host), s->port,
+		    l->sentinel_why[0] != '\0' ? ": " : "", l->sentinel_why);
+	l->sentinel_why[0] = '\0';
 	l->failing = 1;
 	l->reconnects++;
 	schedule_retry(l);
@@ -736,11 +739,13 @@ on_sentinel_reply(redisAsyncContext *ac, void *r, void *priv)
 			    l->name, log_viss(l->url->master_name),
 			    log_viss(l->master_host), l->master_port);
 		}
-	} else
-		log_debug("%s: sentinel does not know master %s: %s", l->name,
-		    log_viss(l->url->master_name),
+	} else {
+		snprintf(l->sentinel_why, sizeof(l->sentinel_why), "%s",
 		    reply->type == REDIS_REPLY_ERROR ?
-		    log_vis(reply->str, reply->len) : "no address");
+		    log_vis(reply->str, reply->len) : "master unknown");
+		log_debug("%s: sentinel does not know master %s: %s", l->name,
+		    log_viss(l->url->master_name), l->sentinel_why);
+	}
 	redisAsyncDisconnect(ac);	/* on_disconnect -> resolve_next */
 }
 
@@ -751,7 +756,11 @@ sentinel_connected(struct link *l, int status)
 	size_t		 argvlen[3];
 
 	if (status != REDIS_OK) {
-		/* hiredis frees the context after this returns */
+		/* hiredis (or tls_fail) frees the context after this */
+		snprintf(l->sentinel_why, sizeof(l->sentinel_why), "%s",
+		    l->ev.tlserr[0] != '\0' ? l->ev.tlserr :
+		    l->ev.ac != NULL && l->ev.ac->errstr != NULL ?
+		    l->ev.ac->errstr : "cannot connect");
 		resolve_next(l);
 		return;
 	}

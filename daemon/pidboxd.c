@@ -305,7 +305,8 @@ main(int argc, char *argv[])
 		return 78;	/* EX_CONFIG */
 	}
 	redis_url_redacted(&conf.url, url, sizeof(url));
-	if (conf.url.password[0] != '\0' && o.broker != NULL)
+	if ((conf.url.password[0] != '\0' ||
+	    conf.url.sentinel_password[0] != '\0') && o.broker != NULL)
 		warnx("warning: a password on the command line is visible to "
 		    "other users; use PIDBOX_BROKER or the config file");
 	if (check) {
