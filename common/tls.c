@@ -419,10 +419,12 @@ tls_ctx_new(const struct redis_tls *t, char *err, size_t errlen)
 	ssl.ctx_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, proto, NULL);
 	/*
 	 * hiredis's output buffer moves its bytes down as they go out, and
-	 * a write may end part way: both are what these modes allow.
+	 * a write may end part way: both are what these modes allow. An
+	 * idle link (most of a node's life) gives its record buffers back.
 	 */
 	ssl.ctx_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, NULL);
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS,
+	    NULL);
 	ssl.ctx_set_verify(ctx, t->verify == TLS_VERIFY_NONE ?
 	    SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
 	if (t->verify != TLS_VERIFY_NONE) {
