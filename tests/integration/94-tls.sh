@@ -181,6 +181,29 @@ ynode=$BG_PID
 if wait_for "is_bound ynode pidbox" 10; then ok yaml_node_up; else fail yaml_node_up "$(tail -n 3 "$T/ynode.log")"; fi
 out=$(pidboxctl -c "$T/tls.yaml" ping -d ynode -t 2 2>&1)
 expect_contains yaml_ctl_ping "$out" '->  ynode: OK'
+# systemctl reload: a changed broker_tls restarts the node over TLS
+sed -i 's/TLSv1.2/TLSv1.3/' "$T/tls.yaml"
+kill -HUP "$ynode"
+if wait_for "[ \$(grep -c 'listening on' '$T/ynode.log') -ge 2 ]" 10 &&
+    pidboxctl -c "$T/tls.yaml" ping -d ynode -t 2 2>&1 | grep -q 'ynode: OK'; then
+	ok yaml_reload
+else
+	fail yaml_reload "$(tail -n 3 "$T/ynode.log")"
+fi
+# the health check notices a TLS broker that stops answering
+bg hnode "$BUILD/pidboxd" -f -n hnode -b "$M&health_check_interval=1"
+hnode=$BG_PID
+wait_for "is_bound hnode pidbox" 10
+kill -STOP "$REDIS_PID"
+if wait_for "grep -q 'health check' '$T/hnode.log'" 10; then ok health_check_tls; else fail health_check_tls "$(tail -n 3 "$T/hnode.log")"; fi
+kill -CONT "$REDIS_PID"
+if wait_for "pidboxctl -b '$M' ping -d hnode -t 0.5 2>/dev/null | grep -q 'hnode: OK'" 15; then
+	ok health_recovers_tls
+else
+	fail health_recovers_tls "$(tail -n 3 "$T/hnode.log")"
+fi
+kill -TERM "$hnode"
+reap "$hnode" 10
 kill -TERM "$ynode"
 reap "$ynode" 10
 expect_eq yaml_node_exit "$REAP_RC" 0
