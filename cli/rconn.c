@@ -82,9 +82,14 @@ setup_fd(int fd)
 	return 0;
 }
 
-/* Wait for fd to be ready for events before deadline; 0, or -1 (rc->err). */
+/*
+ * Wait for fd to be ready for events before the monotonic deadline (ms);
+ * with intr, a pending SIGINT/SIGTERM ends the wait. RCONN_OK with what
+ * came in *revents, or RCONN_INTR, RCONN_TIMEOUT, RCONN_ERR (rc->err).
+ */
 static int
-wait_fd(struct rconn *rc, int fd, short events, int64_t deadline, int intr)
+wait_fd(struct rconn *rc, int fd, short events, int64_t deadline, int intr,
+    short *revents)
 {
 	struct pollfd	 pfd;
 	struct timespec	 ts;
@@ -93,11 +98,11 @@ wait_fd(struct rconn *rc, int fd, short events, int64_t deadline, int intr)
 	for (;;) {
 		if (intr && *rc->intr.flag) {
 			snprintf(rc->err, sizeof(rc->err), "interrupted");
-			return -1;
+			return RCONN_INTR;
 		}
 		if ((now = now_mono_ms()) >= deadline) {
 			snprintf(rc->err, sizeof(rc->err), "timed out");
-			return -1;
+			return RCONN_TIMEOUT;
 		}
 		ts.tv_sec = (deadline - now) / 1000;
 		ts.tv_nsec = ((deadline - now) % 1000) * 1000000;
@@ -109,10 +114,10 @@ wait_fd(struct rconn *rc, int fd, short events, int64_t deadline, int intr)
 				continue;
 			snprintf(rc->err, sizeof(rc->err), "ppoll: %s",
 			    strerror(errno));
-			return -1;
+			return RCONN_ERR;
 		}
-		if (pfd.revents != 0)
-			return 0;
+		if ((*revents = pfd.revents) != 0)
+			return RCONN_OK;
 	}
 }
 
@@ -124,6 +129,7 @@ tls_start(struct rconn *rc, const struct redis_tls *t, const char *host,
 	static int	 warned;
 	struct tls_ctx	*tc;
 	char		 err[256];
+	short		 revents;
 	int		 rv, intr = !*rc->intr.flag;
 
 	if (t->verify == TLS_VERIFY_NONE && !warned) {
@@ -145,9 +151,9 @@ tls_start(struct rconn *rc, const struct redis_tls *t, const char *host,
 			snprintf(rc->err, sizeof(rc->err), "%s", err);
 			return -1;
 		}
-		if (wait_fd(rc, rc->c->fd, rv == TLS_WANT_READ ? POLLIN :
-		    POLLOUT, deadline, intr) == -1) {
-			if (strcmp(rc->err, "timed out") == 0)
+		if ((rv = wait_fd(rc, rc->c->fd, rv == TLS_WANT_READ ?
+		    POLLIN : POLLOUT, deadline, intr, &revents)) != RCONN_OK) {
+			if (rv == RCONN_TIMEOUT)
 				snprintf(rc->err, sizeof(rc->err), "TLS: no "
 				    "handshake with %s:%d within the connect "
 				    "timeout (a plaintext port? use redis://)",
@@ -479,13 +485,11 @@ int
 rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
     const struct rcmd *cmds, redisReply **r)
 {
-	struct pollfd	 pfd;
-	struct timespec	 ts;
 	redisContext	*c = rc->c;
 	const char	*argv[RCMD_MAXARGS];
 	void		*reply;
-	int64_t		 now;
 	size_t		 i, got = 0;
+	short		 revents;
 	int		 wdone = 0, rv;
 
 	for (i = 0; i < n; i++)
@@ -517,30 +521,10 @@ rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
 			rc->dirty = 0;
 			return RCONN_OK;
 		}
-		if (intr && *rc->intr.flag) {
-			rv = RCONN_INTR;
+		if ((rv = wait_fd(rc, c->fd, POLLIN | (wdone ? 0 : POLLOUT),
+		    deadline, intr, &revents)) != RCONN_OK)
 			goto fail;
-		}
-		now = now_mono_ms();
-		if (now >= deadline) {
-			snprintf(rc->err, sizeof(rc->err), "timed out");
-			rv = RCONN_TIMEOUT;
-			goto fail;
-		}
-		ts.tv_sec = (deadline - now) / 1000;
-		ts.tv_nsec = ((deadline - now) % 1000) * 1000000;
-		pfd.fd = c->fd;
-		pfd.events = POLLIN | (wdone ? 0 : POLLOUT);
-		pfd.revents = 0;
-		if (ppoll(&pfd, 1, &ts, rc->intr.mask) == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(rc->err, sizeof(rc->err), "ppoll: %s",
-			    strerror(errno));
-			rv = RCONN_ERR;
-			goto fail;
-		}
-		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
+		if ((revents & (POLLIN | POLLERR | POLLHUP)) &&
 		    conn_read(rc) == -1)
 			goto connerr;
 	}

@@ -480,6 +480,22 @@ void	 sign_nonce(char *out);
 unsigned char *secret_read(const char *file, size_t max, size_t *lenp,
 	    const char **errstr);
 
+/* errf.c: "-1, and why in err[errlen]" (err may be NULL). */
+int	 errf(char *err, size_t errlen, const char *fmt, ...)
+	    __printflike(3, 4);
+
+/* dl.c: libraries loaded on first use. */
+struct dl_sym {
+	const char	*name;
+	void		*fnp;	/* where the function's address goes */
+};
+/*
+ * dlopen() lib and fill each of syms[n]; the handle (kept until exit), or
+ * NULL with *missing naming an absent symbol (NULL: no library).
+ */
+void	*dl_load(const char *lib, const struct dl_sym *syms, size_t n,
+	    const char **missing);
+
 /*
  * tls.c: TLS sessions to the broker with libssl, dlopen()ed by the first
  * tls_ctx_new(). Every -1/TLS_ERR comes with a message in err that names

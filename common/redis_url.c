@@ -26,21 +26,6 @@
 #define WANT_SCHEMES	\
 	"(want redis://, rediss://, unix://, redis+socket:// or sentinel://)"
 
-static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 enum { S_TCP, S_UNIX, S_TLS, S_SENTINEL };
 static const struct scheme {
 	const char	*name;
@@ -110,10 +95,10 @@ decode_part(const char *what, const char *s, size_t len, char *dst,
 	case 0:
 		return 0;
 	case -2:
-		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		return errf(err, errlen, "%s too long in redis URL (max %zu)",
 		    what, dstlen - 1);
 	default:
-		return fail(err, errlen, "bad percent-encoding in %s of redis URL",
+		return errf(err, errlen, "bad percent-encoding in %s of redis URL",
 		    what);
 	}
 }
@@ -134,7 +119,7 @@ parse_seconds(const char *name, const char *v, double *out, char *err,
 	*out = d;
 	return 0;
 bad:
-	return fail(err, errlen,
+	return errf(err, errlen,
 	    "bad %s \"%s\" in redis URL (want seconds, 0 to %.0f)", name,
 	    log_viss(v), SECONDS_MAX);
 }
@@ -147,7 +132,7 @@ parse_db(const char *v, int *db, char *err, size_t errlen)
 
 	n = strtonum(v, 0, DB_MAX, &errstr);
 	if (errstr != NULL)
-		return fail(err, errlen, "bad db \"%s\" in redis URL (%s)",
+		return errf(err, errlen, "bad db \"%s\" in redis URL (%s)",
 		    log_viss(v), errstr);
 	*db = (int)n;
 	return 0;
@@ -167,7 +152,7 @@ opt_keyprefix(struct redis_url *u, const char *name, const char *v,
 {
 	if (strlcpy(u->keyprefix, v, sizeof(u->keyprefix)) >=
 	    sizeof(u->keyprefix))
-		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		return errf(err, errlen, "%s too long in redis URL (max %zu)",
 		    name, sizeof(u->keyprefix) - 1);
 	return 0;
 }
@@ -195,7 +180,7 @@ opt_fanout_prefix(struct redis_url *u, const char *name, const char *v,
 		}
 	if (strlcpy(u->fanout_prefix, p, sizeof(u->fanout_prefix)) >=
 	    sizeof(u->fanout_prefix))
-		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		return errf(err, errlen, "%s too long in redis URL (max %zu)",
 		    name, sizeof(u->fanout_prefix) - 1);
 	u->fanout_prefix_set = 1;
 	return 0;
@@ -230,7 +215,7 @@ opt_master_name(struct redis_url *u, const char *name, const char *v,
 {
 	if (*v == '\0' || strlcpy(u->master_name, v, sizeof(u->master_name)) >=
 	    sizeof(u->master_name))
-		return fail(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		return errf(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
 		    name, sizeof(u->master_name) - 1);
 	return 0;
 }
@@ -241,7 +226,7 @@ opt_cert_reqs(struct redis_url *u, const char *name, const char *v,
     char *err, size_t errlen)
 {
 	if (tls_verify_parse(v, &u->tls.verify) == -1)
-		return fail(err, errlen, "bad %s \"%s\" in redis URL (want "
+		return errf(err, errlen, "bad %s \"%s\" in redis URL (want "
 		    "required, optional or none)", name, log_viss(v));
 	u->tls.verify_set = 1;
 	return 0;
@@ -252,7 +237,7 @@ tls_path(char *dst, size_t len, const char *name, const char *v, char *err,
     size_t errlen)
 {
 	if (*v == '\0' || strlcpy(dst, v, len) >= len)
-		return fail(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		return errf(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
 		    name, len - 1);
 	return 0;
 }
@@ -300,7 +285,7 @@ parse_bool(const char *name, const char *v, int *out, char *err,
 			*out = boolwords[i].value;
 			return 0;
 		}
-	return fail(err, errlen, "bad %s \"%s\" in redis URL (want true or "
+	return errf(err, errlen, "bad %s \"%s\" in redis URL (want true or "
 	    "false)", name, log_viss(v));
 }
 
@@ -327,7 +312,7 @@ opt_sentinel_password(struct redis_url *u, const char *name, const char *v,
 {
 	if (*v == '\0' || strlcpy(u->sentinel_password, v,
 	    sizeof(u->sentinel_password)) >= sizeof(u->sentinel_password))
-		return fail(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		return errf(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
 		    name, sizeof(u->sentinel_password) - 1);
 	return 0;
 }
@@ -369,18 +354,18 @@ parse_query(struct redis_url *u, const char *q, size_t len, char *err,
 		if (amp == p)
 			continue;	/* "a=1&&b=2" */
 		if ((eq = memchr(p, '=', amp - p)) == NULL)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad option \"%s\" in redis URL (want name=value)",
 			    log_vis(p, amp - p));
 		if (pct_decode(p, eq - p, name, sizeof(name), 1) != 0)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "unknown option \"%s\" in redis URL",
 			    log_vis(p, eq - p));
 		for (i = 0; i < nitems(options); i++)
 			if (strcmp(options[i].name, name) == 0)
 				break;
 		if (i == nitems(options))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "unknown option \"%s\" in redis URL",
 			    log_viss(name));
 		if (decode_part(name, eq + 1, amp - eq - 1, value,
@@ -409,7 +394,7 @@ parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
 			hostlen++;
 		if (hostlen + 1 >= len || hostlen == 0 ||
 		    (hostlen + 2 < len && host[hostlen + 1] != ':'))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad host \"%s\" in redis URL", log_vis(h, len));
 		if (hostlen + 2 < len)
 			colon = host + hostlen + 1;
@@ -426,11 +411,11 @@ parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
 		    host[i] == '-' || host[i] == '_' ||
 		    (v6 && (host[i] == ':' || host[i] == '%')))
 			continue;
-		return fail(err, errlen, "bad host \"%s\" in redis URL",
+		return errf(err, errlen, "bad host \"%s\" in redis URL",
 		    log_vis(host, hostlen));
 	}
 	if (hostlen >= sizeof(u->host))
-		return fail(err, errlen, "host too long in redis URL (max %zu)",
+		return errf(err, errlen, "host too long in redis URL (max %zu)",
 		    sizeof(u->host) - 1);
 	if (hostlen > 0) {
 		for (i = 0; i < hostlen; i++)
@@ -439,14 +424,14 @@ parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
 	}
 	if (colon != NULL && colon + 1 < h + len) {
 		if ((size_t)(h + len - colon - 1) >= sizeof(port))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad port \"%s\" in redis URL",
 			    log_vis(colon + 1, h + len - colon - 1));
 		memcpy(port, colon + 1, h + len - colon - 1);
 		port[h + len - colon - 1] = '\0';
 		n = strtonum(port, 1, 65535, &errstr);
 		if (errstr != NULL)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad port \"%s\" in redis URL", log_viss(port));
 		u->port = (int)n;
 	}
@@ -471,20 +456,20 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 		err[0] = '\0';
 
 	if (s == NULL || (len = strlen(s)) == 0)
-		return fail(err, errlen, "empty redis URL " WANT_SCHEMES);
+		return errf(err, errlen, "empty redis URL " WANT_SCHEMES);
 	if (len > URL_MAX)
-		return fail(err, errlen, "redis URL too long (max %d)",
+		return errf(err, errlen, "redis URL too long (max %d)",
 		    URL_MAX);
 	if ((sep = strstr(s, "://")) == NULL ||
 	    strcspn(s, "/?#@") < (size_t)(sep - s))
-		return fail(err, errlen, "not a redis URL " WANT_SCHEMES);
+		return errf(err, errlen, "not a redis URL " WANT_SCHEMES);
 	n = sep - s;
 	for (i = 0; i < nitems(schemes); i++)
 		if (strlen(schemes[i].name) == n &&
 		    strncasecmp(s, schemes[i].name, n) == 0)
 			break;
 	if (i == nitems(schemes))
-		return fail(err, errlen, "unsupported scheme \"%s\" "
+		return errf(err, errlen, "unsupported scheme \"%s\" "
 		    WANT_SCHEMES, log_vis(s, n));
 	kind = schemes[i].kind;
 	u->is_unix = kind == S_UNIX;
@@ -493,7 +478,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 	netloc = sep + 3;
 	if (strchr(netloc, '#') != NULL) {
 		redis_url_clear(u);
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "fragment (\"#...\") not supported in redis URL; "
 		    "percent-encode '#' as %%23");
 	}
@@ -527,7 +512,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 
 	if (u->is_unix) {
 		if (netloc != nlend) {
-			fail(err, errlen,
+			errf(err, errlen,
 			    "unexpected host \"%s\" in unix socket URL "
 			    "(want unix:///path)", log_vis(netloc,
 			    nlend - netloc));
@@ -536,7 +521,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 		u->host[0] = '\0';
 		u->port = 0;
 		if (pend == path || (pend - path == 1)) {
-			fail(err, errlen, "missing socket path in unix "
+			errf(err, errlen, "missing socket path in unix "
 			    "socket URL (want unix:///path)");
 			goto fail;
 		}
@@ -550,7 +535,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 		/* "/", "" -> db 0; "/N" -> N */
 		if (pend - path > 1) {
 			if ((size_t)(pend - path) > sizeof(tmp)) {
-				fail(err, errlen, "bad db \"%s\" in redis URL",
+				errf(err, errlen, "bad db \"%s\" in redis URL",
 				    log_vis(path + 1, pend - path - 1));
 				goto fail;
 			}
@@ -567,7 +552,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 fail:
 	redis_url_clear(u);
 	if (quiet)
-		fail(err, errlen, "bad redis URL: '@' after the host part "
+		errf(err, errlen, "bad redis URL: '@' after the host part "
 		    "(is there an unescaped '/' or '?' in the password? "
 		    "percent-encode it)");
 	return -1;
@@ -590,7 +575,7 @@ sentinel_prefix(struct redis_url *u, char *err, size_t errlen)
 	p = u->fanout_prefix_set ? u->fanout_prefix : "/{db}.";
 	for (; *p != '\0'; p++) {
 		if (o + 3 > sizeof(tmp))
-			return fail(err, errlen, "fanout_prefix too long in "
+			return errf(err, errlen, "fanout_prefix too long in "
 			    "redis URL");
 		if (*p == '{' || *p == '}')
 			tmp[o++] = *p;
@@ -634,12 +619,12 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 		if (*part == '\0')
 			continue;
 		if (strncasecmp(part, "sentinel://", 11) != 0) {
-			fail(err, errlen, "every part of a sentinel URL must "
+			errf(err, errlen, "every part of a sentinel URL must "
 			    "be sentinel://host:port");
 			goto fail;
 		}
 		if (i == MAX_SENTINELS) {
-			fail(err, errlen, "too many sentinels in redis URL "
+			errf(err, errlen, "too many sentinels in redis URL "
 			    "(max %d)", MAX_SENTINELS);
 			goto fail;
 		}
@@ -657,18 +642,18 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 	}
 	u->nsentinels = i;
 	if (i == 0) {
-		fail(err, errlen, "no sentinel in redis URL");
+		errf(err, errlen, "no sentinel in redis URL");
 		goto fail;
 	}
 	if (u->master_name[0] == '\0') {
-		fail(err, errlen, "sentinel URL without master_name "
+		errf(err, errlen, "sentinel URL without master_name "
 		    "(add ?master_name=mymaster)");
 		goto fail;
 	}
 	if (sentinel_prefix(u, err, errlen) == -1)
 		goto fail;
 	if (tls_opts(u) && !u->tls.on && !u->sentinel_tls.on) {
-		fail(err, errlen, "ssl_* options in a sentinel URL need "
+		errf(err, errlen, "ssl_* options in a sentinel URL need "
 		    "ssl=true (TLS to the master) or sentinel_ssl=true (TLS to "
 		    "the sentinels)");
 		goto fail;
@@ -692,7 +677,7 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 	if (s != NULL && strncasecmp(s, "sentinel://", 11) == 0) {
 		if (strlen(s) > URL_MAX) {
 			memset(u, 0, sizeof(*u));
-			return fail(err, errlen, "redis URL too long (max %d)",
+			return errf(err, errlen, "redis URL too long (max %d)",
 			    URL_MAX);
 		}
 		return parse_sentinel(s, u, err, errlen);
@@ -702,18 +687,18 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 	if (u->master_name[0] != '\0' || u->sentinel_password[0] != '\0' ||
 	    u->sentinel_tls.on) {
 		redis_url_clear(u);
-		return fail(err, errlen, "master_name, sentinel_password and "
+		return errf(err, errlen, "master_name, sentinel_password and "
 		    "sentinel_ssl only apply to sentinel:// URLs");
 	}
 	/* ssl= is the sentinel's spelling; here the scheme says it */
 	if (u->tls.on != (strncasecmp(s, "rediss://", 9) == 0)) {
 		redis_url_clear(u);
-		return fail(err, errlen, "ssl= only applies to sentinel:// "
+		return errf(err, errlen, "ssl= only applies to sentinel:// "
 		    "URLs; for TLS use rediss://");
 	}
 	if (!u->tls.on && tls_opts(u)) {
 		redis_url_clear(u);
-		return fail(err, errlen, "ssl_* options need a rediss:// URL");
+		return errf(err, errlen, "ssl_* options need a rediss:// URL");
 	}
 	return 0;
 }

@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <dlfcn.h>
 #include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
@@ -90,44 +89,11 @@ struct tls {
 	int			 got_data;	/* a byte came after it */
 };
 
-static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static int
-sym(void *h, const char *name, void *fnp)
-{
-	void *p;
-
-	if ((p = dlsym(h, name)) == NULL)
-		return -1;
-	memcpy(fnp, &p, sizeof(p));	/* object to function pointer */
-	return 0;
-}
-
-/*
- * Load libssl once; 0 when its functions are ready. dlsym() on libssl's
- * handle finds libcrypto's functions too: it searches the dependencies
- * dlopen() loaded with it.
- */
+/* Load libssl once; 0 when its functions are ready. */
 static int
 ssl_load(char *err, size_t errlen)
 {
-	static const struct {
-		const char	*name;
-		void		*fnp;
-	} syms[] = {
+	static const struct dl_sym syms[] = {
 		{ "TLS_client_method", &ssl.client_method },
 		{ "SSL_CTX_new", &ssl.ctx_new },
 		{ "SSL_CTX_free", &ssl.ctx_free },
@@ -160,24 +126,21 @@ ssl_load(char *err, size_t errlen)
 		{ "PEM_read_bio_PrivateKey", &ssl.read_key },
 		{ "EVP_PKEY_free", &ssl.pkey_free },
 	};
-	void	*h;
-	size_t	 i;
+	const char *missing;
 
 	if (ssl.state == 1)
 		return 0;
 	if (ssl.state == -1)
-		return fail(err, errlen, "TLS: cannot load " LIBSSL);
+		return errf(err, errlen, "TLS: cannot load " LIBSSL);
 	ssl.state = -1;
-	if ((h = dlopen(LIBSSL, RTLD_NOW | RTLD_LOCAL)) == NULL)
-		return fail(err, errlen, "TLS: cannot load " LIBSSL
+	if (dl_load(LIBSSL, syms, nitems(syms), &missing) == NULL) {
+		if (missing != NULL)
+			return errf(err, errlen, "TLS: %s lacks %s", LIBSSL,
+			    missing);
+		return errf(err, errlen, "TLS: cannot load " LIBSSL
 		    " (install libssl3)");
-	for (i = 0; i < nitems(syms); i++)
-		if (sym(h, syms[i].name, syms[i].fnp) == -1) {
-			dlclose(h);
-			return fail(err, errlen, "TLS: %s lacks %s", LIBSSL,
-			    syms[i].name);
-		}
-	ssl.state = 1;		/* kept open until exit */
+	}
+	ssl.state = 1;
 	return 0;
 }
 
@@ -368,10 +331,10 @@ use_key(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 	int		 rv = -1;
 
 	if ((buf = secret_read(file, MAX_KEYFILE, &len, &why)) == NULL)
-		return fail(err, errlen, "TLS: key file %s: %s",
+		return errf(err, errlen, "TLS: key file %s: %s",
 		    log_viss(file), why);
 	if (len > MAX_KEYFILE) {
-		fail(err, errlen, "TLS: key file %s: longer than %d bytes",
+		errf(err, errlen, "TLS: key file %s: longer than %d bytes",
 		    log_viss(file), MAX_KEYFILE);
 		goto done;
 	}
@@ -381,13 +344,13 @@ use_key(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 	}
 	if (pk == NULL) {
 		last_error(e, sizeof(e));
-		fail(err, errlen, "TLS: key file %s: no PEM private key "
+		errf(err, errlen, "TLS: key file %s: no PEM private key "
 		    "without a passphrase (%s)", log_viss(file), e);
 		goto done;
 	}
 	if (ssl.ctx_use_key(ctx, pk) != 1 || ssl.ctx_check_key(ctx) != 1) {
 		last_error(e, sizeof(e));
-		fail(err, errlen, "TLS: key file %s does not match the "
+		errf(err, errlen, "TLS: key file %s does not match the "
 		    "certificate (%s)", log_viss(file), e);
 		goto done;
 	}
@@ -412,7 +375,7 @@ tls_ctx_new(const struct redis_tls *t, char *err, size_t errlen)
 	ssl.err_clear();
 	if ((ctx = ssl.ctx_new(ssl.client_method())) == NULL) {
 		last_error(e, sizeof(e));
-		fail(err, errlen, "TLS: SSL_CTX_new: %s", e);
+		errf(err, errlen, "TLS: SSL_CTX_new: %s", e);
 		return NULL;
 	}
 	proto = t->min_proto == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
@@ -433,7 +396,7 @@ tls_ctx_new(const struct redis_tls *t, char *err, size_t errlen)
 			    t->ca_file : NULL, t->ca_dir[0] != '\0' ?
 			    t->ca_dir : NULL) != 1) {
 				last_error(e, sizeof(e));
-				fail(err, errlen, "TLS: cannot load CA "
+				errf(err, errlen, "TLS: cannot load CA "
 				    "certificates from %s: %s",
 				    log_viss(t->ca_file[0] != '\0' ?
 				    t->ca_file : t->ca_dir), e);
@@ -441,20 +404,20 @@ tls_ctx_new(const struct redis_tls *t, char *err, size_t errlen)
 			}
 		} else if (ssl.ctx_default_verify(ctx) != 1) {
 			last_error(e, sizeof(e));
-			fail(err, errlen, "TLS: cannot load the system's CA "
+			errf(err, errlen, "TLS: cannot load the system's CA "
 			    "certificates: %s", e);
 			goto fail;
 		}
 	}
 	if (t->cert_file[0] != '\0' || t->key_file[0] != '\0') {
 		if (t->cert_file[0] == '\0' || t->key_file[0] == '\0') {
-			fail(err, errlen, "TLS: a client certificate needs "
+			errf(err, errlen, "TLS: a client certificate needs "
 			    "both ssl_certfile and ssl_keyfile");
 			goto fail;
 		}
 		if (ssl.ctx_use_chain(ctx, t->cert_file) != 1) {
 			last_error(e, sizeof(e));
-			fail(err, errlen, "TLS: cannot load client certificate "
+			errf(err, errlen, "TLS: cannot load client certificate "
 			    "%s: %s", log_viss(t->cert_file), e);
 			goto fail;
 		}
@@ -463,7 +426,7 @@ tls_ctx_new(const struct redis_tls *t, char *err, size_t errlen)
 	}
 	tc = calloc(1, sizeof(*tc));
 	if (tc == NULL) {
-		fail(err, errlen, "TLS: %s", strerror(errno));
+		errf(err, errlen, "TLS: %s", strerror(errno));
 		goto fail;
 	}
 	tc->ctx = ctx;
@@ -497,7 +460,7 @@ tls_new(const struct tls_ctx *tc, int fd, const char *host, char *err,
 	int		 ip;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		fail(err, errlen, "TLS: %s", strerror(errno));
+		errf(err, errlen, "TLS: %s", strerror(errno));
 		return NULL;
 	}
 	name = tc->server_name[0] != '\0' ? tc->server_name : host;
@@ -520,7 +483,7 @@ tls_new(const struct tls_ctx *tc, int fd, const char *host, char *err,
 	return t;
 fail:
 	last_error(e, sizeof(e));
-	fail(err, errlen, "TLS: session set-up: %s", e);
+	errf(err, errlen, "TLS: session set-up: %s", e);
 	tls_free(t);
 	return NULL;
 }
@@ -546,7 +509,7 @@ explain(struct tls *t, int sslerr, int rv, char *err, size_t errlen)
 		switch (vr) {
 		case X509_V_ERR_HOSTNAME_MISMATCH:
 		case X509_V_ERR_IP_ADDRESS_MISMATCH:
-			fail(err, errlen, "TLS: the broker's certificate is "
+			errf(err, errlen, "TLS: the broker's certificate is "
 			    "not for %s (check the host in the URL, or "
 			    "broker_tls server_name)", log_viss(t->peer));
 			return;
@@ -560,14 +523,14 @@ explain(struct tls *t, int sslerr, int rv, char *err, size_t errlen)
 			hint = "check ssl_ca_certs / broker_tls ca_file";
 			break;
 		}
-		fail(err, errlen, "TLS: the broker's certificate was not "
+		errf(err, errlen, "TLS: the broker's certificate was not "
 		    "accepted: %s (%s)", ssl.verify_string(vr), hint);
 		return;
 	}
 	switch (reason) {
 	case SSL_R_WRONG_VERSION_NUMBER:
 	case SSL_R_PACKET_LENGTH_TOO_LONG:
-		fail(err, errlen, "TLS: the broker does not speak TLS on this "
+		errf(err, errlen, "TLS: the broker does not speak TLS on this "
 		    "port (a plaintext port? use redis://)");
 		return;
 	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
@@ -576,7 +539,7 @@ explain(struct tls *t, int sslerr, int rv, char *err, size_t errlen)
 	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
 	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
 	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
-		fail(err, errlen, "TLS: the broker refused our client "
+		errf(err, errlen, "TLS: the broker refused our client "
 		    "certificate (%s; check ssl_certfile and ssl_keyfile "
 		    "against the broker's tls-ca-cert-file)", why);
 		return;
@@ -590,7 +553,7 @@ explain(struct tls *t, int sslerr, int rv, char *err, size_t errlen)
 	 */
 	if (t->handshaken && !t->got_data && (sslerr == SSL_ERROR_SYSCALL ||
 	    reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
-		fail(err, errlen, "TLS: the broker dropped the session before "
+		errf(err, errlen, "TLS: the broker dropped the session before "
 		    "its first reply (%s): most likely it refused our client "
 		    "certificate (check ssl_certfile and ssl_keyfile against "
 		    "the broker's tls-ca-cert-file)", e != 0 ? why :
@@ -598,19 +561,19 @@ explain(struct tls *t, int sslerr, int rv, char *err, size_t errlen)
 		return;
 	}
 	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-		fail(err, errlen, "TLS: the broker closed the connection");
+		errf(err, errlen, "TLS: the broker closed the connection");
 		return;
 	}
 	if (sslerr == SSL_ERROR_SYSCALL && e == 0) {
 		if (rv == 0 || errno == 0)
-			fail(err, errlen, "TLS: the broker closed the "
+			errf(err, errlen, "TLS: the broker closed the "
 			    "connection%s", t->handshaken ? "" :
 			    " during the handshake (does it speak TLS?)");
 		else
-			fail(err, errlen, "TLS: %s", strerror(errno));
+			errf(err, errlen, "TLS: %s", strerror(errno));
 		return;
 	}
-	fail(err, errlen, "TLS: %s", why);
+	errf(err, errlen, "TLS: %s", why);
 }
 
 /* TLS_OK, TLS_WANT_READ, TLS_WANT_WRITE or TLS_ERR (err says why). */
@@ -626,7 +589,7 @@ result(struct tls *t, int rv, char *err, size_t errlen)
 	case SSL_ERROR_WANT_WRITE:
 		return TLS_WANT_WRITE;
 	case SSL_ERROR_ZERO_RETURN:
-		fail(err, errlen, "TLS: the broker closed the connection");
+		errf(err, errlen, "TLS: the broker closed the connection");
 		return TLS_EOF;
 	default:
 		explain(t, sslerr, rv, err, errlen);

@@ -117,6 +117,16 @@ expect_faster() {
 
 # ---------------------------------------------------------------- helpers
 
+# expect_log NAME FILE REGEX [SECONDS]: ok once FILE has a line matching
+# REGEX (grep basic regex) within SECONDS (default 10); FAIL with its tail.
+expect_log() {
+	if wait_for "grep -q $(printf '%q %q' "$3" "$2")" "${4:-10}"; then
+		ok "$1"
+	else
+		fail "$1" "no '$3' in $2: $(tail -n 3 "$2" 2>/dev/null)"
+	fi
+}
+
 now_ms() {
 	local t=${EPOCHREALTIME/./}
 	echo $((t / 1000))
@@ -225,6 +235,21 @@ start_redis() {
 	done
 	fail setup "cannot start redis-server: $(tail -n 3 "$T/redis.log" 2>/dev/null)"
 	exit 1
+}
+
+# failover MASTER_PID URL NODE: kill the Sentinel-watched master; ok when
+# NODE answers a ping through URL again (within 30 s), printing how long
+# that took.
+failover() {
+	local t0
+	kill -KILL "$1"
+	t0=$(now_ms)
+	if wait_for "$(printf 'pidboxctl -b %q ping -d %q -t 0.5 2>/dev/null | grep -q %q' "$2" "$3" "$3: OK")" 30; then
+		ok answers_after_failover
+		echo "# recovered $(($(now_ms) - t0)) ms after the master was killed"
+	else
+		fail answers_after_failover "$(pidboxd_log "$3" | tail -n 5)"
+	fi
 }
 
 # ---------------------------------------------------------------- TLS

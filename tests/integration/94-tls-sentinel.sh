@@ -69,22 +69,11 @@ expect_contains wrong_sentinel_password "$out" "AUTH: WRONGPASS"
 expect_not_contains wrong_password_not_shown "$out" Zq9bad
 bg badpw "$BUILD/pidboxd" -f -n badpw -b "${S%&sentinel_password=spw}&sentinel_password=Zq9bad"
 badpw=$BG_PID
-if wait_for "grep -q 'no sentinel answered for master mymaster.*NOAUTH' '$T/badpw.log'" 10; then
-	ok daemon_wrong_sentinel_password
-else
-	fail daemon_wrong_sentinel_password "$(tail -n 3 "$T/badpw.log")"
-fi
+expect_log daemon_wrong_sentinel_password "$T/badpw.log" 'no sentinel answered for master mymaster.*NOAUTH'
 expect_not_contains daemon_password_not_logged "$(cat "$T/badpw.log")" Zq9bad
 kill -TERM "$badpw"
 reap "$badpw" 10
 
-kill -KILL "$master_pid"
-t0=$(now_ms)
-if wait_for "pidboxctl -b '$S' ping -d node1 -t 0.5 2>/dev/null | grep -q 'node1: OK'" 30; then
-	ok answers_after_failover
-	echo "# recovered $(($(now_ms) - t0)) ms after the master was killed"
-else
-	fail answers_after_failover "$(pidboxd_log node1 | tail -n 5)"
-fi
+failover "$master_pid" "$S" node1
 expect_eq new_master "$(sent "${sports[0]}" SENTINEL get-master-addr-by-name mymaster | tail -n 1)" "$rport"
 finish

@@ -93,26 +93,14 @@ if [ "$el" -lt 10000 ]; then ok stalled_bounded; else fail stalled_bounded "took
 # pidboxd: logged, named, retried, still alive
 bg bad_ca "$BUILD/pidboxd" -f -n badca -b "rediss://127.0.0.1:$P?ssl_ca_certs=$PKI/other-ca.pem"
 badca=$BG_PID
-if wait_for "grep -q 'certificate was not accepted' '$T/bad_ca.log'" 10; then
-	ok daemon_logs_untrusted
-else
-	fail daemon_logs_untrusted "$(tail -n 3 "$T/bad_ca.log")"
-fi
+expect_log daemon_logs_untrusted "$T/bad_ca.log" 'certificate was not accepted'
 expect_contains daemon_names_broker "$(cat "$T/bad_ca.log")" "at 127.0.0.1:$P"
 bg stalld "$BUILD/pidboxd" -f -n stalld -b "rediss://127.0.0.1:$stall?socket_connect_timeout=0.5"
 stalld=$BG_PID
-if wait_for "grep -q 'TLS handshake with 127.0.0.1:$stall timed out' '$T/stalld.log'" 10; then
-	ok daemon_handshake_timeout
-else
-	fail daemon_handshake_timeout "$(tail -n 3 "$T/stalld.log")"
-fi
+expect_log daemon_handshake_timeout "$T/stalld.log" "TLS handshake with 127.0.0.1:$stall timed out"
 bg plaind "$BUILD/pidboxd" -f -n plaind -b "redis://127.0.0.1:$P"
 plaind=$BG_PID
-if wait_for "grep -q 'a TLS port? use rediss://' '$T/plaind.log'" 10; then
-	ok daemon_plaintext_to_tls
-else
-	fail daemon_plaintext_to_tls "$(tail -n 3 "$T/plaind.log")"
-fi
+expect_log daemon_plaintext_to_tls "$T/plaind.log" 'a TLS port? use rediss://'
 # retried: once, not once per attempt, in the log; still running
 sleep 2
 check daemons_keep_running alive "$badca"
@@ -156,11 +144,7 @@ out=$(pidboxctl -b "$M" ping -d mnode -t 2 2>&1)
 expect_contains mtls_ping "$out" '->  mnode: OK'
 bg nocert "$BUILD/pidboxd" -f -n nocert -b "rediss://127.0.0.1:$P/0?ssl_ca_certs=$CA"
 nocert=$BG_PID
-if wait_for "grep -q 'refused our client certificate' '$T/nocert.log'" 10; then
-	ok daemon_logs_no_client_cert
-else
-	fail daemon_logs_no_client_cert "$(tail -n 3 "$T/nocert.log")"
-fi
+expect_log daemon_logs_no_client_cert "$T/nocert.log" 'refused our client certificate'
 kill -TERM "$nocert"
 reap "$nocert" 10
 
@@ -195,7 +179,7 @@ bg hnode "$BUILD/pidboxd" -f -n hnode -b "$M&health_check_interval=1"
 hnode=$BG_PID
 wait_for "is_bound hnode pidbox" 10
 kill -STOP "$REDIS_PID"
-if wait_for "grep -q 'health check' '$T/hnode.log'" 10; then ok health_check_tls; else fail health_check_tls "$(tail -n 3 "$T/hnode.log")"; fi
+expect_log health_check_tls "$T/hnode.log" 'health check'
 kill -CONT "$REDIS_PID"
 if wait_for "pidboxctl -b '$M' ping -d hnode -t 0.5 2>/dev/null | grep -q 'hnode: OK'" 15; then
 	ok health_recovers_tls
