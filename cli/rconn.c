@@ -428,7 +428,7 @@ conn_write(struct rconn *rc, int *done)
 		n = tls_write(rc->tls, c->obuf, sdslen(c->obuf), &st, err,
 		    sizeof(err));
 		if (n > 0) {
-			sdsrange(c->obuf, n, -1);
+			sdsrange(c->obuf, (int)n, -1);
 			continue;
 		}
 		if (st == TLS_WANT_WRITE || st == TLS_WANT_READ)

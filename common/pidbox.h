@@ -358,13 +358,15 @@ struct redis_url {
 	struct redis_tls sentinel_tls;	/* to the sentinels */
 };
 /*
- * Parse redis://[[user]:password@]host[:port][/db][?opts],
- * unix:///path[?db=N], redis+socket:///path[?db=N], and kombu's
+ * Parse redis://[[user]:password@]host[:port][/db][?opts], rediss://
+ * (TLS), unix:///path[?db=N], redis+socket:///path[?db=N], and kombu's
  * sentinel://[[user]:password@]host[:port][/db][;sentinel://host[:port]]
  * ...?master_name=NAME (port 26379 by default; user, password and db from
  * the first part; the password is the master's). Options: db,
  * global_keyprefix, fanout_prefix (true/false/string), socket_timeout,
- * socket_connect_timeout, health_check_interval, master_name.
+ * socket_connect_timeout, health_check_interval, master_name; TLS:
+ * ssl_cert_reqs, ssl_ca_certs, ssl_ca_path, ssl_certfile, ssl_keyfile;
+ * sentinel:// only: ssl, sentinel_ssl, sentinel_password.
  * On error -1 and a message naming the wrong part in err.
  */
 int	 redis_url_parse(const char *s, struct redis_url *u, char *err,
@@ -504,8 +506,8 @@ void	*dl_load(const char *lib, const struct dl_sym *syms, size_t n,
 #define TLS_OK		 0
 #define TLS_WANT_READ	 1	/* wait for the fd to be readable */
 #define TLS_WANT_WRITE	 2	/* wait for the fd to be writable */
-#define TLS_ERR		-1
-#define TLS_EOF		-2	/* the peer closed the session */
+#define TLS_ERR		(-1)
+#define TLS_EOF		(-2)	/* the peer closed the session */
 struct tls_ctx;
 struct tls;
 /* "required", "CERT_REQUIRED", "optional", "none"... (any case). */

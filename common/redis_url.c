@@ -691,7 +691,7 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 		    "sentinel_ssl only apply to sentinel:// URLs");
 	}
 	/* ssl= is the sentinel's spelling; here the scheme says it */
-	if (u->tls.on != (strncasecmp(s, "rediss://", 9) == 0)) {
+	if (u->tls.on != (s != NULL && strncasecmp(s, "rediss://", 9) == 0)) {
 		redis_url_clear(u);
 		return errf(err, errlen, "ssl= only applies to sentinel:// "
 		    "URLs; for TLS use rediss://");

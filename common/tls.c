@@ -36,7 +36,7 @@
 #include "pidbox.h"
 
 #define LIBSSL		"libssl.so.3"
-#define MAX_KEYFILE	(64 * 1024)	/* a PEM private key, with room */
+#define MAX_KEYFILE	((size_t)64 * 1024)	/* a PEM private key, with room */
 
 static struct {
 	int		 state;		/* 0 not tried, 1 loaded, -1 failed */
@@ -334,7 +334,7 @@ use_key(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 		return errf(err, errlen, "TLS: key file %s: %s",
 		    log_viss(file), why);
 	if (len > MAX_KEYFILE) {
-		errf(err, errlen, "TLS: key file %s: longer than %d bytes",
+		errf(err, errlen, "TLS: key file %s: longer than %zu bytes",
 		    log_viss(file), MAX_KEYFILE);
 		goto done;
 	}
@@ -465,6 +465,7 @@ tls_new(const struct tls_ctx *tc, int fd, const char *host, char *err,
 	}
 	name = tc->server_name[0] != '\0' ? tc->server_name : host;
 	strlcpy(t->peer, name, sizeof(t->peer));
+	name = t->peer;		/* SSL_ctrl() takes a non-const pointer */
 	ip = inet_pton(AF_INET, name, &a4) == 1 ||
 	    inet_pton(AF_INET6, name, &a6) == 1;
 	ssl.err_clear();
@@ -473,7 +474,7 @@ tls_new(const struct tls_ctx *tc, int fd, const char *host, char *err,
 		goto fail;
 	/* SNI is for host names only (RFC 6066 3) */
 	if (!ip && ssl.ssl_ctrl(t->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
-	    TLSEXT_NAMETYPE_host_name, (void *)(uintptr_t)name) != 1)
+	    TLSEXT_NAMETYPE_host_name, t->peer) != 1)
 		goto fail;
 	if (tc->verify == TLS_VERIFY_REQUIRED) {
 		if (ip ? ssl.param_ip(ssl.get0_param(t->ssl), name) != 1 :

@@ -337,7 +337,7 @@ tls_on_write(redisAsyncContext *ac)
 		n = tls_write(e->tls, c->obuf, sdslen(c->obuf), &st, err,
 		    sizeof(err));
 		if (n > 0) {
-			sdsrange(c->obuf, n, -1);
+			sdsrange(c->obuf, (int)n, -1);
 			continue;
 		}
 		if (st == TLS_WANT_WRITE) {

@@ -52,7 +52,7 @@ else
 	finish
 fi
 # the sentinels refuse a client without their password
-expect_contains sentinel_needs_password "$(REDISCLI_AUTH= redis-cli --tls --cacert "$CA" -p "${sports[0]}" SENTINEL get-master-addr-by-name mymaster 2>&1)" NOAUTH
+expect_contains sentinel_needs_password "$(REDISCLI_AUTH='' redis-cli --tls --cacert "$CA" -p "${sports[0]}" SENTINEL get-master-addr-by-name mymaster 2>&1)" NOAUTH
 
 O="master_name=mymaster&ssl=true&sentinel_ssl=true&ssl_ca_certs=$CA&health_check_interval=1"
 S="sentinel://:mpw@127.0.0.1:${sports[0]};sentinel://127.0.0.1:${sports[1]};sentinel://127.0.0.1:${sports[2]}?$O&sentinel_password=spw"
