@@ -81,14 +81,45 @@ conf_string(const struct ynode *root, const char *file, const char *key,
 	return s;
 }
 
+/* The broker_tls: mapping of the -c file into t; 0, or -1 with msg. */
+static int
+conf_tls(const struct ynode *root, const char *file, struct redis_tls *t,
+    char *msg, size_t msglen)
+{
+	const struct ynode	*v, *k;
+	const char		*why;
+	size_t			 i;
+
+	if ((v = yconf_get(root, "broker_tls")) == NULL || yconf_is_null(v))
+		return 0;
+	if (v->type != YNODE_MAP) {
+		snprintf(msg, msglen, "%s:%zu:%zu: broker_tls: expected a "
+		    "mapping", file, v->line, v->col);
+		return -1;
+	}
+	for (i = 0; i + 1 < v->nkids; i += 2) {
+		k = v->kids[i];
+		if (v->kids[i + 1]->type != YNODE_SCALAR)
+			why = "expected a value";
+		else if (tls_conf_set(t, k->value, v->kids[i + 1]->value,
+		    &why) == 0)
+			continue;
+		snprintf(msg, msglen, "%s:%zu:%zu: broker_tls.%s: %s", file,
+		    k->line, k->col, log_viss(k->value), why);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Read broker, namespace and type from the pidboxd configuration file
- * (the same YAML, other keys are pidboxd's and ignored). Command-line
- * options win over the file. Every mistake exits 78 (EX_CONFIG), after
- * freeing what was read (so LeakSanitizer runs stay quiet).
+ * Read broker, broker_tls, namespace and type from the pidboxd
+ * configuration file (the same YAML, other keys are pidboxd's and
+ * ignored). Command-line options win over the file. Every mistake exits
+ * 78 (EX_CONFIG), after freeing what was read (so LeakSanitizer runs stay
+ * quiet).
  */
 static void
-conf_read(struct ctl *ctl, char **broker, char **pw)
+conf_read(struct ctl *ctl, char **broker, char **pw, struct redis_tls *tls)
 {
 	const struct ynode	*tn;
 	struct ynode		*root;
@@ -128,6 +159,8 @@ conf_read(struct ctl *ctl, char **broker, char **pw)
 			goto done;
 		}
 	}
+	if (conf_tls(root, ctl->conf_file, tls, msg, sizeof(msg)) == -1)
+		goto done;
 	if ((ns = conf_string(root, ctl->conf_file, "namespace", msg,
 	    sizeof(msg))) == NULL && msg[0] != '\0')
 		goto done;
@@ -175,10 +208,12 @@ void
 ctl_setup(struct ctl *ctl)
 {
 	struct mailbox	*mb = &ctl->mbox;
+	struct redis_tls tls;
 	const char	*broker, *errstr, *fp, *from, *envpw;
 	char		 e[256], *fbroker, *fpw;
 
-	conf_read(ctl, &fbroker, &fpw);
+	memset(&tls, 0, sizeof(tls));
+	conf_read(ctl, &fbroker, &fpw, &tls);
 	if (ctl->ns == NULL)
 		ctl->ns = DEFAULT_NS;
 	mb->ns = ctl->ns;
@@ -204,8 +239,11 @@ ctl_setup(struct ctl *ctl)
 	ctl->broker_from = from;
 	if (redis_url_parse(broker, &mb->url, e, sizeof(e)) == -1)
 		errx(EX_USAGE, "broker URL (%s): %s", log_viss(from), e);
+	if (tls_conf_apply(&mb->url, &tls, &errstr) == -1)
+		errx(EX_CONFIG, "%s: %s", log_viss(ctl->conf_file), errstr);
 	/* As pidboxd says it: argv is readable in /proc and ps(1). */
-	if (broker == ctl->broker && mb->url.password[0] != '\0')
+	if (broker == ctl->broker && (mb->url.password[0] != '\0' ||
+	    mb->url.sentinel_password[0] != '\0'))
 		warnx("warning: a password on the command line is visible to "
 		    "other users; use PIDBOX_BROKER or the config file");
 	if (fbroker != NULL)

@@ -109,9 +109,10 @@ struct rcmd {
 /* A hiredis context driven by our own ppoll() loop. */
 struct rconn {
 	redisContext		*c;
+	struct tls		*tls;	/* rediss://: bytes go through it */
 	int			 dirty;	/* replies outstanding: unusable */
 	struct rconn_intr	 intr;
-	char			 err[256];
+	char			 err[384];
 };
 
 /* Global options, also accepted after the command name. */

@@ -2,10 +2,16 @@
  * A hiredis context driven by our own ppoll() loop: every command has a
  * deadline, and SIGINT/SIGTERM (blocked everywhere else, unblocked only
  * inside ppoll) interrupt a wait so the caller can clean up.
+ *
+ * With rediss:// the bytes go through a TLS session (common/tls.c) on the
+ * same non-blocking socket: hiredis still formats the commands into its
+ * output buffer and parses the replies with its reader. The handshake is
+ * bounded by the connect timeout, as the TCP connect is.
  */
 #include <sys/types.h>
 #include <sys/time.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +21,7 @@
 #include <time.h>
 
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 
 #include "pidbox.h"
 #include "pidboxctl.h"
@@ -75,12 +82,98 @@ setup_fd(int fd)
 	return 0;
 }
 
-/* A blocking-free connection to host:port (or u's socket) within secs. */
+/*
+ * Wait for fd to be ready for events before the monotonic deadline (ms);
+ * with intr, a pending SIGINT/SIGTERM ends the wait. RCONN_OK with what
+ * came in *revents, or RCONN_INTR, RCONN_TIMEOUT, RCONN_ERR (rc->err).
+ */
 static int
-open_conn(struct rconn *rc, const struct redis_url *u, const char *host,
-    int port, double secs)
+wait_fd(struct rconn *rc, int fd, short events, int64_t deadline, int intr,
+    short *revents)
+{
+	struct pollfd	 pfd;
+	struct timespec	 ts;
+	int64_t		 now;
+
+	for (;;) {
+		if (intr && *rc->intr.flag) {
+			snprintf(rc->err, sizeof(rc->err), "interrupted");
+			return RCONN_INTR;
+		}
+		if ((now = now_mono_ms()) >= deadline) {
+			snprintf(rc->err, sizeof(rc->err), "timed out");
+			return RCONN_TIMEOUT;
+		}
+		ts.tv_sec = (deadline - now) / 1000;
+		ts.tv_nsec = ((deadline - now) % 1000) * 1000000;
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, &ts, rc->intr.mask) == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(rc->err, sizeof(rc->err), "ppoll: %s",
+			    strerror(errno));
+			return RCONN_ERR;
+		}
+		if ((*revents = pfd.revents) != 0)
+			return RCONN_OK;
+	}
+}
+
+/* The TLS handshake on rc's socket to host, before deadline. */
+static int
+tls_start(struct rconn *rc, const struct redis_tls *t, const char *host,
+    int port, int64_t deadline)
+{
+	static int	 warned;
+	struct tls_ctx	*tc;
+	char		 err[256];
+	short		 revents;
+	int		 rv, intr = !*rc->intr.flag;
+
+	if (t->verify == TLS_VERIFY_NONE && !warned) {
+		warnx("WARNING: TLS peer verification is off "
+		    "(ssl_cert_reqs=none): the broker is not authenticated; "
+		    "anyone on the path can read and change the traffic");
+		warned = 1;
+	}
+	if ((tc = tls_ctx_new(t, err, sizeof(err))) == NULL ||
+	    (rc->tls = tls_new(tc, rc->c->fd, host, err,
+	    sizeof(err))) == NULL) {
+		tls_ctx_free(tc);
+		snprintf(rc->err, sizeof(rc->err), "%s", err);
+		return -1;
+	}
+	tls_ctx_free(tc);	/* the session keeps its own reference */
+	while ((rv = tls_handshake(rc->tls, err, sizeof(err))) != TLS_OK) {
+		if (rv != TLS_WANT_READ && rv != TLS_WANT_WRITE) {
+			snprintf(rc->err, sizeof(rc->err), "%s", err);
+			return -1;
+		}
+		if ((rv = wait_fd(rc, rc->c->fd, rv == TLS_WANT_READ ?
+		    POLLIN : POLLOUT, deadline, intr, &revents)) != RCONN_OK) {
+			if (rv == RCONN_TIMEOUT)
+				snprintf(rc->err, sizeof(rc->err), "TLS: no "
+				    "handshake with %s:%d within the connect "
+				    "timeout (a plaintext port? use redis://)",
+				    log_viss(host), port);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A blocking-free connection to host:port (or u's socket) within secs,
+ * through TLS when t says so.
+ */
+static int
+open_conn(struct rconn *rc, const struct redis_url *u,
+    const struct redis_tls *t, const char *host, int port, double secs)
 {
 	struct timeval	 tv;
+	int64_t		 deadline = deadline_in(secs);
 
 	tv.tv_sec = (time_t)secs;
 	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
@@ -103,6 +196,8 @@ open_conn(struct rconn *rc, const struct redis_url *u, const char *host,
 		return -1;
 	}
 	rc->c->flags &= ~REDIS_BLOCK;
+	if (t->on && tls_start(rc, t, host, port, deadline) == -1)
+		return -1;
 	return 0;
 }
 
@@ -114,24 +209,44 @@ static int
 sentinel_master(struct rconn *rc, const struct redis_url *u, double secs,
     char *host, size_t hostlen, int *port)
 {
-	struct rcmd	 cmd;
-	redisReply	*r;
+	struct rcmd	 cmds[2];
+	redisReply	*r = NULL, *rr[2];
 	const char	*errstr;
 	char		 why[sizeof(rc->err)];
+	size_t		 n;
 	int		 i, rv;
 
 	for (i = 0; i < u->nsentinels; i++) {
 		rc->c = NULL;
-		if (open_conn(rc, u, u->sentinels[i].host,
+		if (open_conn(rc, u, &u->sentinel_tls, u->sentinels[i].host,
 		    u->sentinels[i].port, secs) == -1) {
 			memcpy(why, rc->err, sizeof(why));
 			goto next;
 		}
-		rcmd_init(&cmd, "SENTINEL");
-		rcmd_adds(&cmd, "get-master-addr-by-name");
-		rcmd_adds(&cmd, u->master_name);
-		rv = rconn_run(rc, deadline_in(secs), !*rc->intr.flag, 1,
-		    &cmd, &r);
+		n = 0;
+		/* the sentinels' own password (kombu's sentinel_kwargs) */
+		if (u->sentinel_password[0] != '\0') {
+			rcmd_init(&cmds[n], "AUTH");
+			rcmd_adds(&cmds[n++], u->sentinel_password);
+		}
+		rcmd_init(&cmds[n], "SENTINEL");
+		rcmd_adds(&cmds[n], "get-master-addr-by-name");
+		rcmd_adds(&cmds[n++], u->master_name);
+		rv = rconn_run(rc, deadline_in(secs), !*rc->intr.flag, n,
+		    cmds, rr);
+		explicit_bzero(cmds, sizeof(cmds));
+		if (rv == RCONN_OK && n == 2 &&
+		    rr[0]->type == REDIS_REPLY_ERROR) {
+			snprintf(why, sizeof(why), "AUTH: %s",
+			    log_viss(rr[0]->str));
+			replies_free(rr, n);
+			goto next;
+		}
+		if (rv == RCONN_OK) {
+			r = rr[n - 1];
+			rr[n - 1] = NULL;
+			replies_free(rr, n);
+		}
 		if (rv == RCONN_INTR) {
 			rconn_close(rc);
 			snprintf(rc->err, sizeof(rc->err), "interrupted");
@@ -192,10 +307,10 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap,
 		if (sentinel_master(rc, u, secs, host, sizeof(host),
 		    &port) == -1)
 			return -1;
-		rv = open_conn(rc, u, host, port, secs);
+		rv = open_conn(rc, u, &u->tls, host, port, secs);
 	} else
-		rv = open_conn(rc, u, u->is_unix ? NULL : u->host, u->port,
-		    secs);
+		rv = open_conn(rc, u, &u->tls, u->is_unix ? NULL : u->host,
+		    u->port, secs);
 	if (rv == -1)
 		goto fail;
 
@@ -234,6 +349,11 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap,
 		    "connection but did not answer within %.1f s", secs);
 	else if (rv == RCONN_INTR)
 		snprintf(rc->err, sizeof(rc->err), "interrupted");
+	else if (rv == RCONN_ERR && !u->tls.on && rc->c->fd != -1 &&
+	    (rc->c->err == REDIS_ERR_EOF || rc->c->err == REDIS_ERR_IO))
+		/* a TLS port drops a plaintext client at its first bytes */
+		strlcat(rc->err, " (a TLS port? use rediss://)",
+		    sizeof(rc->err));
 	if (rv != RCONN_OK)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -279,10 +399,80 @@ rconn_sleep(const struct rconn *rc, int64_t ms)
 void
 rconn_close(struct rconn *rc)
 {
+	tls_free(rc->tls);	/* before its socket closes */
+	rc->tls = NULL;
 	if (rc->c != NULL)
 		redisFree(rc->c);
 	rc->c = NULL;
 	rc->dirty = 0;
+}
+
+/* Write what hiredis formatted; *done when all of it went. */
+static int
+conn_write(struct rconn *rc, int *done)
+{
+	redisContext	*c = rc->c;
+	char		 err[256];
+	ssize_t		 n;
+	int		 st;
+
+	if (rc->tls == NULL) {
+		if (redisBufferWrite(c, done) == REDIS_OK)
+			return 0;
+		snprintf(rc->err, sizeof(rc->err), "%s", c->errstr[0] != '\0' ?
+		    log_viss(c->errstr) : "I/O error");
+		return -1;
+	}
+	*done = 0;
+	while (sdslen(c->obuf) > 0) {
+		n = tls_write(rc->tls, c->obuf, sdslen(c->obuf), &st, err,
+		    sizeof(err));
+		if (n > 0) {
+			sdsrange(c->obuf, (int)n, -1);
+			continue;
+		}
+		if (st == TLS_WANT_WRITE || st == TLS_WANT_READ)
+			return 0;	/* the next ready fd goes on */
+		snprintf(rc->err, sizeof(rc->err), "%s", err);
+		return -1;
+	}
+	*done = 1;
+	return 0;
+}
+
+/* Read what is there into hiredis's reader. */
+static int
+conn_read(struct rconn *rc)
+{
+	redisContext	*c = rc->c;
+	char		 buf[16384], err[256];
+	ssize_t		 n;
+	int		 st;
+
+	if (rc->tls == NULL) {
+		if (redisBufferRead(c) == REDIS_OK)
+			return 0;
+		snprintf(rc->err, sizeof(rc->err), "%s", c->errstr[0] != '\0' ?
+		    log_viss(c->errstr) : "I/O error");
+		return -1;
+	}
+	/* all of it: bytes decrypted inside libssl make no POLLIN */
+	for (;;) {
+		if ((n = tls_read(rc->tls, buf, sizeof(buf), &st, err,
+		    sizeof(err))) > 0) {
+			if (redisReaderFeed(c->reader, buf, (size_t)n) !=
+			    REDIS_OK) {
+				snprintf(rc->err, sizeof(rc->err),
+				    "protocol error");
+				return -1;
+			}
+			continue;
+		}
+		if (st == TLS_WANT_READ || st == TLS_WANT_WRITE)
+			return 0;
+		snprintf(rc->err, sizeof(rc->err), "%s", err);
+		return -1;
+	}
 }
 
 /*
@@ -295,13 +485,11 @@ int
 rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
     const struct rcmd *cmds, redisReply **r)
 {
-	struct pollfd	 pfd;
-	struct timespec	 ts;
 	redisContext	*c = rc->c;
 	const char	*argv[RCMD_MAXARGS];
 	void		*reply;
-	int64_t		 now;
 	size_t		 i, got = 0;
+	short		 revents;
 	int		 wdone = 0, rv;
 
 	for (i = 0; i < n; i++)
@@ -319,8 +507,8 @@ rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
 	}
 	rc->dirty = 1;
 	for (;;) {
-		if (!wdone && redisBufferWrite(c, &wdone) == REDIS_ERR)
-			goto ioerr;
+		if (!wdone && conn_write(rc, &wdone) == -1)
+			goto connerr;
 		while (got < n) {
 			reply = NULL;
 			if (redisGetReplyFromReader(c, &reply) == REDIS_ERR)
@@ -333,36 +521,17 @@ rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
 			rc->dirty = 0;
 			return RCONN_OK;
 		}
-		if (intr && *rc->intr.flag) {
-			rv = RCONN_INTR;
+		if ((rv = wait_fd(rc, c->fd, POLLIN | (wdone ? 0 : POLLOUT),
+		    deadline, intr, &revents)) != RCONN_OK)
 			goto fail;
-		}
-		now = now_mono_ms();
-		if (now >= deadline) {
-			snprintf(rc->err, sizeof(rc->err), "timed out");
-			rv = RCONN_TIMEOUT;
-			goto fail;
-		}
-		ts.tv_sec = (deadline - now) / 1000;
-		ts.tv_nsec = ((deadline - now) % 1000) * 1000000;
-		pfd.fd = c->fd;
-		pfd.events = POLLIN | (wdone ? 0 : POLLOUT);
-		pfd.revents = 0;
-		if (ppoll(&pfd, 1, &ts, rc->intr.mask) == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(rc->err, sizeof(rc->err), "ppoll: %s",
-			    strerror(errno));
-			rv = RCONN_ERR;
-			goto fail;
-		}
-		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
-		    redisBufferRead(c) == REDIS_ERR)
-			goto ioerr;
+		if ((revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    conn_read(rc) == -1)
+			goto connerr;
 	}
 ioerr:
 	snprintf(rc->err, sizeof(rc->err), "%s",
 	    c->errstr[0] != '\0' ? log_viss(c->errstr) : "I/O error");
+connerr:
 	rc->dirty = 1;
 	rv = RCONN_ERR;
 fail:

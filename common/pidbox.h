@@ -307,6 +307,27 @@ int	 match(const char *name, const char *pattern, const char *matcher,
 int	 match_check(const char *pattern, const char *matcher,
 	    const char **errstr);
 
+/*
+ * TLS settings of a broker connection: the rediss:// query options
+ * (kombu's and redis-py's ssl_* spellings) and pidboxd.yaml broker_tls.
+ */
+enum tls_verify {
+	TLS_VERIFY_REQUIRED = 0,	/* chain and host name (the default) */
+	TLS_VERIFY_OPTIONAL,		/* chain only */
+	TLS_VERIFY_NONE,		/* nothing: said loudly */
+};
+struct redis_tls {
+	int		 on;		/* rediss:// or ssl=true (sentinels) */
+	enum tls_verify	 verify;	/* ssl_cert_reqs */
+	int		 verify_set;
+	char		 ca_file[256];	/* ssl_ca_certs; "": the system's */
+	char		 ca_dir[256];	/* ssl_ca_path */
+	char		 cert_file[256]; /* ssl_certfile: mutual TLS */
+	char		 key_file[256];	/* ssl_keyfile: 0600, ours or root's */
+	char		 server_name[256]; /* "": the host connected to */
+	int		 min_proto;	/* 12 or 13; 0: TLS 1.2 */
+};
+
 /* redis_url.c: kombu broker URLs. */
 struct redis_url {
 	int	 is_unix;
@@ -331,15 +352,21 @@ struct redis_url {
 		int	 port;
 	}	 sentinels[MAX_SENTINELS];
 	char	 master_name[128];
+	/* sentinel://: the sentinels' own password (sentinel_password=) */
+	char	 sentinel_password[256];	/* secret */
+	struct redis_tls tls;		/* to the broker (the master) */
+	struct redis_tls sentinel_tls;	/* to the sentinels */
 };
 /*
- * Parse redis://[[user]:password@]host[:port][/db][?opts],
- * unix:///path[?db=N], redis+socket:///path[?db=N], and kombu's
+ * Parse redis://[[user]:password@]host[:port][/db][?opts], rediss://
+ * (TLS), unix:///path[?db=N], redis+socket:///path[?db=N], and kombu's
  * sentinel://[[user]:password@]host[:port][/db][;sentinel://host[:port]]
  * ...?master_name=NAME (port 26379 by default; user, password and db from
  * the first part; the password is the master's). Options: db,
  * global_keyprefix, fanout_prefix (true/false/string), socket_timeout,
- * socket_connect_timeout, health_check_interval, master_name.
+ * socket_connect_timeout, health_check_interval, master_name; TLS:
+ * ssl_cert_reqs, ssl_ca_certs, ssl_ca_path, ssl_certfile, ssl_keyfile;
+ * sentinel:// only: ssl, sentinel_ssl, sentinel_password.
  * On error -1 and a message naming the wrong part in err.
  */
 int	 redis_url_parse(const char *s, struct redis_url *u, char *err,
@@ -456,6 +483,61 @@ unsigned char *secret_read(const char *file, size_t max, size_t *lenp,
 	    const char **errstr);
 /* A broker password file: malloc'd, freezero() it; NULL with *why. */
 char	*secret_password(const char *file, const char **why);
+
+/* errf.c: "-1, and why in err[errlen]" (err may be NULL). */
+int	 errf(char *err, size_t errlen, const char *fmt, ...)
+	    __printflike(3, 4);
+
+/* dl.c: libraries loaded on first use. */
+struct dl_sym {
+	const char	*name;
+	void		*fnp;	/* where the function's address goes */
+};
+/*
+ * dlopen() lib and fill each of syms[n]; the handle (kept until exit), or
+ * NULL with *missing naming an absent symbol (NULL: no library).
+ */
+void	*dl_load(const char *lib, const struct dl_sym *syms, size_t n,
+	    const char **missing);
+
+/*
+ * tls.c: TLS sessions to the broker with libssl, dlopen()ed by the first
+ * tls_ctx_new(). Every -1/TLS_ERR comes with a message in err that names
+ * what to check and holds no secret.
+ */
+#define TLS_OK		 0
+#define TLS_WANT_READ	 1	/* wait for the fd to be readable */
+#define TLS_WANT_WRITE	 2	/* wait for the fd to be writable */
+#define TLS_ERR		(-1)
+#define TLS_EOF		(-2)	/* the peer closed the session */
+struct tls_ctx;
+struct tls;
+/* "required", "CERT_REQUIRED", "optional", "none"... (any case). */
+int	 tls_verify_parse(const char *s, enum tls_verify *v);
+/* "TLSv1.2" or "TLSv1.3" into 12 or 13. */
+int	 tls_proto_parse(const char *s, int *proto);
+/* One broker_tls key (ca_file, ca_dir, cert_file, key_file, server_name,
+ * verify, min_protocol) into t; -1 with *why. */
+int	 tls_conf_set(struct redis_tls *t, const char *key, const char *v,
+	    const char **why);
+/* What t sets over u's TLS settings; -1 with *errstr if u is plaintext. */
+int	 tls_conf_apply(struct redis_url *u, const struct redis_tls *t,
+	    const char **errstr);
+/* A client context for t: CA, client certificate and key (secret_read()). */
+struct tls_ctx *tls_ctx_new(const struct redis_tls *t, char *err,
+	    size_t errlen);
+void	 tls_ctx_free(struct tls_ctx *tc);
+/* A session on connected non-blocking fd to host (name checked, SNI). */
+struct tls *tls_new(const struct tls_ctx *tc, int fd, const char *host,
+	    char *err, size_t errlen);
+int	 tls_handshake(struct tls *t, char *err, size_t errlen);
+/* > 0 bytes, or -1 with *status TLS_WANT_READ/WRITE, TLS_EOF, TLS_ERR. */
+ssize_t	 tls_read(struct tls *t, void *buf, size_t len, int *status,
+	    char *err, size_t errlen);
+ssize_t	 tls_write(struct tls *t, const void *buf, size_t len, int *status,
+	    char *err, size_t errlen);
+/* Release t (does not close the fd). */
+void	 tls_free(struct tls *t);
 
 /* time.c: wall and monotonic clocks. */
 /* Wall clock (seconds since the epoch, as Python's time.time()). */

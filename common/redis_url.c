@@ -1,6 +1,7 @@
 /*
  * kombu Redis broker URLs:
  *	redis://[[user]:password@]host[:port][/db][?opts]
+ *	rediss://...  (TLS; ssl_cert_reqs, ssl_ca_certs, ssl_certfile...)
  *	unix://[[user]:password@]/path[?opts]  (also redis+socket://, socket://)
  * Every error names the part that is wrong and never echoes the password.
  */
@@ -23,22 +24,7 @@
 #define SENTINEL_PORT	26379
 #define DEFAULT_CONNECT_TIMEOUT	5.0
 #define WANT_SCHEMES	\
-	"(want redis://, unix://, redis+socket:// or sentinel://)"
-
-static int	 fail(char *, size_t, const char *, ...) __printflike(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+	"(want redis://, rediss://, unix://, redis+socket:// or sentinel://)"
 
 enum { S_TCP, S_UNIX, S_TLS, S_SENTINEL };
 static const struct scheme {
@@ -109,10 +95,10 @@ decode_part(const char *what, const char *s, size_t len, char *dst,
 	case 0:
 		return 0;
 	case -2:
-		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		return errf(err, errlen, "%s too long in redis URL (max %zu)",
 		    what, dstlen - 1);
 	default:
-		return fail(err, errlen, "bad percent-encoding in %s of redis URL",
+		return errf(err, errlen, "bad percent-encoding in %s of redis URL",
 		    what);
 	}
 }
@@ -133,7 +119,7 @@ parse_seconds(const char *name, const char *v, double *out, char *err,
 	*out = d;
 	return 0;
 bad:
-	return fail(err, errlen,
+	return errf(err, errlen,
 	    "bad %s \"%s\" in redis URL (want seconds, 0 to %.0f)", name,
 	    log_viss(v), SECONDS_MAX);
 }
@@ -146,7 +132,7 @@ parse_db(const char *v, int *db, char *err, size_t errlen)
 
 	n = strtonum(v, 0, DB_MAX, &errstr);
 	if (errstr != NULL)
-		return fail(err, errlen, "bad db \"%s\" in redis URL (%s)",
+		return errf(err, errlen, "bad db \"%s\" in redis URL (%s)",
 		    log_viss(v), errstr);
 	*db = (int)n;
 	return 0;
@@ -166,7 +152,7 @@ opt_keyprefix(struct redis_url *u, const char *name, const char *v,
 {
 	if (strlcpy(u->keyprefix, v, sizeof(u->keyprefix)) >=
 	    sizeof(u->keyprefix))
-		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		return errf(err, errlen, "%s too long in redis URL (max %zu)",
 		    name, sizeof(u->keyprefix) - 1);
 	return 0;
 }
@@ -194,7 +180,7 @@ opt_fanout_prefix(struct redis_url *u, const char *name, const char *v,
 		}
 	if (strlcpy(u->fanout_prefix, p, sizeof(u->fanout_prefix)) >=
 	    sizeof(u->fanout_prefix))
-		return fail(err, errlen, "%s too long in redis URL (max %zu)",
+		return errf(err, errlen, "%s too long in redis URL (max %zu)",
 		    name, sizeof(u->fanout_prefix) - 1);
 	u->fanout_prefix_set = 1;
 	return 0;
@@ -229,8 +215,105 @@ opt_master_name(struct redis_url *u, const char *name, const char *v,
 {
 	if (*v == '\0' || strlcpy(u->master_name, v, sizeof(u->master_name)) >=
 	    sizeof(u->master_name))
-		return fail(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		return errf(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
 		    name, sizeof(u->master_name) - 1);
+	return 0;
+}
+
+/* kombu's ssl_cert_reqs: required, optional, none (or CERT_*). */
+static int
+opt_cert_reqs(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	if (tls_verify_parse(v, &u->tls.verify) == -1)
+		return errf(err, errlen, "bad %s \"%s\" in redis URL (want "
+		    "required, optional or none)", name, log_viss(v));
+	u->tls.verify_set = 1;
+	return 0;
+}
+
+static int
+tls_path(char *dst, size_t len, const char *name, const char *v, char *err,
+    size_t errlen)
+{
+	if (*v == '\0' || strlcpy(dst, v, len) >= len)
+		return errf(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		    name, len - 1);
+	return 0;
+}
+
+static int
+opt_ca_certs(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.ca_file, sizeof(u->tls.ca_file), name, v, err,
+	    errlen);
+}
+
+static int
+opt_ca_path(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.ca_dir, sizeof(u->tls.ca_dir), name, v, err,
+	    errlen);
+}
+
+static int
+opt_certfile(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.cert_file, sizeof(u->tls.cert_file), name, v,
+	    err, errlen);
+}
+
+static int
+opt_keyfile(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return tls_path(u->tls.key_file, sizeof(u->tls.key_file), name, v,
+	    err, errlen);
+}
+
+static int
+parse_bool(const char *name, const char *v, int *out, char *err,
+    size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(boolwords); i++)
+		if (strcasecmp(v, boolwords[i].word) == 0) {
+			*out = boolwords[i].value;
+			return 0;
+		}
+	return errf(err, errlen, "bad %s \"%s\" in redis URL (want true or "
+	    "false)", name, log_viss(v));
+}
+
+/* sentinel://: ssl=true is TLS to the master (kombu's broker_use_ssl). */
+static int
+opt_ssl(struct redis_url *u, const char *name, const char *v, char *err,
+    size_t errlen)
+{
+	return parse_bool(name, v, &u->tls.on, err, errlen);
+}
+
+/* sentinel://: TLS to the sentinels too (kombu's sentinel_kwargs ssl). */
+static int
+opt_sentinel_ssl(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	return parse_bool(name, v, &u->sentinel_tls.on, err, errlen);
+}
+
+/* sentinel://: the sentinels' password (kombu's sentinel_kwargs). */
+static int
+opt_sentinel_password(struct redis_url *u, const char *name, const char *v,
+    char *err, size_t errlen)
+{
+	if (*v == '\0' || strlcpy(u->sentinel_password, v,
+	    sizeof(u->sentinel_password)) >= sizeof(u->sentinel_password))
+		return errf(err, errlen, "bad %s in redis URL (1 to %zu bytes)",
+		    name, sizeof(u->sentinel_password) - 1);
 	return 0;
 }
 
@@ -244,8 +327,16 @@ static const struct option {
 	{ "global_keyprefix",		opt_keyprefix },
 	{ "health_check_interval",	opt_health_check },
 	{ "master_name",		opt_master_name },
+	{ "sentinel_password",		opt_sentinel_password },
+	{ "sentinel_ssl",		opt_sentinel_ssl },
 	{ "socket_connect_timeout",	opt_connect_timeout },
 	{ "socket_timeout",		opt_socket_timeout },
+	{ "ssl",			opt_ssl },
+	{ "ssl_ca_certs",		opt_ca_certs },
+	{ "ssl_ca_path",		opt_ca_path },
+	{ "ssl_cert_reqs",		opt_cert_reqs },
+	{ "ssl_certfile",		opt_certfile },
+	{ "ssl_keyfile",		opt_keyfile },
 };
 
 /* The query string q[0..len): name=value pairs separated by '&'. */
@@ -263,18 +354,18 @@ parse_query(struct redis_url *u, const char *q, size_t len, char *err,
 		if (amp == p)
 			continue;	/* "a=1&&b=2" */
 		if ((eq = memchr(p, '=', amp - p)) == NULL)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad option \"%s\" in redis URL (want name=value)",
 			    log_vis(p, amp - p));
 		if (pct_decode(p, eq - p, name, sizeof(name), 1) != 0)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "unknown option \"%s\" in redis URL",
 			    log_vis(p, eq - p));
 		for (i = 0; i < nitems(options); i++)
 			if (strcmp(options[i].name, name) == 0)
 				break;
 		if (i == nitems(options))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "unknown option \"%s\" in redis URL",
 			    log_viss(name));
 		if (decode_part(name, eq + 1, amp - eq - 1, value,
@@ -303,7 +394,7 @@ parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
 			hostlen++;
 		if (hostlen + 1 >= len || hostlen == 0 ||
 		    (hostlen + 2 < len && host[hostlen + 1] != ':'))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad host \"%s\" in redis URL", log_vis(h, len));
 		if (hostlen + 2 < len)
 			colon = host + hostlen + 1;
@@ -320,11 +411,11 @@ parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
 		    host[i] == '-' || host[i] == '_' ||
 		    (v6 && (host[i] == ':' || host[i] == '%')))
 			continue;
-		return fail(err, errlen, "bad host \"%s\" in redis URL",
+		return errf(err, errlen, "bad host \"%s\" in redis URL",
 		    log_vis(host, hostlen));
 	}
 	if (hostlen >= sizeof(u->host))
-		return fail(err, errlen, "host too long in redis URL (max %zu)",
+		return errf(err, errlen, "host too long in redis URL (max %zu)",
 		    sizeof(u->host) - 1);
 	if (hostlen > 0) {
 		for (i = 0; i < hostlen; i++)
@@ -333,14 +424,14 @@ parse_hostport(struct redis_url *u, const char *h, size_t len, char *err,
 	}
 	if (colon != NULL && colon + 1 < h + len) {
 		if ((size_t)(h + len - colon - 1) >= sizeof(port))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad port \"%s\" in redis URL",
 			    log_vis(colon + 1, h + len - colon - 1));
 		memcpy(port, colon + 1, h + len - colon - 1);
 		port[h + len - colon - 1] = '\0';
 		n = strtonum(port, 1, 65535, &errstr);
 		if (errstr != NULL)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "bad port \"%s\" in redis URL", log_viss(port));
 		u->port = (int)n;
 	}
@@ -365,31 +456,29 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 		err[0] = '\0';
 
 	if (s == NULL || (len = strlen(s)) == 0)
-		return fail(err, errlen, "empty redis URL " WANT_SCHEMES);
+		return errf(err, errlen, "empty redis URL " WANT_SCHEMES);
 	if (len > URL_MAX)
-		return fail(err, errlen, "redis URL too long (max %d)",
+		return errf(err, errlen, "redis URL too long (max %d)",
 		    URL_MAX);
 	if ((sep = strstr(s, "://")) == NULL ||
 	    strcspn(s, "/?#@") < (size_t)(sep - s))
-		return fail(err, errlen, "not a redis URL " WANT_SCHEMES);
+		return errf(err, errlen, "not a redis URL " WANT_SCHEMES);
 	n = sep - s;
 	for (i = 0; i < nitems(schemes); i++)
 		if (strlen(schemes[i].name) == n &&
 		    strncasecmp(s, schemes[i].name, n) == 0)
 			break;
 	if (i == nitems(schemes))
-		return fail(err, errlen, "unsupported scheme \"%s\" "
+		return errf(err, errlen, "unsupported scheme \"%s\" "
 		    WANT_SCHEMES, log_vis(s, n));
-	if ((kind = schemes[i].kind) == S_TLS)
-		return fail(err, errlen,
-		    "unsupported scheme \"%s\": TLS not supported",
-		    log_vis(s, n));
+	kind = schemes[i].kind;
 	u->is_unix = kind == S_UNIX;
+	u->tls.on = kind == S_TLS;
 
 	netloc = sep + 3;
 	if (strchr(netloc, '#') != NULL) {
 		redis_url_clear(u);
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "fragment (\"#...\") not supported in redis URL; "
 		    "percent-encode '#' as %%23");
 	}
@@ -423,7 +512,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 
 	if (u->is_unix) {
 		if (netloc != nlend) {
-			fail(err, errlen,
+			errf(err, errlen,
 			    "unexpected host \"%s\" in unix socket URL "
 			    "(want unix:///path)", log_vis(netloc,
 			    nlend - netloc));
@@ -432,7 +521,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 		u->host[0] = '\0';
 		u->port = 0;
 		if (pend == path || (pend - path == 1)) {
-			fail(err, errlen, "missing socket path in unix "
+			errf(err, errlen, "missing socket path in unix "
 			    "socket URL (want unix:///path)");
 			goto fail;
 		}
@@ -446,7 +535,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 		/* "/", "" -> db 0; "/N" -> N */
 		if (pend - path > 1) {
 			if ((size_t)(pend - path) > sizeof(tmp)) {
-				fail(err, errlen, "bad db \"%s\" in redis URL",
+				errf(err, errlen, "bad db \"%s\" in redis URL",
 				    log_vis(path + 1, pend - path - 1));
 				goto fail;
 			}
@@ -463,7 +552,7 @@ parse_one(const char *s, struct redis_url *u, char *err, size_t errlen,
 fail:
 	redis_url_clear(u);
 	if (quiet)
-		fail(err, errlen, "bad redis URL: '@' after the host part "
+		errf(err, errlen, "bad redis URL: '@' after the host part "
 		    "(is there an unescaped '/' or '?' in the password? "
 		    "percent-encode it)");
 	return -1;
@@ -486,7 +575,7 @@ sentinel_prefix(struct redis_url *u, char *err, size_t errlen)
 	p = u->fanout_prefix_set ? u->fanout_prefix : "/{db}.";
 	for (; *p != '\0'; p++) {
 		if (o + 3 > sizeof(tmp))
-			return fail(err, errlen, "fanout_prefix too long in "
+			return errf(err, errlen, "fanout_prefix too long in "
 			    "redis URL");
 		if (*p == '{' || *p == '}')
 			tmp[o++] = *p;
@@ -496,6 +585,15 @@ sentinel_prefix(struct redis_url *u, char *err, size_t errlen)
 	strlcpy(u->fanout_prefix, tmp, sizeof(u->fanout_prefix));
 	u->fanout_prefix_set = 1;
 	return 0;
+}
+
+/* Any ssl_* option given. */
+static int
+tls_opts(const struct redis_url *u)
+{
+	return u->tls.verify_set || u->tls.ca_file[0] != '\0' ||
+	    u->tls.ca_dir[0] != '\0' || u->tls.cert_file[0] != '\0' ||
+	    u->tls.key_file[0] != '\0';
 }
 
 /*
@@ -510,7 +608,7 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 	struct redis_url	*dst;
 	char			 buf[URL_MAX + 1];
 	char			*part, *next, *q;
-	int			 i = 0;
+	int			 i = 0, on;
 
 	memset(&t, 0, sizeof(t));
 	memset(u, 0, sizeof(*u));
@@ -521,12 +619,12 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 		if (*part == '\0')
 			continue;
 		if (strncasecmp(part, "sentinel://", 11) != 0) {
-			fail(err, errlen, "every part of a sentinel URL must "
+			errf(err, errlen, "every part of a sentinel URL must "
 			    "be sentinel://host:port");
 			goto fail;
 		}
 		if (i == MAX_SENTINELS) {
-			fail(err, errlen, "too many sentinels in redis URL "
+			errf(err, errlen, "too many sentinels in redis URL "
 			    "(max %d)", MAX_SENTINELS);
 			goto fail;
 		}
@@ -544,16 +642,26 @@ parse_sentinel(const char *s, struct redis_url *u, char *err, size_t errlen)
 	}
 	u->nsentinels = i;
 	if (i == 0) {
-		fail(err, errlen, "no sentinel in redis URL");
+		errf(err, errlen, "no sentinel in redis URL");
 		goto fail;
 	}
 	if (u->master_name[0] == '\0') {
-		fail(err, errlen, "sentinel URL without master_name "
+		errf(err, errlen, "sentinel URL without master_name "
 		    "(add ?master_name=mymaster)");
 		goto fail;
 	}
 	if (sentinel_prefix(u, err, errlen) == -1)
 		goto fail;
+	if (tls_opts(u) && !u->tls.on && !u->sentinel_tls.on) {
+		errf(err, errlen, "ssl_* options in a sentinel URL need "
+		    "ssl=true (TLS to the master) or sentinel_ssl=true (TLS to "
+		    "the sentinels)");
+		goto fail;
+	}
+	/* one set of ssl_* options for every TLS connection of the URL */
+	on = u->sentinel_tls.on;
+	u->sentinel_tls = u->tls;
+	u->sentinel_tls.on = on;
 	explicit_bzero(buf, sizeof(buf));
 	return 0;
 fail:
@@ -569,17 +677,28 @@ redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen)
 	if (s != NULL && strncasecmp(s, "sentinel://", 11) == 0) {
 		if (strlen(s) > URL_MAX) {
 			memset(u, 0, sizeof(*u));
-			return fail(err, errlen, "redis URL too long (max %d)",
+			return errf(err, errlen, "redis URL too long (max %d)",
 			    URL_MAX);
 		}
 		return parse_sentinel(s, u, err, errlen);
 	}
 	if (parse_one(s, u, err, errlen, DEFAULT_PORT) == -1)
 		return -1;
-	if (u->master_name[0] != '\0') {
+	if (u->master_name[0] != '\0' || u->sentinel_password[0] != '\0' ||
+	    u->sentinel_tls.on) {
 		redis_url_clear(u);
-		return fail(err, errlen,
-		    "master_name only applies to sentinel:// URLs");
+		return errf(err, errlen, "master_name, sentinel_password and "
+		    "sentinel_ssl only apply to sentinel:// URLs");
+	}
+	/* ssl= is the sentinel's spelling; here the scheme says it */
+	if (u->tls.on != (s != NULL && strncasecmp(s, "rediss://", 9) == 0)) {
+		redis_url_clear(u);
+		return errf(err, errlen, "ssl= only applies to sentinel:// "
+		    "URLs; for TLS use rediss://");
+	}
+	if (!u->tls.on && tls_opts(u)) {
+		redis_url_clear(u);
+		return errf(err, errlen, "ssl_* options need a rediss:// URL");
 	}
 	return 0;
 }
@@ -623,14 +742,16 @@ redis_url_redacted(const struct redis_url *u, char *buf, size_t len)
 			}
 		}
 		o = strlen(buf);
-		snprintf(buf + o, len - o, "?master_name=%s",
-		    log_viss(u->master_name));
+		snprintf(buf + o, len - o, "?master_name=%s%s%s",
+		    log_viss(u->master_name), u->tls.on ? "&ssl=true" : "",
+		    u->sentinel_tls.on ? "&sentinel_ssl=true" : "");
 	} else if (u->is_unix)
 		snprintf(buf, len, "unix://%s%s?db=%d", user,
 		    log_viss(u->path), u->db);
 	else {
 		v6 = strchr(u->host, ':') != NULL;
-		snprintf(buf, len, "redis://%s%s%s%s:%d/%d", user,
+		snprintf(buf, len, "%s://%s%s%s%s:%d/%d",
+		    u->tls.on ? "rediss" : "redis", user,
 		    v6 ? "[" : "", log_viss(u->host), v6 ? "]" : "",
 		    u->port, u->db);
 	}

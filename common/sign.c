@@ -18,7 +18,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -54,42 +53,29 @@ static struct {
 	int		 (*memcmp_ct)(const void *, const void *, size_t);
 } crypto;
 
-static int
-sym(void *h, const char *name, void *fnp)
-{
-	void *p;
-
-	if ((p = dlsym(h, name)) == NULL)
-		return -1;
-	memcpy(fnp, &p, sizeof(p));	/* object to function pointer */
-	return 0;
-}
-
 /* Load libcrypto once; 0 when its functions are ready. */
 static int
 crypto_load(void)
 {
-	void *h;
+	static const struct dl_sym syms[] = {
+		{ "EVP_MAC_fetch", &crypto.mac_fetch },
+		{ "EVP_MAC_free", &crypto.mac_free },
+		{ "EVP_MAC_CTX_new", &crypto.ctx_new },
+		{ "EVP_MAC_CTX_free", &crypto.ctx_free },
+		{ "EVP_MAC_init", &crypto.mac_init },
+		{ "EVP_MAC_update", &crypto.mac_update },
+		{ "EVP_MAC_final", &crypto.mac_final },
+		{ "OSSL_PARAM_construct_utf8_string", &crypto.param_utf8 },
+		{ "OSSL_PARAM_construct_end", &crypto.param_end },
+		{ "CRYPTO_memcmp", &crypto.memcmp_ct },
+	};
+	const char *missing;
 
 	if (crypto.state != 0)
 		return crypto.state == 1 ? 0 : -1;
 	crypto.state = -1;
-	if ((h = dlopen(LIBCRYPTO, RTLD_NOW | RTLD_LOCAL)) == NULL)
+	if (dl_load(LIBCRYPTO, syms, nitems(syms), &missing) == NULL)
 		return -1;
-	if (sym(h, "EVP_MAC_fetch", &crypto.mac_fetch) == -1 ||
-	    sym(h, "EVP_MAC_free", &crypto.mac_free) == -1 ||
-	    sym(h, "EVP_MAC_CTX_new", &crypto.ctx_new) == -1 ||
-	    sym(h, "EVP_MAC_CTX_free", &crypto.ctx_free) == -1 ||
-	    sym(h, "EVP_MAC_init", &crypto.mac_init) == -1 ||
-	    sym(h, "EVP_MAC_update", &crypto.mac_update) == -1 ||
-	    sym(h, "EVP_MAC_final", &crypto.mac_final) == -1 ||
-	    sym(h, "OSSL_PARAM_construct_utf8_string", &crypto.param_utf8) ==
-	    -1 ||
-	    sym(h, "OSSL_PARAM_construct_end", &crypto.param_end) == -1 ||
-	    sym(h, "CRYPTO_memcmp", &crypto.memcmp_ct) == -1) {
-		dlclose(h);
-		return -1;
-	}
 	crypto.state = 1;	/* kept open until exit */
 	return 0;
 }

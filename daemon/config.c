@@ -32,6 +32,8 @@ static int	set_key_file(const struct conf_at *, const struct ynode *,
 static int	set_keys(const struct conf_at *, const struct ynode *,
 		    const char **);
 static void	check_signing(struct conf_err *, void *, const struct ynode *);
+static int	set_tls(const struct conf_at *, const struct ynode *,
+		    const char **);
 
 #define C(f)	offsetof(struct pidboxd_conf, f)
 #define A(f)	offsetof(struct audit_conf, f)
@@ -87,6 +89,27 @@ static const struct conf_section signing_section = {
 	signing_keys, nitems(signing_keys), check_signing
 };
 
+/* The rediss:// options, spelled as an operator knows them. */
+static const struct conf_key tls_keys[] = {
+	{ .name = "ca_dir", .kind = CK_FUNC,
+	    .flags = CONF_HINT | CONF_VALUE, .set = set_tls },
+	{ .name = "ca_file", .kind = CK_FUNC,
+	    .flags = CONF_HINT | CONF_VALUE, .set = set_tls },
+	{ .name = "cert_file", .kind = CK_FUNC,
+	    .flags = CONF_HINT | CONF_VALUE, .set = set_tls },
+	{ .name = "key_file", .kind = CK_FUNC,
+	    .flags = CONF_HINT | CONF_VALUE, .set = set_tls },
+	{ .name = "min_protocol", .kind = CK_FUNC,
+	    .flags = CONF_HINT | CONF_VALUE, .set = set_tls },
+	{ .name = "server_name", .kind = CK_FUNC,
+	    .flags = CONF_HINT | CONF_VALUE, .set = set_tls },
+	{ .name = "verify", .kind = CK_FUNC,
+	    .flags = CONF_HINT | CONF_VALUE, .set = set_tls },
+};
+static const struct conf_section tls_section = {
+	tls_keys, nitems(tls_keys), NULL
+};
+
 /* CONF_RESTART: the sections a reload cannot apply in place. */
 static const struct conf_key conf_keys[] = {
 	{ .name = "audit", .kind = CK_SECTION, .off = C(audit),
@@ -98,6 +121,8 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "broker_password_file", .kind = CK_FUNC,
 	    .flags = CONF_VALUE | CONF_RESTART,
 	    .set = set_broker_password_file },
+	{ .name = "broker_tls", .kind = CK_SECTION, .off = C(broker_tls),
+	    .flags = CONF_RESTART, .sub = &tls_section },
 	{ .name = "expiry_skew", .kind = CK_DOUBLE, .off = C(expiry_skew),
 	    .min = -1, .max = 86400,
 	    .expect = "expected seconds from 0 to 86400, or -1 to never "
@@ -222,6 +247,10 @@ conf_broker_url(const struct pidboxd_conf *c, struct redis_url *u,
 		return -1;
 	}
 	*u = c->url;
+	if (tls_conf_apply(u, &c->broker_tls, errstr) == -1) {
+		redis_url_clear(u);
+		return -1;
+	}
 	if (c->broker_password != NULL &&
 	    strlcpy(u->password, c->broker_password, sizeof(u->password)) >=
 	    sizeof(u->password)) {
@@ -411,6 +440,13 @@ set_keys(const struct conf_at *at, const struct ynode *v, const char **why)
 		    "signing.keys");
 	}
 	return 0;
+}
+
+/* A broker_tls key (tls_conf_set() knows them): base is the struct. */
+static int
+set_tls(const struct conf_at *at, const struct ynode *v, const char **why)
+{
+	return tls_conf_set(at->base, at->key->name, v->value, why);
 }
 
 static void

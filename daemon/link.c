@@ -21,18 +21,25 @@
  *
  * The adapter (the shape of hiredis's adapters/\*.h): a context's five
  * event hooks on loop.c, and a transport that moves the bytes when the fd
- * is ready.
+ * is ready: hiredis's own reads and writes for plaintext, common/tls.c's
+ * for rediss://.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/async.h>
+#include <hiredis/sds.h>
 
 #include "pidboxd.h"
+
+/* Exported by hiredis 0.14 but not declared in its headers. */
+void	 redisProcessCallbacks(redisAsyncContext *);
 
 /*
  * How bytes move on a context's socket once the loop says it is ready.
@@ -52,11 +59,23 @@ static const struct transport plain = {
 	.on_write = redisAsyncHandleWrite,
 };
 
+static void	 tls_on_read(redisAsyncContext *);
+static void	 tls_on_write(redisAsyncContext *);
+
+static const struct transport tls_io = {
+	.on_read = tls_on_read,
+	.on_write = tls_on_write,
+};
+
 /* One context on the loop (hiredis's adapters keep this per context). */
 struct loop_events {
 	redisAsyncContext	*ac;	/* NULL once hiredis let it go */
 	int			 fd;
 	const struct transport	*io;
+	struct tls		*tls;	/* the TLS session (tls_io) */
+	int			 tls_rwant; /* a read waits for POLLOUT */
+	int			 tls_wwant; /* a write waits for POLLIN */
+	char			 tlserr[256]; /* why TLS failed, for the log */
 };
 
 enum link_state {
@@ -101,6 +120,9 @@ struct link {
 	int			 sentinel_tries;
 	char			 master_host[256];
 	int			 master_port;
+	char			 peer[300];	/* host:port of this attempt */
+	char			 sentinel_why[256]; /* the last one's answer */
+	int			 tls_warned;	/* said verification is off */
 };
 
 static void	 link_connect(void *);
@@ -141,6 +163,7 @@ ev_del_write(void *p)
 	loop_fd_events(e->fd, POLLOUT, 0);
 }
 
+/* hiredis is letting the context go; the fd closes after this. */
 static void
 ev_cleanup(void *p)
 {
@@ -148,6 +171,8 @@ ev_cleanup(void *p)
 
 	if (e->fd != -1)
 		loop_fd_del(e->fd);
+	tls_free(e->tls);
+	e->tls = NULL;
 	e->fd = -1;
 	e->ac = NULL;
 }
@@ -168,6 +193,170 @@ ev_ready(int fd, int revents, void *arg)
 }
 
 /*
+ * The TLS transport. hiredis made the non-blocking connect and keeps
+ * formatting commands into c->obuf and parsing replies with c->reader;
+ * the bytes go through the session instead of read(2)/write(2).
+ *
+ * hiredis 0.14 marks a context connected on the first writable event and
+ * calls onConnect at once; here the context stays "connecting" through
+ * the TCP connect and the TLS handshake, so the link's set-up (AUTH,
+ * SELECT) is only formatted once the session is up, and the connect
+ * deadline bounds both.
+ */
+
+/*
+ * Fail the context with why: before it is connected through onConnect
+ * (the link frees it), after it through hiredis's own path, which an
+ * error already on the context sends to onDisconnect.
+ */
+static void
+tls_fail(struct loop_events *e, int code, const char *why)
+{
+	redisAsyncContext *ac = e->ac;
+
+	strlcpy(e->tlserr, why, sizeof(e->tlserr));
+	ac->c.err = code;
+	strlcpy(ac->c.errstr, why, sizeof(ac->c.errstr));
+	e->tls_wwant = 0;
+	if (!(ac->c.flags & REDIS_CONNECTED)) {
+		ac->err = ac->c.err;
+		ac->errstr = ac->c.errstr;
+		if (ac->onConnect != NULL)
+			ac->onConnect(ac, REDIS_ERR);
+		redisAsyncFree(ac);
+		return;
+	}
+	redisAsyncHandleRead(ac);	/* sees c.err: disconnects */
+}
+
+/* One step of TCP connect then TLS handshake. */
+static void
+tls_connect_step(struct loop_events *e)
+{
+	redisAsyncContext	*ac = e->ac;
+	char			 err[256];
+	socklen_t		 len = sizeof(int);
+	int			 soerr = 0, rv;
+
+	if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		soerr = errno;
+	if (soerr != 0) {
+		tls_fail(e, REDIS_ERR_IO, strerror(soerr));
+		return;
+	}
+	rv = tls_handshake(e->tls, err, sizeof(err));
+	switch (rv) {
+	case TLS_WANT_READ:
+		loop_fd_events(e->fd, POLLOUT, 0);
+		loop_fd_events(e->fd, POLLIN, 1);
+		return;
+	case TLS_WANT_WRITE:
+		loop_fd_events(e->fd, POLLIN, 0);
+		loop_fd_events(e->fd, POLLOUT, 1);
+		return;
+	case TLS_OK:
+		break;
+	default:
+		tls_fail(e, REDIS_ERR_IO, err);
+		return;
+	}
+	loop_fd_events(e->fd, POLLOUT, 0);
+	loop_fd_events(e->fd, POLLIN, 1);
+	ac->c.flags |= REDIS_CONNECTED;
+	if (ac->onConnect != NULL)
+		ac->onConnect(ac, REDIS_OK);	/* queues the set-up */
+}
+
+static void
+tls_on_read(redisAsyncContext *ac)
+{
+	struct loop_events	*e = ac->ev.data;
+	char			 buf[16384], err[256];
+	ssize_t			 n;
+	int			 st;
+
+	if (!(ac->c.flags & REDIS_CONNECTED)) {
+		tls_connect_step(e);
+		return;
+	}
+	if (e->tls_wwant) {
+		e->tls_wwant = 0;
+		loop_fd_events(e->fd, POLLOUT, 1);	/* write again */
+	}
+	/*
+	 * Read until the session needs the socket again: bytes already
+	 * decrypted inside libssl make no POLLIN of their own.
+	 */
+	for (;;) {
+		if ((n = tls_read(e->tls, buf, sizeof(buf), &st, err,
+		    sizeof(err))) > 0) {
+			if (redisReaderFeed(ac->c.reader, buf, (size_t)n) !=
+			    REDIS_OK) {
+				tls_fail(e, REDIS_ERR_PROTOCOL,
+				    "protocol error");
+				return;
+			}
+			redisProcessCallbacks(ac);
+			if (e->ac == NULL)
+				return;		/* disconnected */
+			continue;
+		}
+		if (st == TLS_WANT_READ)
+			return;
+		if (st == TLS_WANT_WRITE) {
+			e->tls_rwant = 1;
+			loop_fd_events(e->fd, POLLOUT, 1);
+			return;
+		}
+		tls_fail(e, st == TLS_EOF ? REDIS_ERR_EOF : REDIS_ERR_IO,
+		    st == TLS_EOF ? "Server closed the connection" : err);
+		return;
+	}
+}
+
+static void
+tls_on_write(redisAsyncContext *ac)
+{
+	struct loop_events	*e = ac->ev.data;
+	redisContext		*c = &ac->c;
+	char			 err[256];
+	ssize_t			 n;
+	int			 st;
+
+	if (!(c->flags & REDIS_CONNECTED)) {
+		tls_connect_step(e);
+		return;
+	}
+	if (e->tls_rwant) {
+		e->tls_rwant = 0;
+		tls_on_read(ac);
+		if (e->ac == NULL)
+			return;
+	}
+	while (sdslen(c->obuf) > 0) {
+		n = tls_write(e->tls, c->obuf, sdslen(c->obuf), &st, err,
+		    sizeof(err));
+		if (n > 0) {
+			sdsrange(c->obuf, (int)n, -1);
+			continue;
+		}
+		if (st == TLS_WANT_WRITE) {
+			loop_fd_events(e->fd, POLLOUT, 1);
+			return;
+		}
+		if (st == TLS_WANT_READ) {	/* after the next POLLIN */
+			e->tls_wwant = 1;
+			break;
+		}
+		tls_fail(e, st == TLS_EOF ? REDIS_ERR_EOF : REDIS_ERR_IO,
+		    st == TLS_EOF ? "Server closed the connection" : err);
+		return;
+	}
+	if (!e->tls_rwant)
+		loop_fd_events(e->fd, POLLOUT, 0);
+}
+
+/*
  * Put a fresh context on the loop and wait for writability, which is how
  * hiredis learns that the connect finished. -1 when the loop is full (ac
  * untouched).
@@ -181,6 +370,8 @@ loop_attach(struct loop_events *e, redisAsyncContext *ac,
 	e->ac = ac;
 	e->fd = ac->c.fd;
 	e->io = io;
+	e->tls_rwant = e->tls_wwant = 0;
+	e->tlserr[0] = '\0';
 	ac->ev.data = e;
 	ac->ev.addRead = ev_add_read;
 	ac->ev.delRead = ev_del_read;
@@ -273,8 +464,11 @@ on_connect(const redisAsyncContext *cac, int status)
 	}
 	if (status != REDIS_OK) {
 		timer_del(&l->conn_deadline);
-		/* hiredis frees the context after this returns */
-		if (!l->failing || log_getverbose())
+		/* hiredis (or tls_fail) frees the context after this */
+		if ((!l->failing || log_getverbose()) && l->ev.tlserr[0])
+			log_warnx("%s: cannot connect to the broker at %s: %s; "
+			    "retrying", l->name, l->peer, l->ev.tlserr);
+		else if (!l->failing || log_getverbose())
 			log_warnx("%s: cannot connect to the broker: %s; "
 			    "retrying", l->name, cac->errstr);
 		l->failing = 1;
@@ -325,7 +519,24 @@ on_disconnect(const redisAsyncContext *cac, int status)
 		return;
 	}
 	l->state = LINK_DOWN;
-	if (status != REDIS_OK && !l->stopping) {
+	if (status != REDIS_OK && !l->stopping && l->ev.tlserr[0] != '\0') {
+		/* a refused client certificate shows here, once a try */
+		if (was_up || !l->failing || log_getverbose())
+			log_warnx("%s: lost the broker connection at %s: %s",
+			    l->name, l->peer, l->ev.tlserr);
+		l->failing = 1;
+	} else if (status != REDIS_OK && !l->stopping && !was_up &&
+	    !l->url->tls.on) {
+		/*
+		 * Dropped in set-up, at every try: a TLS port drops a
+		 * plaintext client at its first bytes.
+		 */
+		if (!l->failing || log_getverbose())
+			log_warnx("%s: lost the broker connection at %s during "
+			    "set-up: %s (a TLS port? use rediss://)", l->name,
+			    l->peer, cac->errstr[0] ? cac->errstr : "closed");
+		l->failing = 1;
+	} else if (status != REDIS_OK && !l->stopping) {
 		log_warnx("%s: lost the broker connection: %s", l->name,
 		    cac->errstr[0] ? cac->errstr : "closed");
 		l->failing = 1;
@@ -357,7 +568,12 @@ on_conn_deadline(void *arg)
 	}
 	if (l->state != LINK_CONNECTING && l->state != LINK_SETUP)
 		return;
-	if (!l->failing || log_getverbose())
+	if ((!l->failing || log_getverbose()) && l->ev.tls != NULL &&
+	    l->state == LINK_CONNECTING)
+		log_warnx("%s: TLS handshake with %s timed out after %.1f s "
+		    "(a plaintext port? use redis://); retrying", l->name,
+		    l->peer, l->url->connect_timeout);
+	else if (!l->failing || log_getverbose())
 		log_warnx("%s: %s timed out after %.1f s; retrying", l->name,
 		    l->state == LINK_SETUP ? "broker set-up" : "connect",
 		    l->url->connect_timeout);
@@ -405,14 +621,58 @@ link_free(struct link *l)
 	free(l);
 }
 
-/* Put a fresh context on the loop; -1 when it could not be. */
+/*
+ * A TLS session for a fresh context to host (the name the certificate
+ * must carry). The context is made anew for every connection, so a
+ * renewed CA file or client certificate is read at the next reconnect;
+ * the session keeps what it needs of it.
+ */
 static int
-attach(struct link *l, redisAsyncContext *ac)
+attach_tls(struct link *l, redisAsyncContext *ac, const struct redis_tls *t,
+    const char *host)
 {
+	struct tls_ctx	*tc;
+	char		 err[256];
+
+	if (t->verify == TLS_VERIFY_NONE && !l->tls_warned) {
+		log_warnx("%s: WARNING: TLS peer verification is off "
+		    "(ssl_cert_reqs=none): the broker at %s is not "
+		    "authenticated; anyone on the path can read and change "
+		    "the traffic", l->name, l->peer);
+		l->tls_warned = 1;
+	}
+	if ((tc = tls_ctx_new(t, err, sizeof(err))) == NULL ||
+	    (l->ev.tls = tls_new(tc, ac->c.fd, host, err,
+	    sizeof(err))) == NULL) {
+		tls_ctx_free(tc);
+		if (!l->failing || log_getverbose())
+			log_warnx("%s: cannot connect to the broker at %s: %s; "
+			    "retrying", l->name, l->peer, err);
+		l->failing = 1;
+		l->reconnects++;
+		return -1;
+	}
+	tls_ctx_free(tc);	/* the session holds its own reference */
+	return 0;
+}
+
+/* Put a fresh context to host:port on the loop; -1 when it could not be. */
+static int
+attach(struct link *l, redisAsyncContext *ac, const struct redis_tls *t,
+    const char *host, int port)
+{
+	int v6 = strchr(host, ':') != NULL;
+
+	snprintf(l->peer, sizeof(l->peer), "%s%s%s:%d", v6 ? "[" : "",
+	    log_viss(host), v6 ? "]" : "", port);
 	ac->data = l;
-	if (loop_attach(&l->ev, ac, &plain) == -1) {
+	if (loop_attach(&l->ev, ac, t->on ? &tls_io : &plain) == -1) {
 		log_warn("%s: loop_fd_add", l->name);
 		redisAsyncFree(ac);
+		return -1;
+	}
+	if (t->on && attach_tls(l, ac, t, host) == -1) {
+		redisAsyncFree(ac);	/* not connected: no onDisconnect */
 		return -1;
 	}
 	redisAsyncSetConnectCallback(ac, on_connect);
@@ -446,8 +706,10 @@ resolve_next(struct link *l)
 	s = &l->url->sentinels[l->sentinel_idx];
 	if (!l->failing || log_getverbose())
 		log_warnx("%s: no sentinel answered for master %s "
-		    "(last tried %s:%d); retrying", l->name,
-		    log_viss(l->url->master_name), log_viss(s->host), s->port);
+		    "(last tried %s:%d%s%s); retrying", l->name,
+		    log_viss(l->url->master_name), log_viss(s->host), s->port,
+		    l->sentinel_why[0] != '\0' ? ": " : "", l->sentinel_why);
+	l->sentinel_why[0] = '\0';
 	l->failing = 1;
 	l->reconnects++;
 	schedule_retry(l);
@@ -477,11 +739,13 @@ on_sentinel_reply(redisAsyncContext *ac, void *r, void *priv)
 			    l->name, log_viss(l->url->master_name),
 			    log_viss(l->master_host), l->master_port);
 		}
-	} else
-		log_debug("%s: sentinel does not know master %s: %s", l->name,
-		    log_viss(l->url->master_name),
+	} else {
+		snprintf(l->sentinel_why, sizeof(l->sentinel_why), "%s",
 		    reply->type == REDIS_REPLY_ERROR ?
-		    log_vis(reply->str, reply->len) : "no address");
+		    log_vis(reply->str, reply->len) : "master unknown");
+		log_debug("%s: sentinel does not know master %s: %s", l->name,
+		    log_viss(l->url->master_name), l->sentinel_why);
+	}
 	redisAsyncDisconnect(ac);	/* on_disconnect -> resolve_next */
 }
 
@@ -492,9 +756,21 @@ sentinel_connected(struct link *l, int status)
 	size_t		 argvlen[3];
 
 	if (status != REDIS_OK) {
-		/* hiredis frees the context after this returns */
+		/* hiredis (or tls_fail) frees the context after this */
+		snprintf(l->sentinel_why, sizeof(l->sentinel_why), "%s",
+		    l->ev.tlserr[0] != '\0' ? l->ev.tlserr :
+		    l->ev.ac != NULL && l->ev.ac->errstr != NULL ?
+		    l->ev.ac->errstr : "cannot connect");
 		resolve_next(l);
 		return;
+	}
+	/* the sentinels' own password (kombu's sentinel_kwargs), if any */
+	if (l->url->sentinel_password[0] != '\0') {
+		argv[0] = "AUTH";
+		argvlen[0] = 4;
+		argv[1] = l->url->sentinel_password;
+		argvlen[1] = strlen(argv[1]);
+		redisAsyncCommandArgv(l->ev.ac, NULL, NULL, 2, argv, argvlen);
 	}
 	argv[0] = "SENTINEL";
 	argvlen[0] = 8;
@@ -524,7 +800,7 @@ resolve(struct link *l)
 		return;
 	}
 	l->state = LINK_RESOLVING;
-	if (attach(l, ac) == -1) {
+	if (attach(l, ac, &l->url->sentinel_tls, s->host, s->port) == -1) {
 		resolve_next(l);
 		return;
 	}
@@ -564,7 +840,9 @@ link_connect(void *arg)
 		return;
 	}
 	l->sentinel_tries = 0;
-	if (attach(l, ac) == -1) {
+	if (attach(l, ac, &l->url->tls, l->url->nsentinels > 0 ?
+	    l->master_host : l->url->is_unix ? l->url->path : l->url->host,
+	    l->url->nsentinels > 0 ? l->master_port : l->url->port) == -1) {
 		schedule_retry(l);
 		return;
 	}

@@ -70,10 +70,12 @@ static int
 load_conf(struct pidboxd_conf *c, const char *file, int file_required,
     const struct overrides *o)
 {
+	struct redis_url u;
 	const char	*why, *env, *broker = NULL;
 	char		 host[MAX_NAME + 1], err[256];
 	int		 rc = 0;
 
+	memset(&u, 0, sizeof(u));
 	conf_defaults(c);
 	if (file != NULL && (file_required || access(file, F_OK) == 0))
 		if (conf_load(c, file) == -1)
@@ -120,6 +122,11 @@ load_conf(struct pidboxd_conf *c, const char *file, int file_required,
 		warnx("broker: %s", err);
 		rc = -1;
 	}
+	if (rc == 0 && conf_broker_url(c, &u, &why) == -1) {
+		warnx("%s", why);	/* broker_tls with a plaintext URL */
+		rc = -1;
+	}
+	redis_url_clear(&u);
 	return rc;
 }
 
@@ -298,7 +305,8 @@ main(int argc, char *argv[])
 		return 78;	/* EX_CONFIG */
 	}
 	redis_url_redacted(&conf.url, url, sizeof(url));
-	if (conf.url.password[0] != '\0' && o.broker != NULL)
+	if ((conf.url.password[0] != '\0' ||
+	    conf.url.sentinel_password[0] != '\0') && o.broker != NULL)
 		warnx("warning: a password on the command line is visible to "
 		    "other users; use PIDBOX_BROKER or the config file");
 	if (check) {

@@ -129,6 +129,7 @@ struct pidboxd_conf {
 	size_t			 max_message;	/* bytes */
 	char			*broker_password; /* from a file/env/config */
 	int			 file_has_password; /* broker_password: set */
+	struct redis_tls	 broker_tls;	/* broker_tls: over the URL's */
 	struct method_conf	*methods;
 	size_t			 nmethods;
 	int			 max_children;

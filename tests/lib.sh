@@ -117,6 +117,16 @@ expect_faster() {
 
 # ---------------------------------------------------------------- helpers
 
+# expect_log NAME FILE REGEX [SECONDS]: ok once FILE has a line matching
+# REGEX (grep basic regex) within SECONDS (default 10); FAIL with its tail.
+expect_log() {
+	if wait_for "grep -q $(printf '%q %q' "$3" "$2")" "${4:-10}"; then
+		ok "$1"
+	else
+		fail "$1" "no '$3' in $2: $(tail -n 3 "$2" 2>/dev/null)"
+	fi
+}
+
 now_ms() {
 	local t=${EPOCHREALTIME/./}
 	echo $((t / 1000))
@@ -224,6 +234,109 @@ start_redis() {
 		: "attempt $try failed"
 	done
 	fail setup "cannot start redis-server: $(tail -n 3 "$T/redis.log" 2>/dev/null)"
+	exit 1
+}
+
+# failover MASTER_PID URL NODE: kill the Sentinel-watched master; ok when
+# NODE answers a ping through URL again (within 30 s), printing how long
+# that took.
+failover() {
+	local t0
+	kill -KILL "$1"
+	t0=$(now_ms)
+	if wait_for "$(printf 'pidboxctl -b %q ping -d %q -t 0.5 2>/dev/null | grep -q %q' "$2" "$3" "$3: OK")" 30; then
+		ok answers_after_failover
+		echo "# recovered $(($(now_ms) - t0)) ms after the master was killed"
+	else
+		fail answers_after_failover "$(pidboxd_log "$3" | tail -n 5)"
+	fi
+}
+
+# ---------------------------------------------------------------- TLS
+
+# make_certs: a private PKI in $PKI (made with the openssl command): ca.pem
+# (the CA), server.pem/key (127.0.0.1 and localhost), client.pem/key;
+# other-ca.pem with other-server and other-client (not trusted by ca.pem);
+# expired.pem/key (ca.pem's, expired yesterday). Keys are 0600.
+make_certs() {
+	PKI=$T/pki
+	mkdir -p "$PKI" || return 1
+	command -v openssl >/dev/null || {
+		fail setup "openssl not installed (run tests/deps.sh)"
+		exit 1
+	}
+	(
+		cd "$PKI" || exit 1
+		umask 077
+		key() { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2"; }
+		ca() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.pem" -days 2 -subj "/CN=$2"; }
+		sign() {	# name ca days extfile
+			openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial -out "$1.pem" -days "$3" -extfile "$4"
+		}
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+		printf 'extendedKeyUsage=clientAuth\n' >client.ext
+		ca ca pidbox-test-ca && ca other-ca pidbox-other-ca &&
+		    key server localhost && sign server ca 2 server.ext &&
+		    key client pidbox-client && sign client ca 2 client.ext &&
+		    key other-server localhost && sign other-server other-ca 2 server.ext &&
+		    key other-client pidbox-client && sign other-client other-ca 2 client.ext &&
+		    key expired localhost && sign expired ca -1 server.ext
+	) >"$T/openssl.log" 2>&1 || {
+		fail setup "openssl: $(tail -n 3 "$T/openssl.log")"
+		exit 1
+	}
+	chmod 644 "$PKI"/*.pem
+	export PKI
+}
+
+# redis_tls PORT NAME CERT [ARGS...]: a TLS-only redis-server (no plaintext
+# TCP port) on PORT serving CERT (.pem/.key in $PKI), trusting ca.pem for
+# client certificates; its plaintext unix socket $T/NAME.sock is for the
+# test's own checks. Sets TLS_PID; 1 when it did not come up.
+redis_tls() {
+	local port=$1 name=$2 cert=$3
+	shift 3
+	redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 \
+	    --tls-cert-file "$PKI/$cert.pem" --tls-key-file "$PKI/$cert.key" \
+	    --tls-ca-cert-file "$PKI/ca.pem" --tls-auth-clients no \
+	    --unixsocket "$T/$name.sock" --unixsocketperm 700 --save '' \
+	    --appendonly no --dir "$T" --dbfilename "$name.rdb" \
+	    --logfile "$T/$name.log" --daemonize no --protected-mode no \
+	    "$@" >/dev/null 2>&1 &
+	TLS_PID=$!
+	_track "$TLS_PID"
+	wait_for "[ \"\$(redis-cli -s '$T/$name.sock' PING)\" = PONG ] || ! alive $TLS_PID" 10 &&
+	    alive "$TLS_PID"
+}
+
+# free_port: a loopback TCP port nobody listens on.
+free_port() {
+	local port
+	while :; do
+		port=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+	done
+	echo "$port"
+}
+
+# start_redis_tls [ARGS...]: the test's broker over TLS only, as
+# start_redis (rcli, REDIS_SOCK and the helpers that use them work);
+# BROKER is rediss://127.0.0.1:PORT/0 trusting $PKI/ca.pem.
+start_redis_tls() {
+	local try
+	[ -n "${PKI:-}" ] || make_certs
+	REDIS_SOCK=$T/redis.sock
+	for try in 1 2 3 4 5; do
+		REDIS_PORT=$(free_port)
+		if redis_tls "$REDIS_PORT" redis server "$@"; then
+			REDIS_PID=$TLS_PID
+			BROKER="rediss://127.0.0.1:$REDIS_PORT/0?ssl_ca_certs=$PKI/ca.pem"
+			export REDIS_SOCK REDIS_PORT BROKER
+			return 0
+		fi
+		: "attempt $try failed"
+	done
+	fail setup "cannot start a TLS redis-server: $(tail -n 3 "$T/redis.log" 2>/dev/null)"
 	exit 1
 }
 

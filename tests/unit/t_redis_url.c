@@ -92,11 +92,11 @@ struct bad {
 
 static const struct bad bads[] = {
 	{ "", "empty redis URL "
-	    "(want redis://, unix://, redis+socket:// or sentinel://)" },
+	    "(want redis://, rediss://, unix://, redis+socket:// or sentinel://)" },
 	{ "localhost:6379", "not a redis URL "
-	    "(want redis://, unix://, redis+socket:// or sentinel://)" },
+	    "(want redis://, rediss://, unix://, redis+socket:// or sentinel://)" },
 	{ "amqp://guest:guest@h//", "unsupported scheme \"amqp\" "
-	    "(want redis://, unix://, redis+socket:// or sentinel://)" },
+	    "(want redis://, rediss://, unix://, redis+socket:// or sentinel://)" },
 	{ "sentinel://h:26379", "sentinel URL without master_name "
 	    "(add ?master_name=mymaster)" },
 	{ "sentinel://a;redis://b?master_name=m", "every part of a sentinel "
@@ -107,12 +107,21 @@ static const struct bad bads[] = {
 	{ "sentinel://a;sentinel://b;sentinel://c;sentinel://d;sentinel://e;"
 	    "sentinel://f;sentinel://g;sentinel://h;sentinel://i?master_name=m",
 	    "too many sentinels in redis URL (max 8)" },
-	{ "redis://h?master_name=m",
-	    "master_name only applies to sentinel:// URLs" },
+	{ "redis://h?master_name=m", "master_name, sentinel_password and "
+	    "sentinel_ssl only apply to sentinel:// URLs" },
 	{ "sentinel://a?master_name=", "bad master_name in redis URL "
 	    "(1 to 127 bytes)" },
-	{ "rediss://h:6380/0",
-	    "unsupported scheme \"rediss\": TLS not supported" },
+	{ "redis://h?ssl_ca_certs=/ca.pem",
+	    "ssl_* options need a rediss:// URL" },
+	{ "redis://h?ssl=true",
+	    "ssl= only applies to sentinel:// URLs; for TLS use rediss://" },
+	{ "rediss://h?ssl_cert_reqs=maybe", "bad ssl_cert_reqs \"maybe\" in "
+	    "redis URL (want required, optional or none)" },
+	{ "rediss://h?sentinel_ssl=true", "master_name, sentinel_password and "
+	    "sentinel_ssl only apply to sentinel:// URLs" },
+	{ "sentinel://a?master_name=m&ssl_ca_certs=/ca.pem", "ssl_* options in "
+	    "a sentinel URL need ssl=true (TLS to the master) or "
+	    "sentinel_ssl=true (TLS to the sentinels)" },
 	{ "redis://h:70000/0", "bad port \"70000\" in redis URL" },
 	{ "redis://h:0", "bad port \"0\" in redis URL" },
 	{ "redis://h:http", "bad port \"http\" in redis URL" },
@@ -245,6 +254,9 @@ test_password_never_shown(void **state)
 		"redis://:Zq9secret%zz@h",
 		"redis://:Zq9secret@h#frag",
 		"rediss://:Zq9secret@h",
+		"rediss://:Zq9secret@h?ssl_cert_reqs=bogus",
+		"sentinel://:Zq9secret@h?master_name=m&sentinel_password=Zq9x",
+		"sentinel://h?master_name=m&sentinel_password=Zq9x&ssl=1",
 		"amqp://:Zq9secret@h",
 		"unix://:Zq9secret@host/tmp/r.sock",
 		"redis://:Zq9secret/@h",
@@ -344,6 +356,63 @@ test_sentinel(void **state)
 	assert_string_equal(nm.fanout_channel, "/3.celery.pidbox");
 }
 
+/* rediss:// and its options, in kombu's and redis-py's spellings. */
+static void
+test_tls(void **state)
+{
+	struct redis_url u;
+	char		 err[256], red[512];
+
+	(void)state;
+	assert_int_equal(redis_url_parse("rediss://:pw@h:6380/2?"
+	    "ssl_cert_reqs=CERT_REQUIRED&ssl_ca_certs=%2Fetc%2Fca.pem&"
+	    "ssl_certfile=/c.pem&ssl_keyfile=/k.pem&ssl_ca_path=/etc/ssl/certs",
+	    &u, err, sizeof(err)), 0);
+	assert_int_equal(u.tls.on, 1);
+	assert_int_equal(u.tls.verify, TLS_VERIFY_REQUIRED);
+	assert_string_equal(u.tls.ca_file, "/etc/ca.pem");
+	assert_string_equal(u.tls.ca_dir, "/etc/ssl/certs");
+	assert_string_equal(u.tls.cert_file, "/c.pem");
+	assert_string_equal(u.tls.key_file, "/k.pem");
+	assert_int_equal(u.port, 6380);
+	assert_string_equal(redis_url_redacted(&u, red, sizeof(red)),
+	    "rediss://:***@h:6380/2");
+	redis_url_clear(&u);
+
+	/* verification is on unless asked off; kombu's words, any case */
+	assert_int_equal(redis_url_parse("rediss://h", &u, err, sizeof(err)),
+	    0);
+	assert_int_equal(u.tls.verify, TLS_VERIFY_REQUIRED);
+	assert_int_equal(u.port, 6379);
+	assert_int_equal(redis_url_parse("rediss://h?ssl_cert_reqs=none", &u,
+	    err, sizeof(err)), 0);
+	assert_int_equal(u.tls.verify, TLS_VERIFY_NONE);
+	assert_int_equal(redis_url_parse("rediss://h?ssl_cert_reqs=CERT_NONE",
+	    &u, err, sizeof(err)), 0);
+	assert_int_equal(u.tls.verify, TLS_VERIFY_NONE);
+	assert_int_equal(redis_url_parse("rediss://h?ssl_cert_reqs=Optional",
+	    &u, err, sizeof(err)), 0);
+	assert_int_equal(u.tls.verify, TLS_VERIFY_OPTIONAL);
+
+	/* sentinels: TLS to the master and/or the sentinels, own password */
+	assert_int_equal(redis_url_parse("sentinel://:mpw@a:1;sentinel://b:2?"
+	    "master_name=m&ssl=true&sentinel_ssl=true&sentinel_password=spw&"
+	    "ssl_ca_certs=/ca.pem", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.tls.on, 1);
+	assert_int_equal(u.sentinel_tls.on, 1);
+	assert_string_equal(u.sentinel_tls.ca_file, "/ca.pem");
+	assert_string_equal(u.password, "mpw");
+	assert_string_equal(u.sentinel_password, "spw");
+	assert_string_equal(redis_url_redacted(&u, red, sizeof(red)),
+	    "sentinel://:***@a:1/0;sentinel://b:2?master_name=m&ssl=true&"
+	    "sentinel_ssl=true");
+	redis_url_clear(&u);
+	assert_int_equal(redis_url_parse("sentinel://a?master_name=m&"
+	    "sentinel_ssl=1", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.tls.on, 0);
+	assert_int_equal(u.sentinel_tls.on, 1);
+}
+
 int
 main(void)
 {
@@ -353,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_password_never_shown),
 		cmocka_unit_test(test_clear_and_short_buffers),
 		cmocka_unit_test(test_sentinel),
+		cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests_name("redis_url", tests, NULL, NULL);
