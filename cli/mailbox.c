@@ -212,9 +212,10 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	struct envelope		 env;
 	json_object		*root = NULL, *t;
 	const char		*errstr;
+	enum trust_mark		 mark;
 	int64_t			 clock;
 	size_t			 i;
-	int			 ours;
+	int			 ours, replacing;
 
 	memset(&env, 0, sizeof(env));
 	memset(&ev, 0, sizeof(ev));
@@ -240,21 +241,41 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		malformed(s, errstr);
 		goto done;
 	}
-	/* A twin node, or anyone who can LPUSH into our reply list. */
-	if (json_object_object_get_ex(res->replies, ev.node, NULL)) {
+	mark = TRUST_UNVERIFIED;
+	if (s->mb->verify) {
+		mark = trust_check(s->mb->trust, &env, s->mb->names.exchange,
+		    ev.node, &ev.mark_why);
+		ev.mark = trust_name(mark);
+	}
+	/*
+	 * A twin node, or anyone who can LPUSH into our reply list; but a
+	 * good reply takes the place of a FORGED one, which may have come
+	 * first to hide it.
+	 */
+	if (json_object_object_get_ex(res->replies, ev.node, NULL) &&
+	    !(mark != TRUST_FORGED && json_object_object_get_ex(res->trust,
+	    ev.node, &t) && strcmp(json_object_get_string(t),
+	    trust_name(TRUST_FORGED)) == 0)) {
 		res->ndup++;
 		emit(s, &ev, MAILBOX_EV_DUPLICATE);
 		goto done;
 	}
+	replacing = json_object_object_get_ex(res->replies, ev.node, NULL);
 	json_object_object_add(res->replies, ev.node,
 	    json_object_get(ev.value));
 	json_object_object_add(res->latency, ev.node,
 	    json_object_new_double(ev.latency_ms));
+	if (s->mb->verify)
+		json_object_object_add(res->trust, ev.node,
+		    json_object_new_string(ev.mark));
 	for (i = 0; i < s->req->ndestination; i++)
 		if (strcmp(s->req->destination[i], ev.node) == 0)
 			break;
-	ev.counted = s->req->ndestination == 0 || i < s->req->ndestination;
-	if (ev.counted)
+	/* A FORGED reply does not end the wait for the real one. */
+	ev.counted = (s->req->ndestination == 0 ||
+	    i < s->req->ndestination) && mark != TRUST_FORGED && !replacing;
+	if (ev.counted || (replacing && mark != TRUST_FORGED &&
+	    (s->req->ndestination == 0 || i < s->req->ndestination)))
 		res->ncounted++;
 	emit(s, &ev, MAILBOX_EV_REPLY);
 done:
@@ -418,6 +439,8 @@ tally(struct mailbox_result *res)
 {
 	struct json_object_iterator	 it, end;
 	const struct expect		*ex = &res->expect;
+	const char			*name, *mark;
+	json_object			*m;
 	size_t				 i, n;
 
 	n = (size_t)json_object_object_length(res->replies);
@@ -428,10 +451,25 @@ tally(struct mailbox_result *res)
 		err(EX_OSERR, NULL);
 	it = json_object_iter_begin(res->replies);
 	end = json_object_iter_end(res->replies);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		if (is_error(json_object_iter_peek_value(&it)))
-			res->errors[res->nerrors++] =
-			    json_object_iter_peek_name(&it);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		name = json_object_iter_peek_name(&it);
+		mark = NULL;
+		if (json_object_object_get_ex(res->trust, name, &m))
+			mark = json_object_get_string(m);
+		if (mark != NULL && strcmp(mark, "verified") == 0)
+			res->nverified++;
+		else if (mark != NULL && strcmp(mark, "FORGED") == 0)
+			res->nforged++;
+		else
+			res->nunverified++;
+		/* FORGED is an error; unverified too with --verify required */
+		if (is_error(json_object_iter_peek_value(&it)) ||
+		    (mark != NULL && strcmp(mark, "FORGED") == 0) ||
+		    (res->verify_required && (mark == NULL ||
+		    strcmp(mark, "verified") != 0)))
+			res->errors[res->nerrors++] = name;
+	}
 	if (ex->names != NULL) {
 		for (i = 0; i < ex->nnames; i++)
 			if (!json_object_object_get_ex(res->replies,
@@ -529,8 +567,8 @@ wrap(struct session *s, const char *body, size_t bodylen, size_t *envlen)
 	    json_object_object_add(headers, "expires",
 	    json_object_new_double(now_wall() + s->req->timeout)) != 0)
 		errx(EX_OSERR, "out of memory");
-	if ((rv = sign_request(s->mb->names.exchange, headers, body, bodylen,
-	    s->req->timeout, &msg)) != 0) {
+	if ((rv = sign_request(s->mb->key_file, s->mb->names.exchange,
+	    headers, body, bodylen, s->req->timeout, &msg)) != 0) {
 		s->res->status = rv == SIGN_ECONFIG ? MAILBOX_ESIGN :
 		    MAILBOX_ECRYPTO;
 		s->res->error = msg;
@@ -568,8 +606,10 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 
 	memset(res, 0, sizeof(*res));
 	res->expect.count = -1;
+	res->verify_required = mb->verify_required;
 	if ((res->replies = json_object_new_object()) == NULL ||
 	    (res->latency = json_object_new_object()) == NULL ||
+	    (res->trust = json_object_new_object()) == NULL ||
 	    (s = calloc(1, sizeof(*s))) == NULL)
 		err(EX_OSERR, NULL);
 	s->mb = mb;
@@ -661,5 +701,6 @@ mailbox_result_free(struct mailbox_result *res)
 	free(res->missing);
 	json_object_put(res->replies);
 	json_object_put(res->latency);
+	json_object_put(res->trust);
 	memset(res, 0, sizeof(*res));
 }

@@ -452,6 +452,12 @@ put_jsonl(const struct mailbox_event *rep)
 	    json_object_object_add(o, "latency_ms",
 	    json_object_new_double(rep->latency_ms)) != 0)
 		errx(EX_OSERR, "out of memory");
+	/* issue 13: the reply's verification, when checks are on */
+	if (rep->mark != NULL && (json_object_object_add(o, "verify",
+	    json_object_new_string(rep->mark)) != 0 ||
+	    json_object_object_add(o, "verify_detail", rep->mark_why == NULL ?
+	    NULL : json_object_new_string(rep->mark_why)) != 0))
+		errx(EX_OSERR, "out of memory");
 	if ((s = pyjson_dumps(o, &len)) == NULL)
 		err(EX_OSERR, "pyjson_dumps");
 	fwrite(s, 1, len, stdout);
@@ -460,18 +466,30 @@ put_jsonl(const struct mailbox_event *rep)
 	json_object_put(o);
 }
 
-/* Celery's "->  node: OK" line; aligned and colored on a terminal. */
+/*
+ * Celery's "->  node: OK" line; aligned and colored on a terminal. With
+ * reply checks on (issue 13) the mark follows: "OK [verified]",
+ * "OK [unverified: why]", "FORGED [why]".
+ */
 static void
-put_status(const char *node, int error)
+put_status(const char *node, int error, const struct mailbox_event *rep)
 {
 	const char	*word = error ? "ERROR" : "OK";
-	char		*esc;
+	char		*esc, mark[256] = "";
 	size_t		 len;
 
+	if (rep->mark != NULL && strcmp(rep->mark, "FORGED") == 0) {
+		word = "FORGED";
+		error = 1;
+		snprintf(mark, sizeof(mark), " [%s]", rep->mark_why);
+	} else if (rep->mark != NULL)
+		snprintf(mark, sizeof(mark), " [%s%s%s]", rep->mark,
+		    strcmp(rep->mark, "verified") != 0 ? ": " : "",
+		    strcmp(rep->mark, "verified") != 0 ? rep->mark_why : "");
 	if (!align) {
 		fputs("->  ", stdout);
 		put_text(node, strlen(node));
-		printf(": %s\n", word);
+		printf(": %s%s\n", word, mark);
 		return;
 	}
 	/* Not VIS_SAFE: CR, BS and BEL would rewrite the line. */
@@ -480,9 +498,9 @@ put_status(const char *node, int error)
 		err(EX_OSERR, NULL);
 	if ((len = strlen(esc)) > namew)
 		namew = len;
-	printf("->  %s:%*s %s%s%s\n", esc, (int)(namew - len), "",
+	printf("->  %s:%*s %s%s%s%s\n", esc, (int)(namew - len), "",
 	    color_out ? (error ? C_RED : C_GREEN) : "", word,
-	    color_out ? C_RESET : "");
+	    color_out ? C_RESET : "", mark);
 	free(esc);
 }
 
@@ -517,7 +535,7 @@ output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 	pretty(f, rep->value, &error);
 	if (fclose(f) != 0)
 		err(EX_OSERR, NULL);
-	put_status(rep->node, error);
+	put_status(rep->node, error, rep);
 	if (style != STYLE_STATUS)
 		put_indented(buf, len, 4);
 	free(buf);
@@ -658,7 +676,7 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	const char	*grn = col ? C_GREEN : "";
 	const char	*rst = col ? C_RESET : "";
 
-	if (!show_summary && nerrs == 0 && nmiss == 0)
+	if (!show_summary && nerrs == 0 && nmiss == 0 && !ctl->mbox.verify)
 		return;
 	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES))
 		fputc('\n', f);
@@ -674,6 +692,11 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	if (show_summary)
 		put_latency(f, res->latency);
 	fputc('\n', f);
+	if (ctl->mbox.verify)	/* issue 13 */
+		fprintf(f, "verify: %lld verified, %lld unverified, %lld "
+		    "FORGED%s\n", res->nverified, res->nunverified,
+		    res->nforged, res->verify_required ? " (--verify "
+		    "required: unverified are errors)" : "");
 	if (nerrs > 0)
 		put_names(f, "error", errs, nerrs, col ? C_RED : NULL);
 	if (nmissing > 0)

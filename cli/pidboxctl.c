@@ -151,7 +151,7 @@ ctl_setup(struct ctl *ctl)
 {
 	struct mailbox	*mb = &ctl->mbox;
 	const char	*broker, *errstr, *fp, *from;
-	char		 e[256], *fbroker;
+	char		 e[256], *fbroker, *msg;
 
 	conf_read(ctl, &fbroker);
 	if (ctl->ns == NULL)
@@ -189,6 +189,12 @@ ctl_setup(struct ctl *ctl)
 	if (names_init(&mb->names, ctl->ns, NULL, mb->type, mb->url.db,
 	    mb->url.keyprefix, fp, &errstr) == -1)
 		errx(EX_USAGE, "namespace %s: %s", log_viss(ctl->ns), errstr);
+	mb->key_file = ctl->key_file;
+	/* Reply checks only with a trust anchor: else no libcrypto. */
+	if ((mb->trust = trust_load(&msg)) == NULL && msg != NULL)
+		errx(EX_CONFIG, "%s", msg);
+	mb->verify = mb->trust != NULL || ctl->verify_set;
+	mb->verify_required = ctl->verify_required;
 }
 
 /*
@@ -273,7 +279,11 @@ main(int argc, char **argv)
 	if ((rv = args_parse(&ctl, cmd, argc, argv, &args, &e)) != ARGS_OK)
 		args_free(&args);
 	args_done(rv, &e, cmd);
-	ctl_setup(&ctl);
+	if (ctl.key_file == NULL && (ctl.key_file = getenv("PIDBOX_KEY_FILE"))
+	    != NULL && ctl.key_file[0] == '\0')
+		ctl.key_file = NULL;
+	if (!(cmd->flags & CMD_LOCAL))
+		ctl_setup(&ctl);
 	rv = cmd->exec(&ctl, &args);
 	args_free(&args);
 	ctl_exit(rv);
