@@ -122,7 +122,7 @@ sign_request(const char *file, const char *exchange, json_object *headers,
 	}
 	sign_nonce(nonce);
 	now = now_wall();
-	t = floor(now);
+	t = floor(now * 1000);		/* milliseconds */
 	issued = (int64_t)t;
 	t = ceil(now + (timeout > 1 ? timeout : 1));
 	expires = (int64_t)t;

@@ -420,7 +420,7 @@ int	 yconf_double(const struct ynode *n, double min, double max, double *v);
  */
 #define SIGN_HDR_IDENTITY	"x-pidbox-identity"
 #define SIGN_HDR_NONCE		"x-pidbox-nonce"
-#define SIGN_HDR_ISSUED		"x-pidbox-issued"
+#define SIGN_HDR_ISSUED		"x-pidbox-issued"	/* epoch ms */
 #define SIGN_HDR_EXPIRES	"x-pidbox-expires"
 #define SIGN_HDR_SIGNATURE	"x-pidbox-signature"
 #define SIGN_HDR_ALG		"x-pidbox-sigalg"	/* absent: HMAC */

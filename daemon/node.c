@@ -83,7 +83,7 @@ node_init(struct node *n, const struct pidboxd_conf *c,
 			return -1;
 		}
 		/* Without a file, what ran before we started is unknown. */
-		nonce_cache_set_since(n->nonces, floor(n->started_wall));
+		nonce_cache_set_since(n->nonces, n->started_wall);
 		if (c->state_dir != NULL && (state_nonce_path(c->state_dir,
 		    c->ns, c->hostname, path, sizeof(path)) == -1 ||
 		    nonce_cache_open(n->nonces, path, n->started_wall,
@@ -508,7 +508,8 @@ verify(struct node *n, const struct envelope *env, struct node_req *r,
 	 * state was lost, or there is none and we restarted). A legacy v1
 	 * HMAC request carries no issue time: only its nonce is checked.
 	 */
-	if (issued >= 0 && (double)issued < nonce_cache_since(n->nonces)) {
+	if (issued >= 0 &&
+	    (double)issued / 1000 < nonce_cache_since(n->nonces)) {
 		*why = "issued before this node's replay cache began";
 		n->stats.sig_before_cache++;
 		return -1;

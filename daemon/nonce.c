@@ -12,7 +12,7 @@
  * refused. It is rewritten with only the live nonces at open and after
  * max appends, so it stays within about twice the bound.
  *
- *   pidbox-nonces-v1 <since>\n
+ *   pidbox-nonces-v1 <since, epoch milliseconds>\n
  *   <nonce, 32 hex> <expiry, epoch seconds>\n ...
  */
 #include <sys/types.h>
@@ -217,7 +217,7 @@ rewrite(struct nonce_cache *c, double now)
 	    O_NOFOLLOW, 0600)) == -1 || (f = fdopen(fd, "w")) == NULL)
 		goto fail;
 	fd = -1;
-	since = floor(c->since);
+	since = floor(c->since * 1000);
 	fprintf(f, "%s %" PRId64 "\n", NONCE_MAGIC, (int64_t)since);
 	for (i = 0; i < c->cap; i++) {
 		if (c->tab[i].nonce[0] == '\0' || c->tab[i].expires < now)
@@ -338,7 +338,8 @@ nonce_cache_open(struct nonce_cache *c, const char *path, double now,
 		    strncmp(line, NONCE_MAGIC " ", sizeof(NONCE_MAGIC)) != 0)
 			why = "replay cache file unreadable";
 		else {
-			since = strtod(line + sizeof(NONCE_MAGIC), &end);
+			since = strtod(line + sizeof(NONCE_MAGIC), &end) /
+			    1000;
 			if (end == line + sizeof(NONCE_MAGIC) || since <= 0 ||
 			    since > now + 86400)
 				why = "replay cache file unreadable";
@@ -365,7 +366,7 @@ nonce_cache_open(struct nonce_cache *c, const char *path, double now,
 		/* Nothing known: only what is issued from now on is safe. */
 		log_warnx("%s: %s; refusing signed requests issued before "
 		    "now", path, why);
-		since = floor(now);	/* issue times are whole seconds */
+		since = now;
 	} else if (bad > 0)
 		log_warnx("%s: %zu damaged record(s) skipped", path, bad);
 	c->since = since;
