@@ -119,9 +119,15 @@ state_node_key(const char *dir, const char *node, struct sign_edkey *k,
 		*errstr = why;
 		return -1;
 	}
-	/* node.pub follows the key, so that it can always be copied. */
+	/*
+	 * node.pub follows the key, named after this node (instances of
+	 * pidboxd@ share the directory, and so the key), to be copied or
+	 * certified.
+	 */
 	pub = *k;
 	pub.private = 0;
+	if (sign_valid_identity(node) == 0)
+		strlcpy(pub.identity, node, sizeof(pub.identity));
 	if ((line = sign_ed_format(&pub, 0)) != NULL) {
 		if (put_file(dir, "node.pub", line, 0644, 0) == -1)
 			log_warn("%s/node.pub", dir);
