@@ -94,7 +94,9 @@ state_node_key(const char *dir, const char *node, struct sign_edkey *k,
 		return -1;
 	}
 	if (access(path, F_OK) == -1 && errno == ENOENT) {
-		if (sign_ed_generate(k, node, errstr) == -1)
+		/* the name in the file is a label; node.pub says ours */
+		if (sign_ed_generate(k, sign_valid_identity(node) == 0 ?
+		    node : "node", errstr) == -1)
 			return -1;
 		if ((line = sign_ed_format(k, 1)) == NULL) {
 			sign_ed_clear(k);
