@@ -16,7 +16,8 @@
 
 /* The global options as usage() and cmd_usage() print them. */
 #define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
-    "[-b url] [-c file] [-N namespace] [-T fanout|direct|topic]"
+    "[-b url] [-c file] [-i keyfile] [--verify=optional|required] "	\
+    "[-N namespace] [-T fanout|direct|topic]"
 
 static void
 usage_to(FILE *f)
