@@ -122,7 +122,8 @@ certify_exec(struct ctl *ctl, struct cmd_args *a)
 		cmd_usage(a->cmd);
 	nodefile = json_object_get_string(v);
 	if (sign_ed_load(&fleet, ctl->key_file, SIGN_ED_PRIVATE, &e) == -1)
-		errx(EX_CONFIG, "%s: %s", log_viss(ctl->key_file), e);
+		errx(EX_CONFIG, "%s %s: %s", ctl->key_from,
+		    log_viss(ctl->key_file), e);
 	if (sign_ed_load(&node, nodefile, SIGN_ED_PUBLIC, &e) == -1)
 		errx(EX_DATAERR, "%s: %s", log_viss(nodefile), e);
 	/* node.pub names the node: its identity field is the node name */

@@ -567,7 +567,8 @@ wrap(struct session *s, const char *body, size_t bodylen, size_t *envlen)
 	    json_object_object_add(headers, "expires",
 	    json_object_new_double(now_wall() + s->req->timeout)) != 0)
 		errx(EX_OSERR, "out of memory");
-	if ((rv = sign_request(s->mb->key_file, s->mb->names.exchange,
+	if ((rv = sign_request(s->mb->key_file, s->mb->key_from,
+	    s->mb->names.exchange,
 	    headers, body, bodylen, s->req->timeout, &msg)) != 0) {
 		s->res->status = rv == SIGN_ECONFIG ? MAILBOX_ESIGN :
 		    MAILBOX_ECRYPTO;

@@ -191,6 +191,7 @@ ctl_setup(struct ctl *ctl)
 	    mb->url.keyprefix, fp, &errstr) == -1)
 		errx(EX_USAGE, "namespace %s: %s", log_viss(ctl->ns), errstr);
 	mb->key_file = ctl->key_file;
+	mb->key_from = ctl->key_from;
 	/* Reply checks only with a trust anchor: else no libcrypto. */
 	if ((mb->trust = trust_load(&msg)) == NULL && msg != NULL)
 		errx(EX_CONFIG, "%s", msg);
@@ -280,9 +281,13 @@ main(int argc, char **argv)
 	if ((rv = args_parse(&ctl, cmd, argc, argv, &args, &e)) != ARGS_OK)
 		args_free(&args);
 	args_done(rv, &e, cmd);
-	if (ctl.key_file == NULL && (ctl.key_file = getenv("PIDBOX_KEY_FILE"))
-	    != NULL && ctl.key_file[0] == '\0')
-		ctl.key_file = NULL;
+	ctl.key_from = "-i";
+	if (ctl.key_file == NULL) {
+		ctl.key_from = "PIDBOX_KEY_FILE";
+		if ((ctl.key_file = getenv("PIDBOX_KEY_FILE")) != NULL &&
+		    ctl.key_file[0] == '\0')
+			ctl.key_file = NULL;
+	}
 	if (!(cmd->flags & CMD_LOCAL))
 		ctl_setup(&ctl);
 	rv = cmd->exec(&ctl, &args);

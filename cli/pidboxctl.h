@@ -61,6 +61,7 @@ struct mailbox {
 	enum mailbox_type	 type;
 	struct rconn_intr	 intr;
 	const char		*key_file;	/* signs requests; NULL: none */
+	const char		*key_from;	/* "-i" or "PIDBOX_KEY_FILE" */
 	struct trust		*trust;		/* checks replies; NULL: none */
 	int			 verify;	/* marks shown (trust or --verify) */
 	int			 verify_required; /* unverified is an error */
@@ -78,7 +79,8 @@ struct ctl {
 	enum output_color	 color;		/* --color */
 	int			 summary;	/* --summary */
 	int			 verbose;
-	const char		*key_file;	/* -i */
+	const char		*key_file;	/* -i, else PIDBOX_KEY_FILE */
+	const char		*key_from;	/* which, for messages */
 	int			 verify_required; /* --verify required */
 	int			 verify_set;	/* --verify given */
 };
@@ -396,8 +398,8 @@ void	 output_result(struct ctl *, const struct mailbox_result *);
 /* sign.c: x-pidbox-* signature headers with a key file (-i). */
 #define SIGN_ECONFIG	-1
 #define SIGN_ECRYPTO	-2
-int	 sign_request(const char *, const char *, json_object *, const char *,
-	    size_t, double, char **);
+int	 sign_request(const char *, const char *, const char *, json_object *,
+	    const char *, size_t, double, char **);
 
 /* keys.c: keygen and certify. */
 int	 keygen_exec(struct ctl *, struct cmd_args *);

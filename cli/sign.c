@@ -86,8 +86,9 @@ add_headers(json_object *headers, const char *id, const char *nonce,
  * (libcrypto failed) with *msg a new string the caller frees.
  */
 int
-sign_request(const char *file, const char *exchange, json_object *headers,
-    const char *body, size_t bodylen, double timeout, char **msg)
+sign_request(const char *file, const char *from, const char *exchange,
+    json_object *headers, const char *body, size_t bodylen, double timeout,
+    char **msg)
 {
 	struct sign_edkey k;
 	unsigned char	*key, sig[SIGN_ED_SIGLEN];
@@ -103,13 +104,13 @@ sign_request(const char *file, const char *exchange, json_object *headers,
 	if (file == NULL || file[0] == '\0')
 		return 0;
 	if ((key = sign_key_load(file, &keylen, &errstr)) == NULL)
-		return sign_fail(msg, SIGN_ECONFIG, "key file %s: %s",
+		return sign_fail(msg, SIGN_ECONFIG, "%s %s: %s", from,
 		    log_viss(file), errstr);
 	ed = is_ed25519(key, keylen);
 	if (ed && sign_ed_parse(&k, (const char *)key, keylen,
 	    SIGN_ED_PRIVATE, &errstr) == -1) {
 		freezero(key, keylen);
-		return sign_fail(msg, SIGN_ECONFIG, "key file %s: %s",
+		return sign_fail(msg, SIGN_ECONFIG, "%s %s: %s", from,
 		    log_viss(file), errstr);
 	}
 	id = identity(ed ? k.identity : NULL);
