@@ -117,18 +117,6 @@ trust_free(struct trust *t)
 	free(t);
 }
 
-static const char *
-hdr(const struct envelope *env, const char *key)
-{
-	json_object *v;
-
-	if (env->headers == NULL ||
-	    !json_object_object_get_ex(env->headers, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static const struct sign_edkey *
 pinned(const struct trust *t, const char *node)
 {
@@ -152,9 +140,9 @@ certified(const struct trust *t, const struct envelope *env,
 	size_t			 i;
 	int			 hl, known = 0;
 
-	if ((cert = hdr(env, SIGN_HDR_NODE_CERT)) == NULL)
+	if ((cert = envelope_header_string(env, SIGN_HDR_NODE_CERT)) == NULL)
 		return 0;
-	by = hdr(env, SIGN_HDR_NODE_CERT_BY);
+	by = envelope_header_string(env, SIGN_HDR_NODE_CERT_BY);
 	if (by == NULL || sign_ed_sig_decode(cert, sig) == -1 ||
 	    (hl = sign_ed_cert_head(head, sizeof(head), node, key)) == -1)
 		return -1;
@@ -210,7 +198,6 @@ trust_check(struct trust *t, const struct envelope *env,
 	const char		*ks, *ss, *ticket;
 	char			 head[SIGN_ED_HEADMAX];
 	int64_t			 clk;
-	json_object		*v;
 	int			 hl, c;
 
 	*why = NULL;
@@ -220,8 +207,8 @@ trust_check(struct trust *t, const struct envelope *env,
 		return TRUST_UNVERIFIED;
 	}
 	pk = sign_valid_identity(node) == 0 ? pinned(t, node) : NULL;
-	ks = hdr(env, SIGN_HDR_NODE_KEY);
-	ss = hdr(env, SIGN_HDR_REPLY_SIG);
+	ks = envelope_header_string(env, SIGN_HDR_NODE_KEY);
+	ss = envelope_header_string(env, SIGN_HDR_REPLY_SIG);
 	if (ks == NULL && ss == NULL) {
 		if (pk != NULL) {
 			*why = "unsigned reply from a node with a pinned key";
@@ -235,14 +222,11 @@ trust_check(struct trust *t, const struct envelope *env,
 		*why = "malformed reply signature headers";
 		return TRUST_FORGED;
 	}
-	ticket = hdr(env, "ticket");
-	if (env->headers == NULL ||
-	    !json_object_object_get_ex(env->headers, "clock", &v) ||
-	    !json_object_is_type(v, json_type_int)) {
+	ticket = envelope_ticket(env);
+	if (envelope_header_int(env, "clock", &clk) != 0) {
 		*why = "signed reply without a clock";
 		return TRUST_FORGED;
 	}
-	clk = json_object_get_int64(v);
 	memset(&k, 0, sizeof(k));
 	if (strchr(node, '\n') != NULL ||
 	    (hl = sign_ed_reply_head(head, sizeof(head), exchange, node,

@@ -169,6 +169,12 @@ int	 envelope_clock(const struct envelope *env, int64_t *clock);
 int	 envelope_expires(const struct envelope *env, double *expires);
 /* headers.ticket (replies): borrowed string or NULL. */
 const char *envelope_ticket(const struct envelope *env);
+/* A string header, borrowed, or NULL (absent, null or another type). */
+const char *envelope_header_string(const struct envelope *env,
+	    const char *key);
+/* An integer header: 0 found, 1 absent or null, -1 another type. */
+int	 envelope_header_int(const struct envelope *env, const char *key,
+	    int64_t *v);
 
 struct envelope_out {
 	const char	*body;		/* JSON text of the body */

@@ -339,33 +339,6 @@ node_done(void *arg, json_object *value, const char *outcome,
 	node_req_free(r);
 }
 
-static const char *
-hdr_string(const struct envelope *env, const char *key)
-{
-	json_object *v;
-
-	if (env->headers == NULL ||
-	    !json_object_object_get_ex(env->headers, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* An integer header; 0 found, 1 absent, -1 another type. */
-static int
-hdr_int(const struct envelope *env, const char *key, int64_t *v)
-{
-	json_object *o;
-
-	if (env->headers == NULL ||
-	    !json_object_object_get_ex(env->headers, key, &o))
-		return 1;
-	if (!json_object_is_type(o, json_type_int))
-		return -1;
-	*v = json_object_get_int64(o);
-	return 0;
-}
-
 /*
  * An Ed25519 signature: any trusted public key of the identity (two
  * during a rotation). 0 good; -1 with *why.
@@ -464,21 +437,21 @@ verify(struct node *n, const struct envelope *env, struct node_req *r,
 
 	if (sc->nkeys == 0 && sc->npubkeys == 0 && !sc->require)
 		return 0;
-	if ((sig = hdr_string(env, SIGN_HDR_SIGNATURE)) == NULL) {
+	if ((sig = envelope_header_string(env, SIGN_HDR_SIGNATURE)) == NULL) {
 		if (!sc->require)
 			return 0;
 		*why = "unsigned request (signatures are required)";
 		n->stats.unsigned_refused++;
 		return -1;
 	}
-	id = hdr_string(env, SIGN_HDR_IDENTITY);
-	nonce = hdr_string(env, SIGN_HDR_NONCE);
-	alg = hdr_string(env, SIGN_HDR_ALG);
+	id = envelope_header_string(env, SIGN_HDR_IDENTITY);
+	nonce = envelope_header_string(env, SIGN_HDR_NONCE);
+	alg = envelope_header_string(env, SIGN_HDR_ALG);
 	ed = alg != NULL && strcmp(alg, SIGN_ALG_ED25519) == 0;
 	if (id == NULL || sign_valid_identity(id) == -1 || nonce == NULL ||
 	    strlen(nonce) != SIGN_NONCELEN ||
-	    hdr_int(env, SIGN_HDR_EXPIRES, &expires) != 0 ||
-	    hdr_int(env, SIGN_HDR_ISSUED, &issued) == -1 ||
+	    envelope_header_int(env, SIGN_HDR_EXPIRES, &expires) != 0 ||
+	    envelope_header_int(env, SIGN_HDR_ISSUED, &issued) == -1 ||
 	    (alg != NULL && !ed) || (ed && issued < 0)) {
 		*why = "malformed signature headers";
 		n->stats.sig_malformed++;

@@ -27,14 +27,19 @@ write_conf ""
 S=$T/state
 start_pidboxd r1 -c "$conf" -S "$S" || exit 1
 
-# Capture one signed cast as it goes over the channel.
-bg cap rcli --raw SUBSCRIBE /0.pidbox.pidbox
-CAP=$BG_PID
-wait_for "[ \$(nsubs) -ge 2 ]" 5
-ctl -i "$T/ops" broadcast print_msg msg=once -d r1 >/dev/null
-wait_for "grep -q x-pidbox-signature '$T/cap.log'" 5
-kill "$CAP" 2>/dev/null
-grep x-pidbox-signature "$T/cap.log" | head -1 >"$T/signed.json"
+# capture NAME MSG: a signed cast of print_msg MSG to r1, as it goes over
+# the channel, into $T/NAME.json
+capture() {
+	local cap
+	bg "$1" rcli --raw SUBSCRIBE /0.pidbox.pidbox
+	cap=$BG_PID
+	wait_for "[ \$(nsubs) -ge 2 ]" 5
+	ctl -i "$T/ops" broadcast print_msg msg="$2" -d r1 >/dev/null
+	wait_for "grep -q x-pidbox-signature '$T/$1.log'" 5
+	kill "$cap" 2>/dev/null
+	grep x-pidbox-signature "$T/$1.log" | head -1 >"$T/$1.json"
+}
+capture signed once
 wait_for "pidboxd_log r1 | grep -q 'print_msg: once'" 5
 expect_eq captured_ran "$(pidboxd_log r1 | grep -c 'print_msg: once')" 1
 
@@ -53,18 +58,13 @@ start_pidboxd r1 -c "$conf" -S "$S" || exit 1
 replay replay_after_restart 'replayed request (nonce seen before)'
 
 # --- crash: SIGKILL at once after a request ran loses nothing
-bg cap2 rcli --raw SUBSCRIBE /0.pidbox.pidbox
-CAP=$BG_PID
-wait_for "[ \$(nsubs) -ge 2 ]" 5
-ctl -i "$T/ops" broadcast print_msg msg=crash -d r1 >/dev/null
-wait_for "grep -q x-pidbox-signature '$T/cap2.log'" 5
-kill "$CAP" 2>/dev/null
+capture crash crash
 wait_for "pidboxd_log r1 | grep -q 'print_msg: crash'" 5
 kill -KILL "${DPID[r1]}"
 reap "${DPID[r1]}" 5
 unset "DPID[r1]"
 start_pidboxd r1 -c "$conf" -S "$S" || exit 1
-rcli PUBLISH /0.pidbox.pidbox "$(grep x-pidbox-signature "$T/cap2.log" | head -1)" >/dev/null
+rcli PUBLISH /0.pidbox.pidbox "$(cat "$T/crash.json")" >/dev/null
 if wait_for "pidboxd_log r1 | grep -q 'replayed request'" 5; then ok replay_after_crash; else fail replay_after_crash "$(pidboxd_log r1 | tail -3)"; fi
 expect_not_contains replay_after_crash_not_run "$(pidboxd_log r1)" 'print_msg: crash'
 
