@@ -66,6 +66,14 @@ static const struct option celery_longopts[] = {
 	LO_END
 };
 
+static const struct option keygen_longopts[] = {
+	GLOBAL_LONGOPTS,
+	{ "file",	required_argument,	NULL,	'f' },
+	{ "comment",	required_argument,	NULL,	'C' },
+	LO_END
+};
+static const struct option none_longopts[] = { GLOBAL_LONGOPTS, LO_END };
+
 /* The option sets, by enum cmd_opts. */
 static const struct {
 	const char		*optstring;
@@ -76,6 +84,8 @@ static const struct {
 	[OPTS_GC] =	  { GLOBAL_OPTSTRING "ng:i:",	    gc_longopts },
 	[OPTS_NODES] =	  { GLOBAL_OPTSTRING "t:d:p:m:",    nodes_longopts },
 	[OPTS_CELERY] =	  { GLOBAL_OPTSTRING "t:d:p:m:y",   celery_longopts },
+	[OPTS_KEYGEN] =	  { GLOBAL_OPTSTRING "f:C:",	    keygen_longopts },
+	[OPTS_NONE] =	  { GLOBAL_OPTSTRING,		    none_longopts },
 };
 
 /* A mistake with a message (then no usage); returns ARGS_ERROR. */
@@ -153,6 +163,19 @@ args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 		break;
 	case 'c':
 		ctl->conf_file = arg;
+		break;
+	case 'i':
+		ctl->key_file = arg;
+		break;
+	case OPT_VERIFY:
+		if (strcmp(arg, "required") == 0)
+			ctl->verify_required = 1;
+		else if (strcmp(arg, "optional") == 0)
+			ctl->verify_required = 0;
+		else
+			return fail(e, "--verify %s: must be optional or "
+			    "required", log_viss(arg));
+		ctl->verify_set = 1;
 		break;
 	case 'N':
 		if (arg[0] == '\0' || strlen(arg) > MAX_NAME)
@@ -318,10 +341,21 @@ command_opt(struct cmd_args *a, int ch, const char *arg,
 		if (errstr != NULL)
 			return fail(e, "grace %s: %s", log_viss(arg), errstr);
 		break;
-	case 'i':
+	case 'i':	/* gc's --idle; anywhere else -i is global */
+		if (a->cmd->args.opts != OPTS_GC)
+			return ARGS_NOTGLOBAL;
 		a->gc.idle = strtonum(arg, 0, 100000000, &errstr);
 		if (errstr != NULL)
 			return fail(e, "idle %s: %s", log_viss(arg), errstr);
+		break;
+	case 'f':
+		a->keygen.file = arg;
+		break;
+	case 'C':
+		if (sign_valid_identity(arg) == -1)
+			return fail(e, "-C %s: identities are 1 to 64 of "
+			    "[A-Za-z0-9._@-]", log_viss(arg));
+		a->keygen.identity = arg;
 		break;
 	case 'y':
 		if (!(a->cmd->flags & CMD_CONFIRM))

@@ -224,9 +224,10 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	struct envelope		 env;
 	json_object		*root = NULL, *t;
 	const char		*errstr;
+	enum trust_mark		 mark;
 	int64_t			 clock;
 	size_t			 i;
-	int			 ours;
+	int			 ours, replacing;
 
 	memset(&env, 0, sizeof(env));
 	memset(&ev, 0, sizeof(ev));
@@ -260,21 +261,45 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		malformed(s, errstr);
 		goto done;
 	}
-	/* A twin node, or anyone who can LPUSH into our reply list. */
-	if (json_object_object_get_ex(res->replies, ev.node, NULL)) {
+	mark = TRUST_UNVERIFIED;
+	if (s->mb->verify) {
+		mark = trust_check(s->mb->trust, &env, s->mb->names.exchange,
+		    ev.node, &ev.mark_why);
+		ev.mark = trust_name(mark);
+	}
+	/*
+	 * A twin node, or anyone who can LPUSH into our reply list; but a
+	 * good reply takes the place of a FORGED one, which may have come
+	 * first to hide it.
+	 */
+	if (json_object_object_get_ex(res->replies, ev.node, NULL) &&
+	    !(mark != TRUST_FORGED && json_object_object_get_ex(res->trust,
+	    ev.node, &t) && strcmp(json_object_get_string(t),
+	    trust_name(TRUST_FORGED)) == 0)) {
 		res->ndup++;
 		emit(s, &ev, MAILBOX_EV_DUPLICATE);
 		goto done;
 	}
+	replacing = json_object_object_get_ex(res->replies, ev.node, NULL);
 	json_object_object_add(res->replies, ev.node,
 	    json_object_get(ev.value));
 	json_object_object_add(res->latency, ev.node,
 	    json_object_new_double(ev.latency_ms));
+	if (s->mb->verify) {
+		json_object_object_add(res->trust, ev.node,
+		    json_object_new_string(ev.mark));
+		json_object_object_add(res->trust_why, ev.node,
+		    ev.mark_why == NULL ? NULL :
+		    json_object_new_string(ev.mark_why));
+	}
 	for (i = 0; i < s->req->ndestination; i++)
 		if (strcmp(s->req->destination[i], ev.node) == 0)
 			break;
-	ev.counted = s->req->ndestination == 0 || i < s->req->ndestination;
-	if (ev.counted)
+	/* A FORGED reply does not end the wait for the real one. */
+	ev.counted = (s->req->ndestination == 0 ||
+	    i < s->req->ndestination) && mark != TRUST_FORGED && !replacing;
+	if (ev.counted || (replacing && mark != TRUST_FORGED &&
+	    (s->req->ndestination == 0 || i < s->req->ndestination)))
 		res->ncounted++;
 	if (res->expset != NULL &&
 	    json_object_object_get_ex(res->expset, ev.node, NULL))
@@ -547,7 +572,8 @@ tally(const struct mailbox_request *req, struct mailbox_result *res)
 {
 	struct json_object_iterator	 it, end;
 	const struct expect		*ex = &res->expect;
-	const char			**silent;
+	const char			**silent, *name, *mark;
+	json_object			*mj;
 	size_t				  i, n, k = 0;
 	long long			  m;
 
@@ -562,10 +588,25 @@ tally(const struct mailbox_request *req, struct mailbox_result *res)
 		err(EX_OSERR, NULL);
 	it = json_object_iter_begin(res->replies);
 	end = json_object_iter_end(res->replies);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		if (is_error(json_object_iter_peek_value(&it)))
-			res->errors[res->nerrors++] =
-			    json_object_iter_peek_name(&it);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		name = json_object_iter_peek_name(&it);
+		mark = NULL;
+		if (json_object_object_get_ex(res->trust, name, &mj))
+			mark = json_object_get_string(mj);
+		if (mark != NULL && strcmp(mark, "verified") == 0)
+			res->nverified++;
+		else if (mark != NULL && strcmp(mark, "FORGED") == 0)
+			res->nforged++;
+		else
+			res->nunverified++;
+		/* FORGED is an error; unverified too with --verify required */
+		if (is_error(json_object_iter_peek_value(&it)) ||
+		    (mark != NULL && strcmp(mark, "FORGED") == 0) ||
+		    (res->verify_required && (mark == NULL ||
+		    strcmp(mark, "verified") != 0)))
+			res->errors[res->nerrors++] = name;
+	}
 	for (i = 0; ex->names != NULL && i < ex->nnames; i++)
 		if (!json_object_object_get_ex(res->replies, ex->names[i],
 		    NULL))
@@ -752,8 +793,9 @@ wrap(struct session *s, const char *body, size_t bodylen, size_t *envlen)
 	    json_object_object_add(headers, "expires",
 	    json_object_new_double(now_wall() + s->req->timeout)) != 0)
 		errx(EX_OSERR, "out of memory");
-	if ((rv = sign_request(s->mb->names.exchange, headers, body, bodylen,
-	    s->req->timeout, &msg)) != 0) {
+	if ((rv = sign_request(s->mb->key_file, s->mb->key_from,
+	    s->mb->names.exchange,
+	    headers, body, bodylen, s->req->timeout, &msg)) != 0) {
 		s->res->status = rv == SIGN_ECONFIG ? MAILBOX_ESIGN :
 		    MAILBOX_ECRYPTO;
 		s->res->error = msg;
@@ -791,8 +833,11 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 
 	memset(res, 0, sizeof(*res));
 	res->expect.count = -1;
+	res->verify_required = mb->verify_required;
 	if ((res->replies = json_object_new_object()) == NULL ||
 	    (res->latency = json_object_new_object()) == NULL ||
+	    (res->trust = json_object_new_object()) == NULL ||
+	    (res->trust_why = json_object_new_object()) == NULL ||
 	    (s = calloc(1, sizeof(*s))) == NULL)
 		err(EX_OSERR, NULL);
 	s->mb = mb;
@@ -895,5 +940,7 @@ mailbox_result_free(struct mailbox_result *res)
 	json_object_put(res->expset);
 	json_object_put(res->replies);
 	json_object_put(res->latency);
+	json_object_put(res->trust);
+	json_object_put(res->trust_why);
 	memset(res, 0, sizeof(*res));
 }

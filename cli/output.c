@@ -502,6 +502,12 @@ put_jsonl(const struct mailbox_event *rep)
 	    json_object_object_add(o, "ticket",
 	    json_object_new_string(rep->res->ticket)) != 0)
 		errx(EX_OSERR, "out of memory");
+	/* issue 13: the reply's verification, when checks are on */
+	if (rep->mark != NULL && (json_object_object_add(o, "verify",
+	    json_object_new_string(rep->mark)) != 0 ||
+	    json_object_object_add(o, "verify_detail", rep->mark_why == NULL ?
+	    NULL : json_object_new_string(rep->mark_why)) != 0))
+		errx(EX_OSERR, "out of memory");
 	put_jsonline(o);
 }
 
@@ -549,28 +555,41 @@ tty_name(const char *node)
 
 /*
  * Celery's "->  node: OK" line; aligned and colored on a terminal. An
- * operator method's line adds its exit status and duration (extra).
+ * operator method's line adds its exit status and duration (extra). With
+ * reply checks on (issue 13) the mark follows: "OK [verified]",
+ * "OK [unverified: why]", "FORGED [why]".
  */
 static void
-put_status(const char *node, int error, const char *extra)
+put_status(const char *node, int error, const char *extra,
+    const char *vmark, const char *why)
 {
 	const char	*word = error ? "ERROR" : "OK";
-	char		*esc;
+	char		*esc, mark[256] = "";
 	size_t		 len;
 
+	if (why == NULL)
+		why = "";
+	if (vmark != NULL && strcmp(vmark, "FORGED") == 0) {
+		word = "FORGED";
+		error = 1;
+		snprintf(mark, sizeof(mark), " [%s]", why);
+	} else if (vmark != NULL)
+		snprintf(mark, sizeof(mark), " [%s%s%s]", vmark,
+		    strcmp(vmark, "verified") != 0 ? ": " : "",
+		    strcmp(vmark, "verified") != 0 ? why : "");
 	if (!align) {
 		fputs("->  ", stdout);
 		put_text(node, strlen(node));
-		printf(": %s%s%s\n", word, extra != NULL ? "  " : "",
+		printf(": %s%s%s%s\n", word, mark, extra != NULL ? "  " : "",
 		    extra != NULL ? extra : "");
 		return;
 	}
 	esc = tty_name(node);
 	if ((len = strlen(esc)) > namew)
 		namew = len;
-	printf("->  %s:%*s %s%s%s%s%s\n", esc, (int)(namew - len), "",
+	printf("->  %s:%*s %s%s%s%s%s%s\n", esc, (int)(namew - len), "",
 	    color_out ? (error ? C_RED : C_GREEN) : "", word,
-	    color_out ? C_RESET : "", extra != NULL ? "  " : "",
+	    color_out ? C_RESET : "", mark, extra != NULL ? "  " : "",
 	    extra != NULL ? extra : "");
 	free(esc);
 }
@@ -687,14 +706,15 @@ put_stream(json_object *r, const char *key, const char *mark, size_t max)
  * marked; a failure shows its last lines only.
  */
 static void
-put_exec(const char *node, json_object *v, json_object *r, int error)
+put_exec(const char *node, json_object *v, json_object *r, int error,
+    const char *vmark, const char *why)
 {
 	json_object	*e;
 	char		 st[128];
 	size_t		 max = error ? FAILED_LINES : 0;
 
 	exec_status(st, sizeof(st), v, r);
-	put_status(node, error, st);
+	put_status(node, error, st, vmark, why);
 	if (error && json_object_object_get_ex(v, "error", &e) &&
 	    json_object_is_type(e, json_type_string) &&
 	    strncmp(json_object_get_string(e), "timeout", 7) == 0) {
@@ -731,8 +751,20 @@ displayed(int error)
 }
 
 /* One reply as text: Celery's, or an operator method's. */
+/* o's member key as a string, or NULL. */
+static const char *
+json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
 static void
-put_reply(const char *node, json_object *value)
+put_reply(const char *node, json_object *value, const char *vmark,
+    const char *why)
 {
 	json_object	*r;
 	char		*buf = NULL;
@@ -742,11 +774,11 @@ put_reply(const char *node, json_object *value)
 	if (!displayed(error))
 		return;
 	if (style != STYLE_STATUS && (r = exec_result(value)) != NULL) {
-		put_exec(node, value, r, error);
+		put_exec(node, value, r, error, vmark, why);
 		return;
 	}
 	buf = pretty_str(value, &error, &len);
-	put_status(node, error, NULL);
+	put_status(node, error, NULL, vmark, why);
 	if (style != STYLE_STATUS)
 		put_indented(buf, len, 4);
 	free(buf);
@@ -776,18 +808,27 @@ output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 	}
 	/* Sorted text comes at the end (output_view()). */
 	if (sort_by != SORT_ARRIVAL) {
-		if (rep->type == MAILBOX_EV_DUPLICATE &&
+		/*
+		 * Besides the kept replies: a twin's, and a FORGED one that a
+		 * real reply replaced (the forgery must still be seen).
+		 */
+		if ((rep->type == MAILBOX_EV_DUPLICATE || (rep->mark != NULL &&
+		    strcmp(rep->mark, "FORGED") == 0)) &&
 		    json_object_array_length(dups) < DUPS_MAX) {
 			if ((pair = json_object_new_array()) == NULL)
 				err(EX_OSERR, NULL);
 			json_object_array_add(pair,
 			    json_object_new_string(rep->node));
 			json_object_array_add(pair, json_object_get(rep->value));
+			json_object_array_add(pair, rep->mark == NULL ? NULL :
+			    json_object_new_string(rep->mark));
+			json_object_array_add(pair, rep->mark_why == NULL ?
+			    NULL : json_object_new_string(rep->mark_why));
 			json_object_array_add(dups, pair);
 		}
 		goto done;
 	}
-	put_reply(rep->node, rep->value);
+	put_reply(rep->node, rep->value, rep->mark, rep->mark_why);
 	fflush(stdout);
 done:
 	if (prog.on && shown)
@@ -925,7 +966,8 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	const char	*grn = col ? C_GREEN : "";
 	const char	*rst = col ? C_RESET : "";
 
-	if (!show_summary && nerrs == 0 && nmiss == 0 && res->nunsub == 0)
+	if (!show_summary && nerrs == 0 && nmiss == 0 && res->nunsub == 0 &&
+	    !ctl->mbox.verify)
 		return;
 	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES))
 		fputc('\n', f);
@@ -941,6 +983,11 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	if (show_summary)
 		put_latency(f, res->latency);
 	fputc('\n', f);
+	if (ctl->mbox.verify)	/* issue 13 */
+		fprintf(f, "verify: %lld verified, %lld unverified, %lld "
+		    "FORGED%s\n", res->nverified, res->nunverified,
+		    res->nforged, res->verify_required ? " (--verify "
+		    "required: unverified are errors)" : "");
 	if (nerrs > 0)
 		put_names(f, "error", errs, nerrs, col ? C_RED : NULL);
 	if (nmissing > 0)
@@ -999,6 +1046,7 @@ output_view(const struct mailbox_result *res)
 	struct json_object_iterator	 it, end;
 	struct shown			*v;
 	json_object			*l, *pair;
+	const char			*kept, *mark;
 	char				*esc;
 	size_t				 i, j, n;
 
@@ -1024,15 +1072,28 @@ output_view(const struct mailbox_result *res)
 	qsort(v, n, sizeof(*v), sort_by == SORT_LATENCY ? cmpshown_latency :
 	    cmpshown_name);
 	for (i = 0; i < n; i++) {
-		put_reply(v[i].node, v[i].value);
-		/* A twin's reply under the first, as Celery shows both. */
+		put_reply(v[i].node, v[i].value, json_str(res->trust,
+		    v[i].node), json_str(res->trust_why, v[i].node));
+		/*
+		 * A twin's reply under the first, as Celery shows both; and a
+		 * FORGED reply that the real one replaced (one that was kept
+		 * is the line above).
+		 */
+		kept = json_str(res->trust, v[i].node);
 		for (j = 0; j < json_object_array_length(dups); j++) {
 			pair = json_object_array_get_idx(dups, j);
+			mark = json_object_get_string(
+			    json_object_array_get_idx(pair, 2));
 			if (strcmp(json_object_get_string(
 			    json_object_array_get_idx(pair, 0)),
-			    v[i].node) == 0)
-				put_reply(v[i].node,
-				    json_object_array_get_idx(pair, 1));
+			    v[i].node) != 0 || (mark != NULL &&
+			    strcmp(mark, "FORGED") == 0 && kept != NULL &&
+			    strcmp(kept, "FORGED") == 0))
+				continue;
+			put_reply(v[i].node,
+			    json_object_array_get_idx(pair, 1), mark,
+			    json_object_get_string(
+			    json_object_array_get_idx(pair, 3)));
 		}
 	}
 	free(v);

@@ -16,8 +16,8 @@
 
 /* The global options as usage() and cmd_usage() print them. */
 #define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
-    "[--sort=by] [--display=which] [-b url] [-c file] [-N namespace] " \
-    "[-T fanout|direct|topic]"
+    "[--sort=by] [--display=which] [-b url] [-c file] [-i keyfile] "	\
+    "[--verify=optional|required] [-N namespace] [-T fanout|direct|topic]"
 
 static void
 usage_to(FILE *f)
@@ -210,7 +210,7 @@ ctl_setup(struct ctl *ctl)
 	struct mailbox	*mb = &ctl->mbox;
 	struct redis_tls tls;
 	const char	*broker, *errstr, *fp, *from, *envpw;
-	char		 e[256], *fbroker, *fpw;
+	char		 e[256], *fbroker, *fpw, *msg;
 
 	memset(&tls, 0, sizeof(tls));
 	conf_read(ctl, &fbroker, &fpw, &tls);
@@ -267,6 +267,13 @@ ctl_setup(struct ctl *ctl)
 	if (names_init(&mb->names, ctl->ns, NULL, mb->type, mb->url.db,
 	    mb->url.keyprefix, fp, &errstr) == -1)
 		errx(EX_USAGE, "namespace %s: %s", log_viss(ctl->ns), errstr);
+	mb->key_file = ctl->key_file;
+	mb->key_from = ctl->key_from;
+	/* Reply checks only with a trust anchor: else no libcrypto. */
+	if ((mb->trust = trust_load(&msg)) == NULL && msg != NULL)
+		errx(EX_CONFIG, "%s", msg);
+	mb->verify = mb->trust != NULL || ctl->verify_set;
+	mb->verify_required = ctl->verify_required;
 }
 
 /*
@@ -355,7 +362,15 @@ main(int argc, char **argv)
 	if ((rv = args_parse(&ctl, cmd, argc, argv, &args, &e)) != ARGS_OK)
 		args_free(&args);
 	args_done(rv, &e, cmd);
-	ctl_setup(&ctl);
+	ctl.key_from = "-i";
+	if (ctl.key_file == NULL) {
+		ctl.key_from = "PIDBOX_KEY_FILE";
+		if ((ctl.key_file = getenv("PIDBOX_KEY_FILE")) != NULL &&
+		    ctl.key_file[0] == '\0')
+			ctl.key_file = NULL;
+	}
+	if (!(cmd->flags & CMD_LOCAL))
+		ctl_setup(&ctl);
 	rv = cmd->exec(&ctl, &args);
 	args_free(&args);
 	ctl_exit(rv);

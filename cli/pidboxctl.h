@@ -59,6 +59,7 @@ enum output_color {
 #define OPT_COLOR	259
 #define OPT_SORT	260
 #define OPT_DISPLAY	261
+#define OPT_VERIFY	262
 
 /* What ends a wait of rconn early: a flag set by a signal handler. */
 struct rconn_intr {
@@ -74,6 +75,11 @@ struct mailbox {
 	struct names		 names;
 	enum mailbox_type	 type;
 	struct rconn_intr	 intr;
+	const char		*key_file;	/* signs requests; NULL: none */
+	const char		*key_from;	/* "-i" or "PIDBOX_KEY_FILE" */
+	struct trust		*trust;		/* checks replies; NULL: none */
+	int			 verify;	/* marks shown (trust or --verify) */
+	int			 verify_required; /* unverified is an error */
 };
 
 /* Global state of one invocation. */
@@ -91,6 +97,10 @@ struct ctl {
 	enum output_display	 display;	/* --display */
 	int			 summary;	/* --summary */
 	int			 verbose;
+	const char		*key_file;	/* -i, else PIDBOX_KEY_FILE */
+	const char		*key_from;	/* which, for messages */
+	int			 verify_required; /* --verify required */
+	int			 verify_set;	/* --verify given */
 };
 
 /* One Redis command for rconn_run(): binary-safe arguments. */
@@ -116,10 +126,12 @@ struct rconn {
 };
 
 /* Global options, also accepted after the command name. */
-#define GLOBAL_OPTSTRING "b:c:N:T:jvVh"
+#define GLOBAL_OPTSTRING "b:c:i:N:T:jvVh"
 #define GLOBAL_LONGOPTS							\
 	{ "broker",	required_argument,	NULL,	'b' },		\
 	{ "config",	required_argument,	NULL,	'c' },		\
+	{ "identity-file", required_argument,	NULL,	'i' },		\
+	{ "verify",	required_argument,	NULL,	OPT_VERIFY },	\
 	{ "namespace",	required_argument,	NULL,	'N' },		\
 	{ "type",	required_argument,	NULL,	'T' },		\
 	{ "json",	no_argument,		NULL,	'j' },		\
@@ -197,6 +209,12 @@ struct mailbox_result {
 	int64_t			  t0;		/* publish, ctl_now_us() */
 	json_object		 *replies;	/* {node: first reply} */
 	json_object		 *latency;	/* {node: ms} */
+	json_object		 *trust;	/* {node: "verified"...} */
+	json_object		 *trust_why;	/* {node: why that mark} */
+	long long		  nverified;	/* replies kept, by mark */
+	long long		  nunverified;
+	long long		  nforged;
+	int			  verify_required; /* unverified: error */
 	long long		  ncounted;	/* counted toward expected */
 	long long		  nbad;		/* malformed: skipped */
 	long long		  ndup;		/* a node's later replies */
@@ -236,6 +254,8 @@ struct mailbox_event {
 	double				 latency_ms;
 	int				 counted; /* REPLY: toward expected */
 	const char			*why;	/* MALFORMED */
+	const char			*mark;	/* REPLY, DUPLICATE: trust_name() */
+	const char			*mark_why;	/* why that mark */
 };
 
 typedef void	 mailbox_cb(const struct mailbox_event *, void *);
@@ -252,6 +272,8 @@ enum cmd_opts {
 	OPTS_GC,	/* -n -g -i */
 	OPTS_NODES,	/* -t -d -p -m */
 	OPTS_CELERY,	/* -t -d -p -m -y --terminate --signal */
+	OPTS_KEYGEN,	/* -f -C */
+	OPTS_NONE,	/* the global options only */
 };
 
 /* What the words after the options are. */
@@ -304,6 +326,7 @@ struct cmd_entry {
 #define CMD_VARIADIC_REQUIRED 0x10 /* at least one word for variadic */
 #define CMD_FAMILY	0x20	/* inspect/control X: X names the row */
 #define CMD_HIDDEN	0x40	/* only as inspect X; not in usage */
+#define CMD_LOCAL	0x80	/* no broker: keygen, certify */
 	int			(*exec)(struct ctl *, struct cmd_args *);
 };
 
@@ -314,12 +337,19 @@ struct gc_opts {
 	int		 dry_run;
 };
 
+/* keygen's options. */
+struct keygen_opts {
+	const char	*file;		/* -f */
+	const char	*identity;	/* -C */
+};
+
 /* A command line parsed against its row (args_parse()). */
 struct cmd_args {
 	const struct cmd_entry	*cmd;
 	struct mailbox_request	 req;
 	struct gc_opts		 gc;
 	int			 timeout_set;	/* -t given */
+	struct keygen_opts	 keygen;
 	int			 yes;		/* -y */
 	int			 terminate;	/* --terminate */
 	const char		*signal;	/* --signal */
@@ -400,11 +430,29 @@ void	 output_event(const struct mailbox_event *, void *);
 void	 output_result(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
 
-/* sign.c: x-pidbox-* signature headers when PIDBOX_KEY_FILE is set. */
+/* sign.c: x-pidbox-* signature headers with a key file (-i). */
 #define SIGN_ECONFIG	-1
 #define SIGN_ECRYPTO	-2
-int	 sign_request(const char *, json_object *, const char *, size_t,
-	    double, char **);
+int	 sign_request(const char *, const char *, const char *, json_object *,
+	    const char *, size_t, double, char **);
+
+/* keys.c: keygen and certify. */
+int	 keygen_exec(struct ctl *, struct cmd_args *);
+int	 certify_exec(struct ctl *, struct cmd_args *);
+
+/* trust.c: is a reply from the node it names? */
+enum trust_mark {
+	TRUST_UNVERIFIED,	/* unsigned, or no trust anchor for its key */
+	TRUST_VERIFIED,		/* signed by a certified or pinned key */
+	TRUST_FORGED,		/* a signature that fails, a changed key */
+};
+struct trust;
+/* NULL with *msg NULL: no trust anchor configured (nothing checked). */
+struct trust *trust_load(char **);
+void	 trust_free(struct trust *);
+enum trust_mark trust_check(struct trust *, const struct envelope *,
+	    const char *, const char *, const char **);
+const char *trust_name(enum trust_mark);
 
 /* nodes.c: the table of pidboxctl nodes. */
 json_object *nodes_build(json_object *, json_object *, const struct expect *);

@@ -257,14 +257,33 @@ envelope_expires(const struct envelope *env, double *expires)
 
 /* Borrowed from env; valid until envelope_free(env). */
 const char *
-envelope_ticket(const struct envelope *env)
+envelope_header_string(const struct envelope *env, const char *key)
 {
 	json_object	*v;
 
-	if ((v = header(env, "ticket")) == NULL ||
+	if ((v = header(env, key)) == NULL ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+const char *
+envelope_ticket(const struct envelope *env)
+{
+	return envelope_header_string(env, "ticket");
+}
+
+int
+envelope_header_int(const struct envelope *env, const char *key, int64_t *v)
+{
+	json_object *o;
+
+	if ((o = header(env, key)) == NULL)
+		return 1;
+	if (!json_object_is_type(o, json_type_int))
+		return -1;
+	*v = json_object_get_int64(o);
+	return 0;
 }
 
 /*

@@ -169,6 +169,12 @@ int	 envelope_clock(const struct envelope *env, int64_t *clock);
 int	 envelope_expires(const struct envelope *env, double *expires);
 /* headers.ticket (replies): borrowed string or NULL. */
 const char *envelope_ticket(const struct envelope *env);
+/* A string header, borrowed, or NULL (absent, null or another type). */
+const char *envelope_header_string(const struct envelope *env,
+	    const char *key);
+/* An integer header: 0 found, 1 absent or null, -1 another type. */
+int	 envelope_header_int(const struct envelope *env, const char *key,
+	    int64_t *v);
 
 struct envelope_out {
 	const char	*body;		/* JSON text of the body */
@@ -439,15 +445,35 @@ int	 yconf_is_null(const struct ynode *n);
 int	 yconf_bool(const struct ynode *n, int *v);
 int	 yconf_double(const struct ynode *n, double min, double max, double *v);
 
-/* sign.c: HMAC-SHA256 request signatures (OpenSSL libcrypto). */
+/*
+ * sign.c: request signatures (HMAC-SHA256 with a shared secret, or
+ * Ed25519 with an operator's key), reply signatures (a node's Ed25519
+ * key) and node certificates (a fleet key), all with OpenSSL's libcrypto,
+ * loaded on first use.
+ */
 #define SIGN_HDR_IDENTITY	"x-pidbox-identity"
 #define SIGN_HDR_NONCE		"x-pidbox-nonce"
+#define SIGN_HDR_ISSUED		"x-pidbox-issued"	/* epoch ms */
 #define SIGN_HDR_EXPIRES	"x-pidbox-expires"
 #define SIGN_HDR_SIGNATURE	"x-pidbox-signature"
+#define SIGN_HDR_ALG		"x-pidbox-sigalg"	/* absent: HMAC */
+#define SIGN_ALG_ED25519	"ed25519"
+/* On replies of a node with a key. */
+#define SIGN_HDR_NODE_KEY	"x-pidbox-node-key"
+#define SIGN_HDR_REPLY_SIG	"x-pidbox-reply-signature"
+#define SIGN_HDR_NODE_CERT	"x-pidbox-node-cert"	/* fleet's signature */
+#define SIGN_HDR_NODE_CERT_BY	"x-pidbox-node-cert-by"	/* fleet identity */
 #define SIGN_HEXLEN		64	/* hex of a SHA-256 HMAC */
 #define SIGN_NONCELEN		32	/* hex of 16 random bytes */
 #define SIGN_MIN_KEY		16	/* bytes */
 #define SIGN_MAX_KEY		4096
+#define SIGN_MAX_IDENTITY	64
+#define SIGN_ED_KEYLEN		32
+#define SIGN_ED_SIGLEN		64
+#define SIGN_ED_PUB_TAG		"pidbox-ed25519"
+#define SIGN_ED_PRIV_TAG	"pidbox-ed25519-private"
+#define SIGN_ED_CERT_TAG	"pidbox-node-cert"
+#define SIGN_ED_HEADMAX		(MAX_KEY * 2 + 512)
 /*
  * Read a key file (secret_read()): its bytes minus one trailing newline,
  * at least SIGN_MIN_KEY. Returns a malloc'd key the caller freezero()s;
@@ -459,16 +485,76 @@ unsigned char *sign_key_load(const char *file, size_t *len,
 int	 sign_valid_identity(const char *s);
 /*
  * hex = HMAC-SHA256(key, "pidbox-hmac-sha256-v1\n" exchange "\n"
- * identity "\n" nonce "\n" expires "\n" body), lowercase hex, NUL-
- * terminated in hex[SIGN_HEXLEN + 1]. -1 on a libcrypto failure.
+ * identity "\n" nonce "\n" expires "\n" body), or with issued >= 0,
+ * "pidbox-hmac-sha256-v2\n" ... nonce "\n" issued "\n" expires ...;
+ * lowercase hex, NUL-terminated in hex[SIGN_HEXLEN + 1]. -1 on a
+ * libcrypto failure.
  */
 int	 sign_compute(const unsigned char *key, size_t keylen,
 	    const char *exchange, const char *identity, const char *nonce,
-	    int64_t expires, const char *body, size_t bodylen, char *hex);
+	    int64_t issued, int64_t expires, const char *body, size_t bodylen,
+	    char *hex);
 /* Constant-time comparison of two signatures; 1 when equal. */
 int	 sign_equal(const char *a, const char *b);
 /* A fresh random nonce, hex, into out[SIGN_NONCELEN + 1]. */
 void	 sign_nonce(char *out);
+
+/* An Ed25519 key, public or with its private seed. */
+struct sign_edkey {
+	void		*pkey;			/* EVP_PKEY, libcrypto's */
+	int		 private;		/* seed is set */
+	unsigned char	 pub[SIGN_ED_KEYLEN];
+	unsigned char	 seed[SIGN_ED_KEYLEN];	/* secret: wiped by clear */
+	char		 identity[SIGN_MAX_IDENTITY + 1];
+};
+#define SIGN_ED_PUBLIC	0	/* what sign_ed_parse() and _load() want */
+#define SIGN_ED_PRIVATE	1
+#define SIGN_ED_ANY	2
+/* A new key pair for identity. */
+int	 sign_ed_generate(struct sign_edkey *k, const char *identity,
+	    const char **errstr);
+/*
+ * One key line, "pidbox-ed25519 <base64> <identity>" (public) or
+ * "pidbox-ed25519-private <base64 seed> <identity>": -1 with *errstr when
+ * it is anything else, or a private key when want is SIGN_ED_PUBLIC.
+ */
+int	 sign_ed_parse(struct sign_edkey *k, const char *text, size_t len,
+	    int want, const char **errstr);
+/* The public key pub (no identity). */
+int	 sign_ed_from_pub(struct sign_edkey *k, const unsigned char *pub);
+/* A key file: a private one is a secret file (secret_read()). */
+int	 sign_ed_load(struct sign_edkey *k, const char *file, int want,
+	    const char **errstr);
+/* The key line (with "\n"), malloc'd; the private one when priv. */
+char	*sign_ed_format(const struct sign_edkey *k, int priv);
+void	 sign_ed_clear(struct sign_edkey *k);
+/* Sign / check head || body; verify: 1 good, 0 bad, -1 libcrypto. */
+int	 sign_ed_sign(const struct sign_edkey *k, const char *head, size_t hl,
+	    const char *body, size_t bl, unsigned char *sig);
+int	 sign_ed_verify(const struct sign_edkey *k, const char *head,
+	    size_t hl, const char *body, size_t bl, const unsigned char *sig);
+/* Exactly SIGN_ED_SIGLEN / _KEYLEN bytes of canonical base64, else -1. */
+int	 sign_ed_sig_decode(const char *b64, unsigned char *sig);
+int	 sign_ed_key_decode(const char *b64, unsigned char *key);
+/* Base64 of src into out (NUL-terminated); -1 if it does not fit. */
+int	 sign_b64(const void *src, size_t len, char *out, size_t outlen);
+/*
+ * The canonical heads (the body follows): a request ("pidbox-ed25519-v1"
+ * exchange identity nonce issued expires), a reply ("pidbox-reply-
+ * ed25519-v1" exchange node ticket clock), a node certificate
+ * ("pidbox-node-cert-v1" node base64-key, nothing follows). Their length,
+ * or -1 when len is too small.
+ */
+int	 sign_ed_request_head(char *head, size_t len, const char *exchange,
+	    const char *identity, const char *nonce, int64_t issued,
+	    int64_t expires);
+int	 sign_ed_reply_head(char *head, size_t len, const char *exchange,
+	    const char *node, const char *ticket, int64_t clock);
+int	 sign_ed_cert_head(char *head, size_t len, const char *node,
+	    const unsigned char *pub);
+/* A small public file (key lines): not writable by group or others. */
+char	*sign_read_public(const char *file, size_t max, size_t *lenp,
+	    const char **errstr);
 
 /* secret.c */
 /*

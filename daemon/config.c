@@ -31,6 +31,8 @@ static int	set_key_file(const struct conf_at *, const struct ynode *,
 		    const char **);
 static int	set_keys(const struct conf_at *, const struct ynode *,
 		    const char **);
+static int	set_public_keys(const struct conf_at *, const struct ynode *,
+		    const char **);
 static void	check_signing(struct conf_err *, void *, const struct ynode *);
 static int	set_tls(const struct conf_at *, const struct ynode *,
 		    const char **);
@@ -78,6 +80,8 @@ static const struct conf_key signing_keys[] = {
 	    .set = set_key_file },
 	{ .name = "keys", .kind = CK_FUNC, .flags = CONF_HINT,
 	    .set = set_keys },
+	{ .name = "public_keys", .kind = CK_FUNC, .flags = CONF_HINT,
+	    .set = set_public_keys },
 	{ .name = "max_ttl", .kind = CK_INT, .off = S(max_ttl),
 	    .min = 1, .max = 86400,
 	    .expect = "expected seconds from 1 to 86400", .flags = CONF_HINT },
@@ -149,6 +153,8 @@ static const struct conf_key conf_keys[] = {
 	    .expect = "expected seconds from 1 to 86400", .flags = CONF_VALUE },
 	{ .name = "signing", .kind = CK_SECTION, .off = C(signing),
 	    .flags = CONF_RESTART, .sub = &signing_section },
+	{ .name = "state_dir", .kind = CK_PATH, .off = C(state_dir),
+	    .flags = CONF_VALUE | CONF_RESTART },
 	{ .name = "type", .kind = CK_FUNC, .flags = CONF_VALUE,
 	    .set = set_type },
 	{ .name = "verbose", .kind = CK_BOOL, .off = C(verbose) },
@@ -211,6 +217,10 @@ conf_clear(struct pidboxd_conf *c)
 		freezero(c->signing.keys[i].key, c->signing.keys[i].keylen);
 	}
 	free(c->signing.keys);
+	for (i = 0; i < c->signing.npubkeys; i++)
+		sign_ed_clear(&c->signing.pubkeys[i]);
+	free(c->signing.pubkeys);
+	free(c->state_dir);
 	free(c->audit.file);
 	conf_strv_free(c->audit.mask, c->audit.nmask);
 	free(c->file);
@@ -449,14 +459,62 @@ set_tls(const struct conf_at *at, const struct ynode *v, const char **why)
 	return tls_conf_set(at->base, at->key->name, v->value, why);
 }
 
+/*
+ * Trusted Ed25519 public keys: each item a key line or the absolute path
+ * of a file holding one. A private key is refused: a node must hold
+ * nothing that can sign a request.
+ */
+static int
+set_public_keys(const struct conf_at *at, const struct ynode *v,
+    const char **why)
+{
+	struct signing_conf	*s = at->base;
+	struct sign_edkey	 k;
+	const struct ynode	*it;
+	const char		*e;
+	size_t			 j;
+	int			 rc;
+
+	if (v->type != YNODE_SEQ) {
+		*why = "expected a list of public keys (\"pidbox-ed25519 ... "
+		    "identity\" or a file)";
+		return -1;
+	}
+	for (j = 0; j < v->nkids; j++) {
+		it = v->kids[j];
+		if (it->type != YNODE_SCALAR || it->value[0] == '\0') {
+			conf_error(at->ce, it, "signing.public_keys: expected a "
+			    "key line or an absolute path");
+			continue;
+		}
+		if (it->value[0] == '/')
+			rc = sign_ed_load(&k, it->value, SIGN_ED_PUBLIC, &e);
+		else
+			rc = sign_ed_parse(&k, it->value, it->len,
+			    SIGN_ED_PUBLIC, &e);
+		if (rc == -1) {
+			conf_error(at->ce, it, "signing.public_keys: %s%s%s",
+			    it->value[0] == '/' ? log_viss(it->value) : "",
+			    it->value[0] == '/' ? ": " : "", e);
+			continue;
+		}
+		s->pubkeys = reallocarray(s->pubkeys, s->npubkeys + 1,
+		    sizeof(*s->pubkeys));
+		if (s->pubkeys == NULL)
+			fatal("%s", __func__);
+		s->pubkeys[s->npubkeys++] = k;
+	}
+	return 0;
+}
+
 static void
 check_signing(struct conf_err *ce, void *base, const struct ynode *map)
 {
 	const struct signing_conf *s = base;
 
-	if (s->require && s->nkeys == 0)
-		conf_error(ce, map, "signing: require_signed needs key_file "
-		    "or keys");
+	if (s->require && s->nkeys == 0 && s->npubkeys == 0)
+		conf_error(ce, map, "signing: require_signed needs "
+		    "public_keys, key_file or keys");
 }
 
 /* Append a subtree: type, length and bytes of each node, unambiguously. */

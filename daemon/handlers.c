@@ -196,8 +196,13 @@ h_stats(const struct call *call, json_object **res)
 	COUNTER(refused_policy);
 	COUNTER(unsigned_refused);
 	COUNTER(forged);
+	COUNTER(sig_malformed);
+	COUNTER(sig_unknown_identity);
 	COUNTER(sig_expired);
 	COUNTER(replayed);
+	COUNTER(sig_before_cache);
+	COUNTER(node_key_errors);
+	COUNTER(replies_signed);
 	COUNTER(schema_errors);
 	COUNTER_OF(exec_started, es->started);
 	COUNTER_OF(exec_timeouts, es->timeouts);

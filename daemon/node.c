@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <time.h>
 #include <stdio.h>
@@ -15,11 +16,49 @@
 
 #include "pidboxd.h"
 
+/* fdatasync the replay cache a second after a nonce was written. */
+static void
+sync_nonces(void *arg)
+{
+	struct node *n = arg;
+
+	nonce_cache_sync(n->nonces);
+}
+
+/*
+ * The node key signs replies. A key or certificate that cannot be used
+ * is logged and counted, and the node serves with unsigned replies
+ * (clients show them unverified; --verify required refuses them).
+ */
+static void
+node_key_init(struct node *n, const char *dir)
+{
+	const char	*e;
+	int		 rc;
+
+	if (state_node_key(dir, n->conf->hostname, &n->key, &e) == -1) {
+		log_warnx("%s; replies go out unsigned", e);
+		n->stats.node_key_errors++;
+		return;
+	}
+	rc = state_node_cert(dir, n->conf->hostname, n->key.pub, n->cert,
+	    sizeof(n->cert), n->cert_by, sizeof(n->cert_by), &e);
+	if (rc == -1) {
+		log_warnx("%s/node.cert: %s; replies go out uncertified", dir,
+		    e);
+		n->stats.node_key_errors++;
+		n->cert[0] = '\0';
+	}
+}
+
 int
 node_init(struct node *n, const struct pidboxd_conf *c,
     const struct redis_url *url, struct registry *reg, const char **errstr)
 {
-	const char *fp;
+	static char	 why[PATH_MAX + 64];
+	const struct signing_conf *sc = &c->signing;
+	const char	*fp, *e;
+	char		 path[PATH_MAX];
 
 	memset(n, 0, sizeof(*n));
 	n->conf = c;
@@ -29,15 +68,34 @@ node_init(struct node *n, const struct pidboxd_conf *c,
 	if (names_init(&n->names, c->ns, c->hostname, c->type, n->url.db,
 	    n->url.keyprefix, fp, errstr) == -1)
 		return -1;
-	if (c->signing.nkeys > 0 || c->signing.require) {
-		n->nonces = nonce_cache_new(c->signing.nonce_cache);
-		if (n->nonces == NULL) {
+	n->started_mono = now_mono_ms();
+	n->started_wall = now_wall();
+	timer_set(&n->sync_timer, sync_nonces, n);
+	if (c->state_dir != NULL && state_dir_check(c->state_dir, &e) == -1) {
+		snprintf(why, sizeof(why), "state directory %s: %s",
+		    c->state_dir, e);
+		*errstr = why;
+		return -1;
+	}
+	if (sc->nkeys > 0 || sc->npubkeys > 0 || sc->require) {
+		if ((n->nonces = nonce_cache_new(sc->nonce_cache)) == NULL) {
 			*errstr = "out of memory";
 			return -1;
 		}
+		/* Without a file, what ran before we started is unknown. */
+		nonce_cache_set_since(n->nonces, n->started_wall);
+		if (c->state_dir != NULL && (state_nonce_path(c->state_dir,
+		    c->ns, c->hostname, path, sizeof(path)) == -1 ||
+		    nonce_cache_open(n->nonces, path, n->started_wall,
+		    &e) == -1)) {
+			snprintf(why, sizeof(why), "replay cache %s: %s", path,
+			    e);
+			*errstr = why;
+			return -1;
+		}
 	}
-	n->started_mono = now_mono_ms();
-	n->started_wall = now_wall();
+	if (c->state_dir != NULL)
+		node_key_init(n, c->state_dir);
 	return 0;
 }
 
@@ -46,8 +104,10 @@ node_clear(struct node *n)
 {
 	registry_free(n->reg);
 	n->reg = NULL;
-	nonce_cache_free(n->nonces);
+	timer_del(&n->sync_timer);
+	nonce_cache_free(n->nonces);	/* synced */
 	n->nonces = NULL;
+	sign_ed_clear(&n->key);
 	redis_url_clear(&n->url);
 }
 
@@ -159,6 +219,44 @@ audit_req(struct node *n, const struct node_req *r, const char *decision,
 	json_object_put(o);
 }
 
+/*
+ * Sign a reply with the node key: the signature covers the exchange, the
+ * node's name, the ticket, the clock and the exact body, so that none can
+ * be changed or the reply moved to another call. kombu ignores these
+ * headers. A failure is counted and the reply goes out unsigned.
+ */
+static void
+sign_reply(struct node *n, const struct node_req *r, json_object *headers,
+    int64_t clk, const char *body, size_t bodylen)
+{
+	unsigned char	 sig[SIGN_ED_SIGLEN];
+	char		 head[SIGN_ED_HEADMAX], b64[128], kb64[64];
+	int		 hl;
+
+	if ((hl = sign_ed_reply_head(head, sizeof(head), n->names.exchange,
+	    n->conf->hostname, r->has_ticket ? r->ticket : "", clk)) == -1 ||
+	    sign_ed_sign(&n->key, head, (size_t)hl, body, bodylen, sig) ==
+	    -1 || sign_b64(sig, sizeof(sig), b64, sizeof(b64)) == -1 ||
+	    sign_b64(n->key.pub, sizeof(n->key.pub), kb64, sizeof(kb64)) ==
+	    -1) {
+		log_warnx("request %s: cannot sign the reply (libcrypto)",
+		    log_viss(r->ticket));
+		n->stats.node_key_errors++;
+		return;
+	}
+	json_object_object_add(headers, SIGN_HDR_NODE_KEY,
+	    json_object_new_string(kb64));
+	json_object_object_add(headers, SIGN_HDR_REPLY_SIG,
+	    json_object_new_string(b64));
+	if (n->cert[0] != '\0') {
+		json_object_object_add(headers, SIGN_HDR_NODE_CERT,
+		    json_object_new_string(n->cert));
+		json_object_object_add(headers, SIGN_HDR_NODE_CERT_BY,
+		    json_object_new_string(n->cert_by));
+	}
+	n->stats.replies_signed++;
+}
+
 /* Build the reply envelope for r into act. */
 static int
 make_reply(struct node *n, const struct node_req *r, json_object *value,
@@ -168,16 +266,19 @@ make_reply(struct node *n, const struct node_req *r, json_object *value,
 	json_object		*headers;
 	char			*body;
 	size_t			 bodylen;
+	int64_t			 clk;
 	int			 rc = -1;
 
 	if ((body = reply_encode(n->conf->hostname, value, &bodylen)) == NULL)
 		return -1;
 	if ((headers = json_object_new_object()) == NULL)
 		goto done;
+	clk = clock_forward(&n->clock);
 	json_object_object_add(headers, "ticket", !r->has_ticket ? NULL :
 	    json_object_new_string(r->ticket));
-	json_object_object_add(headers, "clock",
-	    json_object_new_int64(clock_forward(&n->clock)));
+	json_object_object_add(headers, "clock", json_object_new_int64(clk));
+	if (n->key.private)
+		sign_reply(n, r, headers, clk, body, bodylen);
 	memset(&out, 0, sizeof(out));
 	out.body = body;
 	out.bodylen = bodylen;
@@ -238,16 +339,85 @@ node_done(void *arg, json_object *value, const char *outcome,
 	node_req_free(r);
 }
 
-static const char *
-hdr_string(const struct envelope *env, const char *key)
+/*
+ * An Ed25519 signature: any trusted public key of the identity (two
+ * during a rotation). 0 good; -1 with *why.
+ */
+static int
+verify_ed25519(struct node *n, const struct envelope *env, const char *sig,
+    const char *id, const char *nonce, int64_t issued, int64_t expires,
+    const char **why)
 {
-	json_object *v;
+	const struct signing_conf *sc = &n->conf->signing;
+	unsigned char	 raw[SIGN_ED_SIGLEN];
+	char		 head[SIGN_ED_HEADMAX];
+	size_t		 i;
+	int		 hl, known = 0;
 
-	if (env->headers == NULL ||
-	    !json_object_object_get_ex(env->headers, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	if (sign_ed_sig_decode(sig, raw) == -1) {
+		*why = "malformed signature (not 64 bytes of base64)";
+		n->stats.sig_malformed++;
+		return -1;
+	}
+	if ((hl = sign_ed_request_head(head, sizeof(head), n->names.exchange,
+	    id, nonce, issued, expires)) == -1) {
+		*why = "malformed signature headers";
+		n->stats.sig_malformed++;
+		return -1;
+	}
+	for (i = 0; i < sc->npubkeys; i++) {
+		if (strcmp(sc->pubkeys[i].identity, id) != 0)
+			continue;
+		known = 1;
+		if (sign_ed_verify(&sc->pubkeys[i], head, (size_t)hl,
+		    env->body, env->bodylen, raw) == 1)
+			return 0;
+	}
+	if (!known) {
+		*why = "no key for this identity";
+		n->stats.sig_unknown_identity++;
+	} else
+		*why = "bad signature";
+	return -1;
+}
+
+/* An HMAC signature (the fleet's shared secret). 0 good; -1 with *why. */
+static int
+verify_hmac(struct node *n, const struct envelope *env, const char *sig,
+    const char *id, const char *nonce, int64_t issued, int64_t expires,
+    const char **why)
+{
+	const struct signing_conf *sc = &n->conf->signing;
+	const struct sign_key	*key = NULL;
+	char			 hex[SIGN_HEXLEN + 1];
+	size_t			 i;
+
+	for (i = 0; i < sc->nkeys; i++) {
+		if (sc->keys[i].identity != NULL &&
+		    strcmp(sc->keys[i].identity, id) == 0) {
+			key = &sc->keys[i];
+			break;
+		}
+		if (sc->keys[i].identity == NULL && key == NULL)
+			key = &sc->keys[i];
+	}
+	if (key == NULL) {
+		*why = "no key for this identity";
+		n->stats.sig_unknown_identity++;
+		return -1;
+	}
+	if (strlen(sig) != SIGN_HEXLEN) {
+		*why = "malformed signature (not 64 hex digits)";
+		n->stats.sig_malformed++;
+		return -1;
+	}
+	if (sign_compute(key->key, key->keylen, n->names.exchange, id, nonce,
+	    issued, expires, env->body, env->bodylen, hex) == -1 ||
+	    !sign_equal(hex, sig)) {
+		*why = "bad signature";
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -260,49 +430,37 @@ verify(struct node *n, const struct envelope *env, struct node_req *r,
     double now, const char **why)
 {
 	const struct signing_conf *sc = &n->conf->signing;
-	const struct sign_key	*key = NULL;
-	const char		*sig, *id, *nonce;
-	json_object		*ev;
-	char			 hex[SIGN_HEXLEN + 1];
+	const char		*sig, *id, *nonce, *alg;
 	double			 skew;
-	int64_t			 expires;
-	size_t			 i;
-	int			 rc;
+	int64_t			 expires = 0, issued = -1;
+	int			 rc, ed;
 
-	if (sc->nkeys == 0 && !sc->require)
+	if (sc->nkeys == 0 && sc->npubkeys == 0 && !sc->require)
 		return 0;
-	if ((sig = hdr_string(env, SIGN_HDR_SIGNATURE)) == NULL) {
+	if ((sig = envelope_header_string(env, SIGN_HDR_SIGNATURE)) == NULL) {
 		if (!sc->require)
 			return 0;
 		*why = "unsigned request (signatures are required)";
 		n->stats.unsigned_refused++;
 		return -1;
 	}
-	id = hdr_string(env, SIGN_HDR_IDENTITY);
-	nonce = hdr_string(env, SIGN_HDR_NONCE);
+	id = envelope_header_string(env, SIGN_HDR_IDENTITY);
+	nonce = envelope_header_string(env, SIGN_HDR_NONCE);
+	alg = envelope_header_string(env, SIGN_HDR_ALG);
+	ed = alg != NULL && strcmp(alg, SIGN_ALG_ED25519) == 0;
 	if (id == NULL || sign_valid_identity(id) == -1 || nonce == NULL ||
 	    strlen(nonce) != SIGN_NONCELEN ||
-	    !json_object_object_get_ex(env->headers, SIGN_HDR_EXPIRES, &ev) ||
-	    !json_object_is_type(ev, json_type_int)) {
+	    envelope_header_int(env, SIGN_HDR_EXPIRES, &expires) != 0 ||
+	    envelope_header_int(env, SIGN_HDR_ISSUED, &issued) == -1 ||
+	    (alg != NULL && !ed) || (ed && issued < 0)) {
 		*why = "malformed signature headers";
+		n->stats.sig_malformed++;
 		n->stats.forged++;
 		return -1;
 	}
-	expires = json_object_get_int64(ev);
-	for (i = 0; i < sc->nkeys; i++) {
-		if (sc->keys[i].identity != NULL &&
-		    strcmp(sc->keys[i].identity, id) == 0) {
-			key = &sc->keys[i];
-			break;
-		}
-		if (sc->keys[i].identity == NULL && key == NULL)
-			key = &sc->keys[i];
-	}
-	if (key == NULL || sign_compute(key->key, key->keylen,
-	    n->names.exchange, id, nonce, expires, env->body, env->bodylen,
-	    hex) == -1 || !sign_equal(hex, sig)) {
-		*why = key == NULL ? "no key for this identity" :
-		    "bad signature";
+	rc = ed ? verify_ed25519(n, env, sig, id, nonce, issued, expires,
+	    why) : verify_hmac(n, env, sig, id, nonce, issued, expires, why);
+	if (rc == -1) {
 		n->stats.forged++;
 		return -1;
 	}
@@ -318,13 +476,27 @@ verify(struct node *n, const struct envelope *env, struct node_req *r,
 		n->stats.sig_expired++;
 		return -1;
 	}
+	/*
+	 * Issued before our cache began, it may have run unrecorded (the
+	 * state was lost, or there is none and we restarted). A legacy v1
+	 * HMAC request carries no issue time: only its nonce is checked.
+	 */
+	if (issued >= 0 &&
+	    (double)issued / 1000 < nonce_cache_since(n->nonces)) {
+		*why = "issued before this node's replay cache began";
+		n->stats.sig_before_cache++;
+		return -1;
+	}
 	rc = nonce_cache_add(n->nonces, nonce, (double)expires + skew, now);
 	if (rc != 0) {
 		*why = rc == 1 ? "replayed request (nonce seen before)" :
-		    "replay cache full";
+		    rc == -1 ? "replay cache full" :
+		    "replay cache cannot be written";
 		n->stats.replayed++;
 		return -1;
 	}
+	if (nonce_cache_dirty(n->nonces) && !n->sync_timer.armed)
+		timer_add(&n->sync_timer, 1000);
 	strlcpy(r->identity, id, sizeof(r->identity));
 	return 0;
 }

@@ -30,6 +30,7 @@ struct overrides {
 	const char	*broker;
 	const char	*ns;
 	const char	*type;
+	const char	*state_dir;
 	int		 verbose;
 };
 
@@ -41,6 +42,7 @@ static const struct option longopts[] = {
 	{ "namespace",		required_argument,	NULL, 'N' },
 	{ "type",		required_argument,	NULL, 'T' },
 	{ "check-config",	no_argument,		NULL, 't' },
+	{ "state-dir",		required_argument,	NULL, 'S' },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -52,7 +54,7 @@ usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: %s [-fhtVv] [-b url] [-c file] [-N namespace] [-n name] "
-	    "[-T fanout|direct|topic]\n", getprogname());
+	    "[-S dir] [-T fanout|direct|topic]\n", getprogname());
 	exit(code);
 }
 
@@ -117,6 +119,19 @@ load_conf(struct pidboxd_conf *c, const char *file, int file_required,
 	}
 	if (o->verbose)
 		c->verbose = o->verbose;
+	/* -S, the file's state_dir, systemd's StateDirectory= */
+	env = getenv("STATE_DIRECTORY");
+	if (o->state_dir != NULL || (c->state_dir == NULL && env != NULL &&
+	    env[0] == '/' && strchr(env, ':') == NULL)) {
+		free(c->state_dir);
+		c->state_dir = xstrdup(o->state_dir != NULL ? o->state_dir :
+		    env);
+	}
+	if (c->state_dir != NULL && c->state_dir[0] != '/') {
+		warnx("state directory %s: expected an absolute path",
+		    log_viss(c->state_dir));
+		rc = -1;
+	}
 	if (rc == 0 && broker != NULL &&
 	    conf_set_broker(c, broker, err, sizeof(err)) == -1) {
 		warnx("broker: %s", err);
@@ -136,6 +151,8 @@ same_identity(const struct pidboxd_conf *a, const struct pidboxd_conf *b)
 	return strcmp(a->hostname, b->hostname) == 0 &&
 	    strcmp(a->broker, b->broker) == 0 && strcmp(a->ns, b->ns) == 0 &&
 	    a->type == b->type &&
+	    (a->state_dir == NULL) == (b->state_dir == NULL) &&
+	    (a->state_dir == NULL || strcmp(a->state_dir, b->state_dir) == 0) &&
 	    a->restart_siglen == b->restart_siglen &&
 	    (a->restart_siglen == 0 ||
 	    memcmp(a->restart_sig, b->restart_sig, a->restart_siglen) == 0);
@@ -258,7 +275,7 @@ main(int argc, char *argv[])
 		return exec_job_main(argc, argv);
 	setproctitle_init(argc, argv, environ);
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "c:fn:b:N:T:tvVh", longopts,
+	while ((ch = getopt_long(argc, argv, "c:fn:b:N:S:T:tvVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -276,6 +293,9 @@ main(int argc, char *argv[])
 			break;
 		case 'N':
 			o.ns = optarg;
+			break;
+		case 'S':
+			o.state_dir = optarg;
 			break;
 		case 'T':
 			o.type = optarg;

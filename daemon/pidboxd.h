@@ -100,8 +100,10 @@ struct sign_key {
 };
 struct signing_conf {
 	int		 require;	/* refuse unsigned requests */
-	struct sign_key	*keys;
+	struct sign_key	*keys;		/* HMAC secrets */
 	size_t		 nkeys;
+	struct sign_edkey *pubkeys;	/* trusted Ed25519 public keys */
+	size_t		 npubkeys;
 	int		 max_ttl;	/* s: expiry at most this far ahead */
 	size_t		 nonce_cache;	/* nonces remembered at most */
 };
@@ -136,6 +138,7 @@ struct pidboxd_conf {
 	struct policy_conf	 policy;
 	struct signing_conf	 signing;
 	struct audit_conf	 audit;
+	char			*state_dir;	/* node key, nonces; NULL: none */
 	/* the sections a reload cannot apply in place, canonically */
 	char			*restart_sig;
 	size_t			 restart_siglen;
@@ -385,9 +388,14 @@ struct node_stats {
 	uint64_t	errors;
 	uint64_t	refused_policy;
 	uint64_t	unsigned_refused;
-	uint64_t	forged;
+	uint64_t	forged;		/* every refused signature */
+	uint64_t	sig_malformed;	/* ... headers or signature */
+	uint64_t	sig_unknown_identity; /* ... no key for the identity */
 	uint64_t	sig_expired;
 	uint64_t	replayed;
+	uint64_t	sig_before_cache; /* issued before our nonce cache */
+	uint64_t	node_key_errors; /* node key or certificate unusable */
+	uint64_t	replies_signed;
 	uint64_t	schema_errors;
 	uint64_t	audit_lost;	/* lines that could not be written */
 };
@@ -422,6 +430,10 @@ struct node {
 	/* the methods offered (tests may swap it) */
 	struct registry		*reg;
 	struct nonce_cache	*nonces;
+	struct timer		 sync_timer;	/* fdatasync the nonces */
+	struct sign_edkey	 key;		/* signs replies, if private */
+	char			 cert[128];	/* fleet's signature, base64 */
+	char			 cert_by[SIGN_MAX_IDENTITY + 1];
 	/* sends a reply built after node_handle() returned (service.c) */
 	void			(*send)(const struct node_action *);
 };
@@ -501,12 +513,44 @@ int	 exec_job_main(int argc, char **argv);
 int	 policy_allows(const struct policy_conf *p, const char *method,
 	    int dangerous, const char *identity, const char **why);
 
+/* state.c: the state directory (node key, certificate, replay cache). */
+/* Make dir (0700) if missing; -1 when unusable. */
+int	 state_dir_check(const char *dir, const char **errstr);
+/* The node's Ed25519 key from dir/node.key, made at first start. */
+int	 state_node_key(const char *dir, const char *node, struct sign_edkey *k,
+	    const char **errstr);
+/*
+ * The fleet's certificate of pub for node from dir/node.cert: 0 found
+ * (base64 signature and fleet identity copied), 1 none, -1 bad file.
+ */
+int	 state_node_cert(const char *dir, const char *node,
+	    const unsigned char *pub, char *sig, size_t siglen, char *by,
+	    size_t bylen, const char **errstr);
+/* dir/nonces.<ns>.<node>, unsafe bytes as '_'; -1 if too long. */
+int	 state_nonce_path(const char *dir, const char *ns, const char *node,
+	    char *buf, size_t len);
+
 /* nonce.c: bounded cache of seen nonces until their expiry. */
 struct nonce_cache *nonce_cache_new(size_t max);
 void	 nonce_cache_free(struct nonce_cache *c);
-/* 0 remembered; 1 seen before (replay); -1 cache full. */
+/*
+ * 0 remembered; 1 seen before (replay); -1 cache full; -2 it could not be
+ * written to the file (the request must not run).
+ */
 int	 nonce_cache_add(struct nonce_cache *c, const char *nonce,
 	    double expires, double now);
+/*
+ * Keep the cache in path (loaded now, then appended to); -1 with
+ * *errstr. A missing or unreadable file starts a new one, known from now.
+ */
+int	 nonce_cache_open(struct nonce_cache *c, const char *path, double now,
+	    const char **errstr);
+/* Requests issued before this time may have run unrecorded. */
+double	 nonce_cache_since(const struct nonce_cache *c);
+void	 nonce_cache_set_since(struct nonce_cache *c, double since);
+/* Written since the last sync; fdatasync() what was written. */
+int	 nonce_cache_dirty(const struct nonce_cache *c);
+void	 nonce_cache_sync(struct nonce_cache *c);
 
 /* audit.c: one JSON line per request. */
 #define AUDIT_MAX_STRING	1024	/* bytes of a value or name kept */

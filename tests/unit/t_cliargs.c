@@ -47,6 +47,22 @@ celery_shutdown_exec(struct ctl *ctl, struct cmd_args *a)
 	return 0;
 }
 
+int
+keygen_exec(struct ctl *ctl, struct cmd_args *a)
+{
+	(void)ctl;
+	(void)a;
+	return 0;
+}
+
+int
+certify_exec(struct ctl *ctl, struct cmd_args *a)
+{
+	(void)ctl;
+	(void)a;
+	return 0;
+}
+
 struct pcase {
 	const char	*argv[MAXWORDS];	/* as typed after the globals */
 	int		 rc;

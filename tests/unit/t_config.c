@@ -59,8 +59,24 @@ static const struct bad_case {
 	{ "signing:\n  max_ttl: 0\n  require_signed: true\n  x: 1\n",
 	  "t.yaml:2:12: signing.max_ttl: expected seconds from 1 to 86400\n"
 	  "t.yaml:4:3: signing: unknown key \"x\" (require_signed, key_file, "
-	  "keys, max_ttl, nonce_cache)\n"
-	  "t.yaml:2:3: signing: require_signed needs key_file or keys\n" },
+	  "keys, public_keys, max_ttl, nonce_cache)\n"
+	  "t.yaml:2:3: signing: require_signed needs public_keys, key_file "
+	  "or keys\n" },
+	/* a node holds no key that can sign a request (issue 13) */
+	{ "signing:\n  public_keys:\n"
+	  "    - pidbox-ed25519-private "
+	  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= ops\n"
+	  "    - 00112233445566778899aabbccddeeff\n"
+	  "    - pidbox-ed25519 AAAA ops\n"
+	  "    - [x]\n",
+	  "t.yaml:3:7: signing.public_keys: a private key where a public key "
+	  "is expected; a node holds public keys only (give the .pub file)\n"
+	  "t.yaml:4:7: signing.public_keys: not a pidbox-ed25519 key (an HMAC "
+	  "secret? make one with pidboxctl keygen)\n"
+	  "t.yaml:5:7: signing.public_keys: the key is not base64 of 32 bytes "
+	  "(truncated?)\n"
+	  "t.yaml:6:7: signing.public_keys: expected a key line or an absolute "
+	  "path\n" },
 	{ "methods: 1\n",
 	  "t.yaml:1:10: methods: expected a mapping of method names\n" },
 	{ "methods:\n  ping: {argv: [/bin/true]}\n  m: 1\n",
