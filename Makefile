@@ -17,6 +17,7 @@ SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
 COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+DOCDIR		?= $(PREFIX)/share/doc/pidbox
 B		?= build
 
 PKGS	 = hiredis json-c yaml-0.1 libbsd-overlay libpcre2-8
@@ -122,6 +123,8 @@ install: all
 	install -m 0644 docs/pidboxd.8 $(DESTDIR)$(MANDIR)/man8/pidboxd.8
 	install -m 0644 completion/pidboxctl.bash $(DESTDIR)$(COMPLETIONDIR)/pidboxctl
 	install -m 0644 systemd/pidbox.sysusers $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 systemd/diagnostics.conf $(DESTDIR)$(DOCDIR)/examples/diagnostics.conf
 	@if [ -z "$(DESTDIR)" ] && getent group pidbox >/dev/null; then \
 	    chgrp pidbox $(SYSCONFDIR)/pidbox/pidboxd.yaml; \
 	else \
@@ -140,7 +143,8 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/pidboxd.yaml.5 \
 	    $(DESTDIR)$(MANDIR)/man8/pidboxd.8 \
 	    $(DESTDIR)$(COMPLETIONDIR)/pidboxctl \
-	    $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf
+	    $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf \
+	    $(DESTDIR)$(DOCDIR)/examples/diagnostics.conf
 
 # The Debian package (issue 7), built from a copy of the tree in $(B)/deb
 # and checked with lintian; the .deb is left in $(B)/deb.

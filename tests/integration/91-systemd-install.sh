@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The units and `make install` (issue 7): systemd-analyze security
-# --offline=true scores each unit of systemd/ at most 2.0; make install
+# --offline=true scores each unit of systemd/ at most 2.0, with and without
+# the diagnostics drop-in (issue 16.7); make install
 # PREFIX=/usr/local DESTDIR=... lays out the binaries, the units rewritten
 # for $(SBINDIR), the config 0640 (kept when it exists), man pages,
 # completion and the sysusers file; systemd-analyze verify passes on the
@@ -29,6 +30,22 @@ for unit in pidboxd.service pidboxd@.service; do
 	expect_contains "reload_hup_${unit%.service}" "$(cat "$ROOT/systemd/$unit")" $'\nExecReload=/bin/kill -HUP $MAINPID\n'
 done
 
+# --- the diagnostics drop-in (issue 16.7): each unit with it still scores
+# at most 2.0, and it does what it says (ProcSubset=all, AF_NETLINK).
+for unit in pidboxd.service pidboxd@.service; do
+	cat "$ROOT/systemd/$unit" "$ROOT/systemd/diagnostics.conf" >"$T/$unit"
+	out=$(systemd-analyze security --offline=true --no-pager "$T/$unit" 2>&1)
+	score=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' <<<"$out")
+	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+		ok "security_diagnostics_${unit%.service}"
+		echo "# $unit with diagnostics.conf: exposure $score"
+	else
+		fail "security_diagnostics_${unit%.service}" "exposure '$score'"
+	fi
+	expect_contains "diagnostics_procsubset_${unit%.service}" "$out" 'Service has full access to non-process /proc files'
+	expect_contains "diagnostics_netlink_${unit%.service}" "$out" 'Service may allocate netlink sockets'
+done
+
 # make_install ARGS...: install the tests' build without rebuilding it.
 make_install() {
 	make -s -C "$ROOT" -o all B="$BUILD" "$@" >"$T/make.log" 2>&1
@@ -48,6 +65,7 @@ want="/etc/pidbox/pidboxd.yaml 640
 /usr/local/lib/sysusers.d/pidbox.conf 644
 /usr/local/sbin/pidboxd 755
 /usr/local/share/bash-completion/completions/pidboxctl 644
+/usr/local/share/doc/pidbox/examples/diagnostics.conf 644
 /usr/local/share/man/man1/pidboxctl.1 644
 /usr/local/share/man/man5/pidboxd.yaml.5 644
 /usr/local/share/man/man8/pidboxd.8 644"
