@@ -3,6 +3,8 @@
 #   make check      build and run every test; ends "tests: N passed, N failed"
 #   make check-asan the same under AddressSanitizer + UBSan (./build-asan)
 #   make check-valgrind  the same with the daemons under valgrind
+#   make check-systemd  the .deb under a real systemd (systemd-nspawn)
+#   make check-peers  the interop tests against ../shared/peers' kombu/Celery
 #   make run        build, start redis if needed, run pidboxd, ping it
 #   make install DESTDIR= PREFIX=
 .SUFFIXES:
@@ -77,6 +79,23 @@ check:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory all units
 	BUILD=$(B) tests/run
+
+# The interop tests (tests/interop) with the kombu 5.6 / Celery 5.6 release
+# sources of ../shared/peers as the Python peers (PEERS=kombu56, see
+# tests/lib.sh); `make check` runs them with Debian's kombu 5.2 / Celery 5.2.
+check-peers:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory all units
+	PEERS=kombu56 BUILD=$(B) tests/run interop/
+
+# The service's life under a real systemd 252 (tests/systemd): a bookworm
+# tree debootstrapped once into $(B)/systemd-test, booted with
+# systemd-nspawn, the .deb of `make deb B=build-deb` installed in it.
+check-systemd:
+	@tests/deps.sh --systemd
+	@$(MAKE) --no-print-directory deb B=build-deb
+	SUITES=systemd TEST_TIMEOUT=1200 BUILD=$(B) \
+	    PIDBOX_DEB="$$(ls build-deb/deb/pidbox_*.deb | head -n 1)" tests/run systemd/
 
 check-asan:
 	$(MAKE) B=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
@@ -208,6 +227,6 @@ fuzz-smoke:
 clean:
 	rm -rf build build-asan build-vg build-clang build-fuzz
 
-.PHONY: soak all units check check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
+.PHONY: soak all units check check-systemd check-peers check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/unit/*.d $(B)/tests/fuzz/*.d)
