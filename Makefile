@@ -80,13 +80,17 @@ check:
 	@$(MAKE) --no-print-directory all units
 	BUILD=$(B) tests/run
 
-# The interop tests (tests/interop) with the kombu 5.6 / Celery 5.6 release
-# sources of ../shared/peers as the Python peers (PEERS=kombu56, see
-# tests/lib.sh); `make check` runs them with Debian's kombu 5.2 / Celery 5.2.
+# The interop tests (tests/interop, and the integration tests that run a
+# kombu or Celery peer) with the kombu 5.6 / Celery 5.6 release sources of
+# ../shared/peers as the Python peers (PEERS=kombu56, see tests/lib.sh);
+# `make check` runs them with Debian's kombu 5.2 / Celery 5.2.
+PEER_TESTS = interop/ integration/85-ctl-config integration/87-signing \
+	     integration/95-tty integration/96-clock-poison \
+	     integration/97-reply-routing
 check-peers:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory all units
-	PEERS=kombu56 BUILD=$(B) tests/run interop/
+	PEERS=kombu56 BUILD=$(B) tests/run $(PEER_TESTS)
 
 # The service's life under a real systemd 252 (tests/systemd): a bookworm
 # tree debootstrapped once into $(B)/systemd-test, booted with
