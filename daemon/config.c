@@ -829,11 +829,11 @@ check_audit(struct conf_err *ce, const struct pidboxd_conf *c)
 		m = &c->methods[i];
 		if (m->as_user && m->uid != geteuid())
 			continue;
-		conf_error(ce, NULL, "audit.file: method \"%s\" runs as "
+		conf_error(ce, NULL, "%s: audit.file: method \"%s\" runs as "
 		    "pidboxd's own user (uid %u), which could rewrite or remove "
 		    "the audit file; give every method a user: of its own, or "
 		    "audit to syslog (audit.syslog: true, the journal) instead",
-		    m->name, (unsigned)geteuid());
+		    ce->file, m->name, (unsigned)geteuid());
 		return;
 	}
 }
