@@ -16,16 +16,23 @@ command -v systemd-analyze >/dev/null || {
 	exit 1
 }
 
-# --- exposure score of the units as they are in the tree
-for unit in pidboxd.service pidboxd@.service; do
-	out=$(systemd-analyze security --offline=true --no-pager "$ROOT/systemd/$unit" 2>&1)
+# exposure NAME UNITFILE: systemd-analyze security scores it at most 2.0;
+# its report in $out.
+exposure() {
+	local score
+	out=$(systemd-analyze security --offline=true --no-pager "$2" 2>&1)
 	score=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' <<<"$out")
 	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
-		ok "security_${unit%.service}"
-		echo "# $unit exposure $score"
+		ok "$1"
+		echo "# $1: exposure $score"
 	else
-		fail "security_${unit%.service}" "exposure '$score' > 2.0: $(grep '✗' <<<"$out" | head -n 5)"
+		fail "$1" "exposure '$score' > 2.0: $(grep '✗' <<<"$out" | head -n 5)"
 	fi
+}
+
+# --- exposure score of the units as they are in the tree
+for unit in pidboxd.service pidboxd@.service; do
+	exposure "security_${unit%.service}" "$ROOT/systemd/$unit"
 	expect_contains "type_notify_${unit%.service}" "$(cat "$ROOT/systemd/$unit")" $'\nType=notify\n'
 	expect_contains "reload_hup_${unit%.service}" "$(cat "$ROOT/systemd/$unit")" $'\nExecReload=/bin/kill -HUP $MAINPID\n'
 done
@@ -34,14 +41,7 @@ done
 # at most 2.0, and it does what it says (ProcSubset=all, AF_NETLINK).
 for unit in pidboxd.service pidboxd@.service; do
 	cat "$ROOT/systemd/$unit" "$ROOT/systemd/diagnostics.conf" >"$T/$unit"
-	out=$(systemd-analyze security --offline=true --no-pager "$T/$unit" 2>&1)
-	score=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' <<<"$out")
-	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
-		ok "security_diagnostics_${unit%.service}"
-		echo "# $unit with diagnostics.conf: exposure $score"
-	else
-		fail "security_diagnostics_${unit%.service}" "exposure '$score'"
-	fi
+	exposure "security_diagnostics_${unit%.service}" "$T/$unit"
 	expect_contains "diagnostics_procsubset_${unit%.service}" "$out" 'Service has full access to non-process /proc files'
 	expect_contains "diagnostics_netlink_${unit%.service}" "$out" 'Service may allocate netlink sockets'
 done
