@@ -3,6 +3,8 @@
 #   make check      build and run every test; ends "tests: N passed, N failed"
 #   make check-asan the same under AddressSanitizer + UBSan (./build-asan)
 #   make check-valgrind  the same with the daemons under valgrind
+#   make check-systemd  the .deb under a real systemd (systemd-nspawn)
+#   make check-peers  the interop tests against ../shared/peers' kombu/Celery
 #   make run        build, start redis if needed, run pidboxd, ping it
 #   make install DESTDIR= PREFIX=
 .SUFFIXES:
@@ -17,6 +19,7 @@ SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
 COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+DOCDIR		?= $(PREFIX)/share/doc/pidbox
 B		?= build
 
 PKGS	 = hiredis json-c yaml-0.1 libbsd-overlay libpcre2-8
@@ -127,6 +130,27 @@ check:
 	@$(MAKE) --no-print-directory all units
 	BUILD=$(B) tests/run
 
+# The interop tests (tests/interop, and the integration tests that run a
+# kombu or Celery peer) with the kombu 5.6 / Celery 5.6 release sources of
+# ../shared/peers as the Python peers (PEERS=kombu56, see tests/lib.sh);
+# `make check` runs them with Debian's kombu 5.2 / Celery 5.2.
+PEER_TESTS = interop/ integration/85-ctl-config integration/87-signing \
+	     integration/95-tty integration/96-clock-poison \
+	     integration/97-reply-routing
+check-peers:
+	@tests/deps.sh
+	@$(MAKE) --no-print-directory all units
+	PEERS=kombu56 BUILD=$(B) tests/run $(PEER_TESTS)
+
+# The service's life under a real systemd 252 (tests/systemd): a bookworm
+# tree debootstrapped once into $(B)/systemd-test, booted with
+# systemd-nspawn, the .deb of `make deb B=build-deb` installed in it.
+check-systemd:
+	@tests/deps.sh --systemd
+	@$(MAKE) --no-print-directory deb B=build-deb
+	SUITES=systemd TEST_TIMEOUT=1200 BUILD=$(B) \
+	    PIDBOX_DEB="$$(ls build-deb/deb/pidbox_*.deb | head -n 1)" tests/run systemd/
+
 check-asan:
 	$(MAKE) B=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    HARDEN= HARDLD="-fsanitize=address,undefined" check
@@ -172,6 +196,8 @@ install: all
 	install -m 0644 docs/pidboxd.8 $(DESTDIR)$(MANDIR)/man8/pidboxd.8
 	install -m 0644 completion/pidboxctl.bash $(DESTDIR)$(COMPLETIONDIR)/pidboxctl
 	install -m 0644 systemd/pidbox.sysusers $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 systemd/diagnostics.conf $(DESTDIR)$(DOCDIR)/examples/diagnostics.conf
 	@if [ -z "$(DESTDIR)" ] && getent group pidbox >/dev/null; then \
 	    chgrp pidbox $(SYSCONFDIR)/pidbox/pidboxd.yaml; \
 	else \
@@ -190,7 +216,8 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/pidboxd.yaml.5 \
 	    $(DESTDIR)$(MANDIR)/man8/pidboxd.8 \
 	    $(DESTDIR)$(COMPLETIONDIR)/pidboxctl \
-	    $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf
+	    $(DESTDIR)$(SYSUSERSDIR)/pidbox.conf \
+	    $(DESTDIR)$(DOCDIR)/examples/diagnostics.conf
 
 # The Debian package (issue 7), built from a copy of the tree in $(B)/deb
 # and checked with lintian; the .deb is left in $(B)/deb.
@@ -253,6 +280,6 @@ fuzz-smoke:
 clean:
 	rm -rf build build-asan build-vg build-clang build-fuzz
 
-.PHONY: soak all units check check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
+.PHONY: soak all units check check-systemd check-peers check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/unit/*.d $(B)/tests/fuzz/*.d)

@@ -580,6 +580,37 @@ check_secrecy(struct conf_err *ce, const struct pidboxd_conf *c)
 	return 0;
 }
 
+/*
+ * An audit file only where the methods cannot rewrite it (issue 16.8).
+ * A method that runs as pidboxd's own user can open the file pidboxd
+ * appends to and truncate or remove it, erasing the trail of its own run
+ * and of every request before it: such a method (no user:, or pidboxd's
+ * own) rules out audit.file, and the audit goes to syslog (the journal,
+ * which only root can rewrite). The units run pidboxd unprivileged, so
+ * there the trail is the journal's; pidboxd run as root with a user: of
+ * their own for every method may keep a file its methods cannot open.
+ */
+static void
+check_audit(struct conf_err *ce, const struct pidboxd_conf *c)
+{
+	const struct method_conf	*m;
+	size_t				 i;
+
+	if (c->audit.file == NULL)
+		return;
+	for (i = 0; i < c->nmethods; i++) {
+		m = &c->methods[i];
+		if (m->as_user && m->uid != geteuid())
+			continue;
+		conf_error(ce, NULL, "%s: audit.file: method \"%s\" runs as "
+		    "pidboxd's own user (uid %u), which could rewrite or remove "
+		    "the audit file; give every method a user: of its own, or "
+		    "audit to syslog (audit.syslog: true, the journal) instead",
+		    ce->file, m->name, (unsigned)geteuid());
+		return;
+	}
+}
+
 /* Apply a parsed document (consumed) over c; secrecy: check file's mode. */
 static int
 conf_apply(struct pidboxd_conf *c, struct ynode *root, const char *file,
@@ -595,6 +626,8 @@ conf_apply(struct pidboxd_conf *c, struct ynode *root, const char *file,
 	conf_walk(&ce, NULL, &top_section, c, root, NULL);
 	conf_restart_sig(c, root);
 	yconf_free(root);
+	if (ce.n == 0)
+		check_audit(&ce, c);
 	if (ce.n == 0 && secrecy)
 		check_secrecy(&ce, c);
 	free(c->file);

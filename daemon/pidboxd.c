@@ -160,10 +160,17 @@ same_identity(const struct pidboxd_conf *a, const struct pidboxd_conf *b)
 
 enum run_result { RUN_EXIT, RUN_RESTART };
 
+/*
+ * READY=1 is sent once the configuration is loaded and the loop turns
+ * (run), not when the broker answers: a node waiting for its broker is a
+ * started service that will serve as soon as it can, and `systemctl
+ * start` (and boot) must not wait up to TimeoutStartSec for Redis. The
+ * broker's state is in STATUS=.
+ */
 static void
 on_ready(void)
 {
-	sdnotify_ready("listening");
+	sdnotify_status("listening");
 }
 
 static void
@@ -202,7 +209,7 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 	    &node.url);
 	sdnotify_watchdog_start();
 	service_start(&node, &hooks);
-	sdnotify_status("connecting to the broker");
+	sdnotify_ready("connecting to the broker");
 	for (;;) {
 		loop_once(1000, waitmask);
 		if (got_term)

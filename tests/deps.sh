@@ -8,9 +8,15 @@ set -u
 
 pkgs=(build-essential clang pkg-config libhiredis-dev libjson-c-dev
     libyaml-dev libbsd-dev libpcre2-dev libssl-dev openssl libcmocka-dev redis-server redis-tools
-    python3-kombu python3-celery python3-redis valgrind mandoc systemd)
-# --deb: also what `make deb` needs (dpkg-buildpackage, dh, lintian)
-[ "${1:-}" = --deb ] && pkgs+=(debhelper dpkg-dev fakeroot lintian)
+    python3-kombu python3-celery python3-redis python3-tzlocal valgrind
+    mandoc systemd util-linux)
+# --deb: also what `make deb` needs (dpkg-buildpackage, dh, lintian);
+# --systemd: and what `make check-systemd` needs (nspawn, debootstrap)
+case ${1:-} in
+--deb) pkgs+=(debhelper dpkg-dev fakeroot lintian) ;;
+--systemd) pkgs+=(debhelper dpkg-dev fakeroot lintian systemd-container
+    debootstrap) ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

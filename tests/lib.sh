@@ -22,6 +22,26 @@ TEST_PREFIX=${TEST_PREFIX:-}
 TEST_LOGDIR=${TEST_LOGDIR:-$ROOT/tests/logs}
 PY=/usr/bin/python3
 INTEROP=$ROOT/tests/interop
+# PEERS selects the kombu/Celery the Python peers run: empty for Debian's
+# (kombu 5.2, Celery 5.2), kombu56 for the release sources of kombu 5.6 /
+# Celery 5.6 in ../shared/peers, put first on PYTHONPATH (make check-peers;
+# CI has them, a user's clone does not and never sets PEERS).
+PEERS=${PEERS:-}
+case $PEERS in
+'') ;;
+kombu56)
+	PEERS_DIR=$(cd "$ROOT/.." && pwd)/shared/peers/kombu5.6-celery5.6
+	if [ ! -d "$PEERS_DIR/kombu" ] || [ ! -d "$PEERS_DIR/celery" ]; then
+		echo "FAIL $(basename "$(dirname "$0")")/$(basename "$0" .sh)/setup: PEERS=kombu56 but no kombu/celery in $PEERS_DIR"
+		exit 1
+	fi
+	export PYTHONPATH=$PEERS_DIR${PYTHONPATH:+:$PYTHONPATH}
+	;;
+*)
+	echo "FAIL $(basename "$(dirname "$0")")/$(basename "$0" .sh)/setup: unknown PEERS=$PEERS (kombu56 or empty)"
+	exit 1
+	;;
+esac
 TEST_ID=${TEST_ID:-$(basename "$(dirname "$0")")/$(basename "$0" .sh)}
 SEP=$'\x06\x16'
 
@@ -518,16 +538,25 @@ kombu_client() {
 	"$PY" "$INTEROP/kombu_client.py" "$BROKER" "$@"
 }
 
+# PYTHONPATH for the Celery CLI and workers: the app, then the peers.
+CELERY_PATH=$INTEROP${PYTHONPATH:+:$PYTHONPATH}
+
+# peer_version MODULE: the version of kombu or celery the peers run.
+peer_version() {
+	"$PY" -c 'import importlib, sys
+print(importlib.import_module(sys.argv[1]).__version__)' "$1"
+}
+
 # celery ARGS...: the real Celery CLI with tests/interop/celery_app.py.
 celery() {
-	PYTHONPATH=$INTEROP "$PY" -m celery -A celery_app "$@"
+	PYTHONPATH=$CELERY_PATH "$PY" -m celery -A celery_app "$@"
 }
 
 # start_celery_worker NAME: a real Celery worker (solo pool), namespace celery.
 start_celery_worker() {
 	local before log=$T/celery.$1.log
 	before=$(nsubs)
-	PYTHONPATH=$INTEROP "$PY" -m celery -A celery_app worker --pool=solo \
+	PYTHONPATH=$CELERY_PATH "$PY" -m celery -A celery_app worker --pool=solo \
 	    -n "$1" --loglevel=INFO --without-gossip --without-heartbeat \
 	    >"$log" 2>&1 &
 	_track "$!"

@@ -13,6 +13,7 @@ cat >"$conf" <<YAML
 methods:
   login:
     argv: [/bin/sh, -c, 'exit 4']
+    user: nobody   # not pidboxd's own: it could rewrite the audit file
     args:
       user: {type: string}
       pin: {type: string, secret: true}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The units and `make install` (issue 7): systemd-analyze security
-# --offline=true scores each unit of systemd/ at most 2.0; make install
+# --offline=true scores each unit of systemd/ at most 2.0, with and without
+# the diagnostics drop-in (issue 16.7); make install
 # PREFIX=/usr/local DESTDIR=... lays out the binaries, the units rewritten
 # for $(SBINDIR), the config 0640 (kept when it exists), man pages,
 # completion and the sysusers file; systemd-analyze verify passes on the
@@ -15,18 +16,34 @@ command -v systemd-analyze >/dev/null || {
 	exit 1
 }
 
-# --- exposure score of the units as they are in the tree
-for unit in pidboxd.service pidboxd@.service; do
-	out=$(systemd-analyze security --offline=true --no-pager "$ROOT/systemd/$unit" 2>&1)
+# exposure NAME UNITFILE: systemd-analyze security scores it at most 2.0;
+# its report in $out.
+exposure() {
+	local score
+	out=$(systemd-analyze security --offline=true --no-pager "$2" 2>&1)
 	score=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' <<<"$out")
 	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
-		ok "security_${unit%.service}"
-		echo "# $unit exposure $score"
+		ok "$1"
+		echo "# $1: exposure $score"
 	else
-		fail "security_${unit%.service}" "exposure '$score' > 2.0: $(grep '✗' <<<"$out" | head -n 5)"
+		fail "$1" "exposure '$score' > 2.0: $(grep '✗' <<<"$out" | head -n 5)"
 	fi
+}
+
+# --- exposure score of the units as they are in the tree
+for unit in pidboxd.service pidboxd@.service; do
+	exposure "security_${unit%.service}" "$ROOT/systemd/$unit"
 	expect_contains "type_notify_${unit%.service}" "$(cat "$ROOT/systemd/$unit")" $'\nType=notify\n'
 	expect_contains "reload_hup_${unit%.service}" "$(cat "$ROOT/systemd/$unit")" $'\nExecReload=/bin/kill -HUP $MAINPID\n'
+done
+
+# --- the diagnostics drop-in (issue 16.7): each unit with it still scores
+# at most 2.0, and it does what it says (ProcSubset=all, AF_NETLINK).
+for unit in pidboxd.service pidboxd@.service; do
+	cat "$ROOT/systemd/$unit" "$ROOT/systemd/diagnostics.conf" >"$T/$unit"
+	exposure "security_diagnostics_${unit%.service}" "$T/$unit"
+	expect_contains "diagnostics_procsubset_${unit%.service}" "$out" 'Service has full access to non-process /proc files'
+	expect_contains "diagnostics_netlink_${unit%.service}" "$out" 'Service may allocate netlink sockets'
 done
 
 # make_install ARGS...: install the tests' build without rebuilding it.
@@ -48,6 +65,7 @@ want="/etc/pidbox/pidboxd.yaml 640
 /usr/local/lib/sysusers.d/pidbox.conf 644
 /usr/local/sbin/pidboxd 755
 /usr/local/share/bash-completion/completions/pidboxctl 644
+/usr/local/share/doc/pidbox/examples/diagnostics.conf 644
 /usr/local/share/man/man1/pidboxctl.1 644
 /usr/local/share/man/man5/pidboxd.yaml.5 644
 /usr/local/share/man/man8/pidboxd.8 644"

@@ -220,7 +220,7 @@ test_sections(void **state)
 	int			 rc;
 
 	(void)state;
-	out = load(&c, "audit:\n  file: /tmp/a.log\n  syslog: on\n"
+	out = load(&c, "audit:\n  syslog: on\n"
 	    "  mask: token\n"
 	    "policy:\n  default: deny\n  rules:\n"
 	    "    - {allow: [ping, stats], identities: alice}\n"
@@ -233,7 +233,7 @@ test_sections(void **state)
 	    "      n: {type: int, min: 1, max: 9, default: 5}\n", &rc);
 	assert_string_equal(out, "");
 	assert_int_equal(rc, 0);
-	assert_string_equal(c.audit.file, "/tmp/a.log");
+	assert_null(c.audit.file);
 	assert_int_equal(c.audit.syslog, 1);
 	assert_int_equal(c.audit.nmask, 1);
 	assert_string_equal(c.audit.mask[0], "token");
@@ -272,6 +272,45 @@ test_sections(void **state)
 	conf_clear(&c);
 }
 
+/*
+ * An audit file is refused while a method would run as pidboxd's own user
+ * (issue 16.8): it could truncate or remove the file.
+ */
+static void
+test_audit_file_methods(void **state)
+{
+	struct pidboxd_conf	 c;
+	char			*out, want[512];
+	int			 rc;
+
+	(void)state;
+	out = load(&c, "audit:\n  file: /tmp/a.log\n", &rc);
+	assert_string_equal(out, "");
+	assert_int_equal(rc, 0);
+	assert_string_equal(c.audit.file, "/tmp/a.log");
+	free(out);
+	conf_clear(&c);
+
+	out = load(&c, "audit:\n  file: /tmp/a.log\n"
+	    "methods:\n  wipe:\n    argv: [/bin/true]\n", &rc);
+	snprintf(want, sizeof(want), "t.yaml: audit.file: method \"wipe\" runs "
+	    "as pidboxd's own user (uid %u), which could rewrite or remove the "
+	    "audit file; give every method a user: of its own, or audit to "
+	    "syslog (audit.syslog: true, the journal) instead\n",
+	    (unsigned)geteuid());
+	assert_string_equal(out, want);
+	assert_int_equal(rc, -1);
+	free(out);
+	conf_clear(&c);
+
+	out = load(&c, "audit:\n  syslog: true\n"
+	    "methods:\n  wipe:\n    argv: [/bin/true]\n", &rc);
+	assert_string_equal(out, "");
+	assert_int_equal(rc, 0);
+	free(out);
+	conf_clear(&c);
+}
+
 /* A repeated list replaces the first (it used to write past it). */
 static void
 test_repeated_lists(void **state)
@@ -303,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_top_level),
 		cmocka_unit_test(test_broker_url),
 		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_audit_file_methods),
 		cmocka_unit_test(test_repeated_lists),
 	};
 
