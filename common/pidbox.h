@@ -77,6 +77,8 @@ void	 log_warn(const char *, ...) __printflike(1, 2);
 void	 log_warnx(const char *, ...) __printflike(1, 2);
 void	 log_info(const char *, ...) __printflike(1, 2);
 void	 log_debug(const char *, ...) __printflike(1, 2);
+/* stderr, with a "<N>" prefix under the journal; no rate limit. */
+void	 log_stderr(int pri, const char *, ...) __printflike(2, 3);
 /* Skip formatting (and escaping) the arguments when debug is off. */
 #define log_debug(...) do {						\
 	if (log_getverbose())						\
