@@ -265,6 +265,7 @@ struct names {
 	size_t	node_member_len;
 	char	reply_binding_key[MAX_KEY];	/* prefixed */
 	char	fanout_channel[MAX_KEY];	/* prefixed /<db>.<ns>.pidbox */
+	char	fanout_base[MAX_KEY];		/* prefixed /<db>.: + exchange */
 	char	keyprefix[MAX_KEY];		/* global_keyprefix, may be "" */
 };
 /*

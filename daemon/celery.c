@@ -187,3 +187,40 @@ celery_stats_extend(struct node *n, json_object *o)
 #undef RU
 	json_object_object_add(o, "rusage", r);
 }
+
+/*
+ * Flower sends enable_events every few seconds: a worker answers as
+ * below and starts its task events; pidboxd has no tasks and starts its
+ * worker events (events.c), so that Flower's dashboard lists it.
+ */
+int
+celery_enable_events(const struct call *c, json_object **res)
+{
+	(void)c;
+	*res = json_object_new_object();
+	json_object_object_add(*res, "ok", json_object_new_string(
+	    events_enable() ? "task events enabled" :
+	    "task events already enabled"));
+	return 0;
+}
+
+int
+celery_disable_events(const struct call *c, json_object **res)
+{
+	(void)c;
+	*res = json_object_new_object();
+	json_object_object_add(*res, "ok", json_object_new_string(
+	    events_disable() ? "task events disabled" :
+	    "task events already disabled"));
+	return 0;
+}
+
+/* Celery's heartbeat: a worker-heartbeat now (when enabled); null. */
+int
+celery_heartbeat(const struct call *c, json_object **res)
+{
+	(void)c;
+	events_heartbeat();
+	*res = NULL;
+	return 0;
+}

@@ -372,6 +372,9 @@ int	 celery_empty_object(const struct call *, json_object **);
 int	 celery_hello(const struct call *, json_object **);
 int	 celery_report(const struct call *, json_object **);
 void	 celery_stats_extend(struct node *, json_object *);
+int	 celery_enable_events(const struct call *, json_object **);
+int	 celery_disable_events(const struct call *, json_object **);
+int	 celery_heartbeat(const struct call *, json_object **);
 
 /* node.c: kombu Node semantics, no socket code. */
 struct node_stats {
@@ -578,6 +581,13 @@ void	 health_start(void);
 void	 health_forget(void);
 void	 health_stop(void);
 void	 health_shutdown(void);
+
+/* events.c: Celery's worker events (celeryev), for Flower. */
+void	 events_init(struct node *n, struct link *cmd);
+int	 events_enable(void);
+int	 events_disable(void);
+void	 events_heartbeat(void);
+int	 events_enabled(void);
 
 /* sdnotify.c: systemd's notify protocol over NOTIFY_SOCKET, by hand. */
 void	 sdnotify_ready(const char *status);

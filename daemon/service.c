@@ -130,6 +130,7 @@ service_start(struct node *n, const struct service_hooks *hooks)
 	n->send = replies_send;	/* replies of exec handlers */
 	health_init(n, svc.cmd, svc.in);
 	mailbox_in_init(n, svc.cmd, svc.in, &mailbox_ops);
+	events_init(n, svc.cmd);
 	timer_set(&svc.logflush, on_logflush, NULL);
 	/* a flood of bad input must not fill the disk (issue 5) */
 	log_ratelimit(20, 2);
@@ -147,6 +148,7 @@ service_stop(void)
 		return;
 	svc.stopping = 1;
 	health_shutdown();
+	events_disable();	/* worker-offline, before the binding goes */
 	replies_stop();
 	timer_del(&svc.logflush);
 	log_ratelimit_flush();
