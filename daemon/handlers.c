@@ -208,6 +208,7 @@ h_stats(const struct call *call, json_object **res)
 	COUNTER_OF(exec_timeouts, es->timeouts);
 	COUNTER_OF(exec_busy, es->busy);
 	COUNTER(audit_lost);
+	COUNTER(duplicates);
 #undef COUNTER
 #undef COUNTER_OF
 	json_object_object_add(o, "exec_running",

@@ -390,6 +390,31 @@ dispatch(struct node *n, const struct method *m, const struct request *req,
 	return result;
 }
 
+/*
+ * 1 when tag was handled within RECENT_WINDOW seconds; otherwise 0, and
+ * it is remembered (the oldest entry makes room).
+ */
+static int
+seen_recently(struct node *n, const char *tag, double now)
+{
+	struct recent_tag	*t;
+	size_t			 i;
+
+	if (tag[0] == '\0' || strlen(tag) >= sizeof(n->recent[0].tag))
+		return 0;
+	for (i = 0; i < RECENT_TAGS; i++) {
+		t = &n->recent[i];
+		if (t->seen > 0 && now - t->seen < RECENT_WINDOW &&
+		    strcmp(t->tag, tag) == 0)
+			return 1;
+	}
+	t = &n->recent[n->recent_next];
+	n->recent_next = (n->recent_next + 1) % RECENT_TAGS;
+	strlcpy(t->tag, tag, sizeof(t->tag));
+	t->seen = now;
+	return 0;
+}
+
 /* Refuse r: log, count, audit, and reply {"error": "refused: why"}. */
 static int
 refuse(struct node *n, struct node_req *r, const char *why,
@@ -490,6 +515,14 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		n->stats.refused_reply_to++;
 		audit_req(n, r, "refused", "refused", "foreign reply_to "
 		    "exchange", NULL);
+		goto done;
+	}
+	/* before verify(): a second copy is no replay to refuse */
+	if (seen_recently(n, env.delivery_tag, now)) {
+		log_debug("request %s: delivery %s handled already",
+		    log_viss(req.ticket), log_viss(env.delivery_tag));
+		n->stats.duplicates++;
+		rc = 0;
 		goto done;
 	}
 	if (verify(n, &env, r, now, &why) == -1) {

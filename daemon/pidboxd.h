@@ -392,6 +392,7 @@ struct node_stats {
 	uint64_t	replayed;
 	uint64_t	schema_errors;
 	uint64_t	audit_lost;	/* lines that could not be written */
+	uint64_t	duplicates;	/* a delivery handled moments ago */
 };
 /*
  * What a reply needs once the message is gone: saved for handlers that
@@ -413,6 +414,17 @@ struct node_req {
 };
 struct nonce_cache;
 struct node_action;
+/*
+ * The deliveries handled last, by delivery_tag: a node that hears two
+ * channels (both Sentinel prefix generations) or finds a request still in
+ * flight after a reset runs it once.
+ */
+#define RECENT_TAGS	256
+#define RECENT_WINDOW	120.0	/* seconds a delivery is remembered */
+struct recent_tag {
+	char		 tag[64];	/* longer tags are not remembered */
+	double		 seen;		/* wall clock; 0: free */
+};
 struct node {
 	const struct pidboxd_conf *conf;
 	struct names		 names;
@@ -424,6 +436,8 @@ struct node {
 	/* the methods offered (tests may swap it) */
 	struct registry		*reg;
 	struct nonce_cache	*nonces;
+	struct recent_tag	 recent[RECENT_TAGS];
+	size_t			 recent_next;
 	/* sends a reply built after node_handle() returned (service.c) */
 	void			(*send)(const struct node_action *);
 };
