@@ -127,21 +127,23 @@ on_message(struct link *l, const redisReply *reply, void *arg)
 		health_pong();
 		return;
 	}
-	mb.ops->message(reply->element[2]->str, reply->element[2]->len);
+	mb.ops->message(reply->element[2]->str, reply->element[2]->len,
+	    VIA_ONLY);
 }
 
 /*
  * direct: one command in flight at a time on the input link. take()
  * runs this script: the oldest request left in the in-flight list, else
  * the next one moved there from the queue's sub-lists in kombu's BRPOP
- * order (priorities 0, 3, 6, 9); false when all are empty.
+ * order (priorities 0, 3, 6, 9), as {request, 1 if it was left in
+ * flight}; false when all are empty.
  */
 static const char take_lua[] =
     "local v = redis.call('LINDEX', KEYS[5], -1)\n"
-    "if v then return v end\n"
+    "if v then return {v, 1} end\n"
     "for i = 1, 4 do\n"
     "  v = redis.call('RPOPLPUSH', KEYS[i], KEYS[5])\n"
-    "  if v then return v end\n"
+    "  if v then return {v, 0} end\n"
     "end\n"
     "return false\n";
 
@@ -169,12 +171,12 @@ on_ack(struct link *l, const redisReply *reply, void *arg)
  * than a lost reply.
  */
 static void
-handle(const redisReply *v)
+handle(const redisReply *v, int via)
 {
 	const char	*argv[4];
 	size_t		 argvlen[4];
 
-	mb.ops->message(v->str, v->len);
+	mb.ops->message(v->str, v->len, via);
 	argv[0] = "LREM";
 	argvlen[0] = 4;
 	argv[1] = mb.inflight;
@@ -206,8 +208,11 @@ on_take(struct link *l, const redisReply *reply, void *arg)
 		link_reset(mb.in, "taking a request failed");
 		return;
 	}
-	if (reply->type == REDIS_REPLY_STRING) {
-		handle(reply);
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[1]->type == REDIS_REPLY_INTEGER) {
+		handle(reply->element[0], reply->element[1]->integer ?
+		    VIA_LEFTOVER : VIA_ONLY);
 		return;
 	}
 	brpop();
@@ -229,7 +234,7 @@ on_brpop(struct link *l, const redisReply *reply, void *arg)
 		return;
 	}
 	if (reply->type == REDIS_REPLY_STRING) {
-		handle(reply);
+		handle(reply, VIA_ONLY);
 		return;
 	}
 	take();

@@ -395,7 +395,7 @@ dispatch(struct node *n, const struct method *m, const struct request *req,
  * it is remembered (the oldest entry makes room).
  */
 static int
-seen_recently(struct node *n, const char *tag, double now)
+seen_recently(struct node *n, const char *tag, int via, double now)
 {
 	struct recent_tag	*t;
 	size_t			 i;
@@ -406,12 +406,13 @@ seen_recently(struct node *n, const char *tag, double now)
 		t = &n->recent[i];
 		if (t->seen > 0 && now - t->seen < RECENT_WINDOW &&
 		    strcmp(t->tag, tag) == 0)
-			return 1;
+			return via == VIA_LEFTOVER || via != t->via;
 	}
 	t = &n->recent[n->recent_next];
 	n->recent_next = (n->recent_next + 1) % RECENT_TAGS;
 	strlcpy(t->tag, tag, sizeof(t->tag));
 	t->seen = now;
+	t->via = via;
 	return 0;
 }
 
@@ -436,6 +437,13 @@ refuse(struct node *n, struct node_req *r, const char *why,
 int
 node_handle(struct node *n, const char *buf, size_t len, double now,
     struct node_action *act)
+{
+	return node_handle_via(n, buf, len, now, VIA_ONLY, act);
+}
+
+int
+node_handle_via(struct node *n, const char *buf, size_t len, double now,
+    int via, struct node_action *act)
 {
 	struct envelope	 env;
 	struct request	 req;
@@ -518,7 +526,7 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		goto done;
 	}
 	/* before verify(): a second copy is no replay to refuse */
-	if (seen_recently(n, env.delivery_tag, now)) {
+	if (seen_recently(n, env.delivery_tag, via, now)) {
 		log_debug("request %s: delivery %s handled already",
 		    log_viss(req.ticket), log_viss(env.delivery_tag));
 		n->stats.duplicates++;

@@ -424,6 +424,7 @@ struct node_action;
 struct recent_tag {
 	char		 tag[64];	/* longer tags are not remembered */
 	double		 seen;		/* wall clock; 0: free */
+	int		 via;		/* the way it came in (VIA_*) */
 };
 struct node {
 	const struct pidboxd_conf *conf;
@@ -465,6 +466,17 @@ int	 node_init(struct node *n, const struct pidboxd_conf *c,
  */
 int	 node_handle(struct node *n, const char *buf, size_t len, double now,
 	    struct node_action *act);
+/*
+ * The same for a message that came in via a given way: a delivery seen
+ * already is run again only when it came the same way (a replay, for
+ * verify() to judge), never when it is a copy from another channel or a
+ * request left in flight.
+ */
+#define VIA_ONLY	0	/* the one way in */
+#define VIA_LEFTOVER	(-1)	/* found in the in-flight list */
+/* 1, 2...: the fanout channel it came on */
+int	 node_handle_via(struct node *n, const char *buf, size_t len,
+	    double now, int via, struct node_action *act);
 void	 node_action_free(struct node_action *act);
 /* Release what node_init() took. */
 void	 node_clear(struct node *n);
@@ -560,7 +572,7 @@ uint64_t service_reconnects(void);
 /* mailbox_in.c: binding declare/refresh/remove, SUBSCRIBE or BRPOP. */
 struct mailbox_in_ops {
 	void	(*ready)(void);		/* binding declared, listening */
-	void	(*message)(const char *, size_t);	/* a request */
+	void	(*message)(const char *, size_t, int);	/* a request, VIA_* */
 };
 void	 mailbox_in_init(struct node *n, struct link *cmd, struct link *in,
 	    const struct mailbox_in_ops *ops);
