@@ -972,10 +972,15 @@ output_result(struct ctl *ctl, const struct mailbox_result *res)
 		break;
 	case MAILBOX_INTERRUPTED:
 		break;
+	case MAILBOX_EBROKER:
+		/* lost mid-collect: what came before the error */
+		if (json_object_object_length(res->replies) > 0)
+			output_end(ctl, res);
+		warnx("%s", res->error);
+		break;
 	case MAILBOX_EREQUEST:
 	case MAILBOX_ESIGN:
 	case MAILBOX_ECRYPTO:
-	case MAILBOX_EBROKER:
 		warnx("%s", res->error);
 		break;
 	}
