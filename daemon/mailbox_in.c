@@ -147,20 +147,31 @@ static const char take_lua[] =
     "end\n"
     "return false\n";
 
+/*
+ * The input link is free again; 1 when reply is an answer to go on with,
+ * 0 when the link went away or what failed has reset it.
+ */
+static int
+in_answer(const redisReply *reply, const char *what)
+{
+	mb.brpop_pending = 0;
+	if (reply == NULL)
+		return 0;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("%s: %s", what, log_vis(reply->str, reply->len));
+		link_reset(mb.in, "taking requests failed");
+		return 0;
+	}
+	return 1;
+}
+
 static void
 on_ack(struct link *l, const redisReply *reply, void *arg)
 {
 	(void)l;
 	(void)arg;
-	mb.brpop_pending = 0;
-	if (reply == NULL)
-		return;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("LREM: %s", log_vis(reply->str, reply->len));
-		link_reset(mb.in, "LREM failed");
-		return;
-	}
-	take();
+	if (in_answer(reply, "LREM"))
+		take();
 }
 
 /*
@@ -199,15 +210,8 @@ on_take(struct link *l, const redisReply *reply, void *arg)
 {
 	(void)l;
 	(void)arg;
-	mb.brpop_pending = 0;
-	if (reply == NULL)
+	if (!in_answer(reply, "taking a request"))
 		return;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("taking a request: %s",
-		    log_vis(reply->str, reply->len));
-		link_reset(mb.in, "taking a request failed");
-		return;
-	}
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
 	    reply->element[0]->type == REDIS_REPLY_STRING &&
 	    reply->element[1]->type == REDIS_REPLY_INTEGER) {
@@ -224,15 +228,9 @@ on_brpop(struct link *l, const redisReply *reply, void *arg)
 {
 	(void)l;
 	(void)arg;
-	mb.brpop_pending = 0;
 	timer_del(&mb.brpop_watch);
-	if (reply == NULL)
+	if (!in_answer(reply, "BRPOPLPUSH"))
 		return;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("BRPOPLPUSH: %s", log_vis(reply->str, reply->len));
-		link_reset(mb.in, "BRPOPLPUSH failed");
-		return;
-	}
 	if (reply->type == REDIS_REPLY_STRING) {
 		handle(reply, VIA_ONLY);
 		return;

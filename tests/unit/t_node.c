@@ -399,7 +399,7 @@ test_duplicate_delivery(void **state)
 	struct pidboxd_conf	 c;
 	struct node		 n;
 	struct node_action	 act;
-	json_object		*h, *b, *rt;
+	json_object		*h, *b;
 	char			*raw;
 	size_t			 len;
 
@@ -407,15 +407,13 @@ test_duplicate_delivery(void **state)
 	init_node(&n, &c, "hostA");
 	h = json_object_new_object();
 	json_object_object_add(h, "clock", json_object_new_int(1));
+	/* a ping to everyone, reply wanted */
 	b = json_object_new_object();
 	json_object_object_add(b, "method", json_object_new_string("ping"));
-	json_object_object_add(b, "arguments", json_object_new_object());
 	json_object_object_add(b, "ticket", json_object_new_string("T"));
-	rt = json_object_new_object();
-	json_object_object_add(rt, "exchange",
-	    json_object_new_string("reply.testbox.pidbox"));
-	json_object_object_add(rt, "routing_key", json_object_new_string("R"));
-	json_object_object_add(b, "reply_to", rt);
+	json_object_object_add(b, "reply_to", json_tokener_parse(
+	    "{\"exchange\": \"reply.testbox.pidbox\", "
+	    "\"routing_key\": \"R\"}"));
 	raw = wire(h, b, &len);
 	assert_int_equal(node_handle_via(&n, raw, len, 1000, 1, &act), 0);
 	assert_true(act.reply);
