@@ -22,6 +22,7 @@ out=$(ctl -T direct ping -d node1 -t 2 2>&1)
 expect_contains before "$out" '->  node1: OK'
 
 # a client blocked in a pop on the node's list (pidboxd's, via the proxy)
+# shellcheck disable=SC2317 # called through wait_for
 blocked() {
 	rcli CLIENT LIST | grep -q 'flags=b .*cmd=\(brpop\|brpoplpush\|blmove\)'
 }
