@@ -129,8 +129,8 @@ cleanup(struct session *s, int settle)
 		if (rconn_connect(&s->rc, &mb->url, CLEANUP_TIMEOUT,
 		    &mb->intr) == -1) {
 			set_msg(&s->res->cleanup_error, "%s: cleanup of reply "
-			    "queue %s failed: %s", mb->redacted, s->queue,
-			    s->rc.err);
+			    "queue %s failed: %s (pidboxctl gc removes it)",
+			    mb->redacted, s->queue, s->rc.err);
 			return;
 		}
 	}
@@ -152,7 +152,8 @@ cleanup(struct session *s, int settle)
 	rv = rconn_run(&s->rc, deadline_in(CLEANUP_TIMEOUT), 0, 4, cmds, r);
 	if (rv != RCONN_OK) {
 		set_msg(&s->res->cleanup_error, "%s: cleanup of reply queue "
-		    "%s failed: %s", mb->redacted, s->queue, s->rc.err);
+		    "%s failed: %s (pidboxctl gc removes it)", mb->redacted,
+		    s->queue, s->rc.err);
 		return;
 	}
 	if (r[3]->type != REDIS_REPLY_ARRAY)
@@ -170,7 +171,7 @@ cleanup(struct session *s, int settle)
 static void
 broker_fail(struct session *s, const char *what, const char *why)
 {
-	char	buf[512];
+	char	buf[MAX_KEY + 512];
 
 	snprintf(buf, sizeof(buf), "%s", why);	/* why may be in s->rc */
 	cleanup(s, 0);
@@ -203,6 +204,9 @@ command(struct session *s, const char *what, const struct rcmd *cmd)
 	}
 	return r;
 }
+
+static void	 tally(const struct mailbox_request *,
+		    struct mailbox_result *);
 
 static void
 malformed(struct session *s, const char *why)
@@ -359,10 +363,32 @@ complete(const struct session *s)
 }
 
 /*
+ * The broker went silent mid-collect (a partition, a black hole): what
+ * was received stays in res; the error names the request, so that
+ * `pidboxctl gc` can remove what the cleanup could not.
+ */
+static void
+broker_lost(struct session *s, double bound)
+{
+	char	why[MAX_KEY + 256];
+
+	snprintf(why, sizeof(why), "no answer from the broker within "
+	    "%.1f s (request %s, reply queue %s)", bound, s->res->ticket,
+	    s->queue);
+	broker_fail(s, "BRPOP", why);
+	tally(s->req, s->res);	/* who replied before, who did not */
+}
+
+/*
  * Collect replies until `expected` of ours arrived (when trusted) or the
  * hard deadline passes. BRPOP with the remaining time as a fractional
  * server timeout, then drain what is already queued without blocking.
  * -1 after broker_fail().
+ *
+ * A BRPOP waits at most COLLECT_CHUNK_MS, and the server must answer it
+ * within the connect timeout after that: a broker lost mid-collect is
+ * reported (exit 75) within that bound, whatever -t is, not taken for
+ * "no node replied" at the end of -t (issue 16.2).
  */
 static int
 collect(struct session *s)
@@ -371,9 +397,13 @@ collect(struct session *s)
 	struct rcmd		 cmd, drain[4];
 	redisReply		*r, *dr[4];
 	char			 tmo[32], e[256];
-	int64_t			 deadline, remain, wait;
+	int64_t			 deadline, remain, wait, silent, answer_by;
+	double			 bound;
 	int			 i, rv, drain_ok = 1, float_ok = 1;
 
+	bound = s->mb->url.connect_timeout > 0 ? s->mb->url.connect_timeout :
+	    5.0;
+	silent = (int64_t)(bound * 1000);
 	deadline = deadline_in(s->req->timeout);
 	while (!complete(s)) {
 		remain = deadline - now_mono_ms();
@@ -383,12 +413,14 @@ collect(struct session *s)
 		wait = remain;
 		if (s->req->tick_ms > 0 && wait > s->req->tick_ms)
 			wait = s->req->tick_ms;
+		if (wait > COLLECT_CHUNK_MS)
+			wait = COLLECT_CHUNK_MS;
 		if (float_ok)
 			snprintf(tmo, sizeof(tmo), "%.3f",
 			    (double)wait / 1000.0);
 		else
 			snprintf(tmo, sizeof(tmo), "%lld",
-			    (long long)((remain + 999) / 1000));
+			    (long long)((wait + 999) / 1000));
 		rcmd_init(&cmd, "BRPOP");
 		for (i = 0; i < 4; i++)
 			rcmd_adds(&cmd, s->keys[i]);
@@ -398,9 +430,19 @@ collect(struct session *s)
 		 * keep the deadline ourselves and abandon the connection
 		 * (cleanup opens a fresh one) when the server is late.
 		 */
-		rv = rconn_run(&s->rc, deadline, 1, 1, &cmd, &r);
-		if (rv == RCONN_INTR || rv == RCONN_TIMEOUT)
+		answer_by = now_mono_ms() + (float_ok ? wait :
+		    (wait + 999) / 1000 * 1000) + silent;
+		rv = rconn_run(&s->rc, answer_by < deadline ? answer_by :
+		    deadline, 1, 1, &cmd, &r);
+		if (rv == RCONN_INTR)
 			return 0;
+		if (rv == RCONN_TIMEOUT) {
+			if (now_mono_ms() < deadline) {
+				broker_lost(s, bound);
+				return -1;
+			}
+			return 0;
+		}
 		if (rv != RCONN_OK) {
 			broker_fail(s, "BRPOP", s->rc.err);
 			return -1;

@@ -1533,14 +1533,17 @@ output_result(struct ctl *ctl, const struct mailbox_request *req,
 			    "y" : "ies");
 		fputc('\n', stderr);
 		break;
+	case MAILBOX_EBROKER:
+		/* lost mid-collect: what came before the error */
+		if (json_object_object_length(res->replies) > 0)
+			output_end(ctl, res);
+		warnx("%s", res->error);
+		broker_hint(ctl, res->error);
+		break;
 	case MAILBOX_EREQUEST:
 	case MAILBOX_ESIGN:
 	case MAILBOX_ECRYPTO:
 		warnx("%s", res->error);
-		break;
-	case MAILBOX_EBROKER:
-		warnx("%s", res->error);
-		broker_hint(ctl, res->error);
 		break;
 	}
 }

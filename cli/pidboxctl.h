@@ -21,6 +21,7 @@
 #define CMD_TIMEOUT	5.0	/* seconds for one ordinary Redis command */
 #define CLEANUP_TIMEOUT	3.0	/* seconds for the whole cleanup */
 #define CLEANUP_SETTLE	50	/* ms between SREM and DEL after --limit */
+#define COLLECT_CHUNK_MS 1000	/* ms of one BRPOP of replies, at most */
 #define RCMD_MAXARGS	10
 
 /* Exit codes beside sysexits' 64 (usage), 69 (no reply), 75 (broker). */

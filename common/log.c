@@ -75,6 +75,25 @@ vlog(int pri, const char *fmt, va_list ap)
 	fflush(stderr);
 }
 
+/*
+ * A line on stderr from a program that does not log (pidboxd -t, or
+ * before log_init()): with its "<N>" priority under the journal, so that
+ * ExecReload's "pidboxd -t" reasons are found by "journalctl -p err".
+ */
+void
+log_stderr(int pri, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (getenv("JOURNAL_STREAM") != NULL)
+		fprintf(stderr, "<%d>", pri);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
 static void
 logit(int pri, const char *fmt, ...) __printflike(2, 3);
 

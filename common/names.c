@@ -142,8 +142,10 @@ names_init(struct names *n, const char *ns, const char *hostname,
 	    "%s" BINDING_PREFIX "%s", keyprefix, n->exchange) == -1 ||
 	    fmt(n->reply_binding_key, sizeof(n->reply_binding_key),
 	    "%s" BINDING_PREFIX "%s", keyprefix, n->reply_exchange) == -1 ||
-	    fmt(n->fanout_channel, sizeof(n->fanout_channel), "%s%s%s",
-	    keyprefix, prefix, n->exchange) == -1)
+	    fmt(n->fanout_base, sizeof(n->fanout_base), "%s%s", keyprefix,
+	    prefix) == -1 ||
+	    fmt(n->fanout_channel, sizeof(n->fanout_channel), "%s%s",
+	    n->fanout_base, n->exchange) == -1)
 		goto toolong;
 	if (hostname != NULL) {
 		if (fmt(n->node_queue, sizeof(n->node_queue), "%s.%s",

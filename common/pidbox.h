@@ -77,6 +77,8 @@ void	 log_warn(const char *, ...) __printflike(1, 2);
 void	 log_warnx(const char *, ...) __printflike(1, 2);
 void	 log_info(const char *, ...) __printflike(1, 2);
 void	 log_debug(const char *, ...) __printflike(1, 2);
+/* stderr, with a "<N>" prefix under the journal; no rate limit. */
+void	 log_stderr(int pri, const char *, ...) __printflike(2, 3);
 /* Skip formatting (and escaping) the arguments when debug is off. */
 #define log_debug(...) do {						\
 	if (log_getverbose())						\
@@ -269,6 +271,7 @@ struct names {
 	size_t	node_member_len;
 	char	reply_binding_key[MAX_KEY];	/* prefixed */
 	char	fanout_channel[MAX_KEY];	/* prefixed /<db>.<ns>.pidbox */
+	char	fanout_base[MAX_KEY];		/* prefixed /<db>.: + exchange */
 	char	keyprefix[MAX_KEY];		/* global_keyprefix, may be "" */
 };
 /*

@@ -187,3 +187,45 @@ celery_stats_extend(struct node *n, json_object *o)
 #undef RU
 	json_object_object_add(o, "rusage", r);
 }
+
+/* {"ok": done} when changed, else {"ok": already}, as a worker words it. */
+static int
+events_reply(int changed, const char *done, const char *already,
+    json_object **res)
+{
+	*res = json_object_new_object();
+	json_object_object_add(*res, "ok",
+	    json_object_new_string(changed ? done : already));
+	return 0;
+}
+
+/*
+ * Flower sends enable_events every few seconds: a worker answers as
+ * below and starts its task events; pidboxd has no tasks and starts its
+ * worker events (events.c), so that Flower's dashboard lists it.
+ */
+int
+celery_enable_events(const struct call *c, json_object **res)
+{
+	(void)c;
+	return events_reply(events_enable(), "task events enabled",
+	    "task events already enabled", res);
+}
+
+int
+celery_disable_events(const struct call *c, json_object **res)
+{
+	(void)c;
+	return events_reply(events_disable(), "task events disabled",
+	    "task events already disabled", res);
+}
+
+/* Celery's heartbeat: a worker-heartbeat now (when enabled); null. */
+int
+celery_heartbeat(const struct call *c, json_object **res)
+{
+	(void)c;
+	events_heartbeat();
+	*res = NULL;
+	return 0;
+}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "pidboxd.h"
 
@@ -41,7 +42,7 @@ conf_error(struct conf_err *ce, const struct ynode *at, const char *fmt, ...)
 	if (conf_to_log)
 		log_warnx("%s", line != NULL ? line : msg);
 	else
-		fprintf(stderr, "%s\n", line != NULL ? line : msg);
+		log_stderr(LOG_ERR, "%s", line != NULL ? line : msg);
 	free(line);
 	free(msg);
 	ce->n++;

@@ -260,6 +260,10 @@ finish(struct job *j)
 		json_object_object_add(value, "error",
 		    json_object_new_string(outcome));
 		stats.errors++;
+		/* the operator looks in the journal before the audit file */
+		log_warnx("method %s: ticket %s: failed (%s) after %.3f s, "
+		    "pid %d", j->m->name, log_viss(j->ticket), outcome, dur,
+		    (int)j->pid);
 	}
 	if (!json_object_object_get_ex(value, "ok", NULL))
 		json_object_object_add(value, "result", json_object_get(res));

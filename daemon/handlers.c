@@ -49,6 +49,7 @@ static const struct arg_spec conf_args[] = {
 
 #define RO	(M_READONLY | M_OPEN_ARGS)
 #define CEL	(M_CELERY | M_READONLY | M_OPEN_ARGS)
+#define CELW	(M_CELERY | M_OPEN_ARGS)
 #define ARGS(a)	(a), nitems(a)
 static const struct method builtins[] = {
 	{ "active",	celery_empty_list, "Celery: tasks executing (always [])", CEL, ARGS(safe_args), NULL },
@@ -56,6 +57,9 @@ static const struct method builtins[] = {
 	{ "clock",	h_clock,	"this node's Lamport clock: {\"clock\": N}", RO, NULL, 0, NULL },
 	{ "conf",	celery_empty_object, "Celery: worker configuration ({})", CEL, ARGS(conf_args), NULL },
 	{ "describe",	h_describe,	"the methods this node offers, with their argument schema and help", RO, NULL, 0, NULL },
+	{ "disable_events", celery_disable_events, "Celery: stop the worker events (worker-offline)", CELW, NULL, 0, NULL },
+	{ "enable_events", celery_enable_events, "Celery: send worker events (worker-online, a worker-heartbeat every 2 s) to celeryev", CELW, NULL, 0, NULL },
+	{ "heartbeat",	celery_heartbeat, "Celery: send a worker-heartbeat event now (when enabled); null", CELW, NULL, 0, NULL },
 	{ "hello",	celery_hello,	"Celery mingle: {\"revoked\": {}, \"clock\": N}", CEL, ARGS(hello_args), NULL },
 	{ "ping",	h_ping,		"liveness check: {\"ok\": \"pong\"}", RO, NULL, 0, NULL },
 	{ "print_msg",	h_print_msg,	"log the argument msg on the node", M_OPEN_ARGS, ARGS(print_msg_args), NULL },
@@ -69,6 +73,7 @@ static const struct method builtins[] = {
 };
 #undef RO
 #undef CEL
+#undef CELW
 #undef ARGS
 
 const struct method *
@@ -208,6 +213,7 @@ h_stats(const struct call *call, json_object **res)
 	COUNTER_OF(exec_timeouts, es->timeouts);
 	COUNTER_OF(exec_busy, es->busy);
 	COUNTER(audit_lost);
+	COUNTER(duplicates);
 #undef COUNTER
 #undef COUNTER_OF
 	json_object_object_add(o, "exec_running",

@@ -87,10 +87,12 @@ on_health_deadline(void *arg)
 	if (!hc.cmd_ok) {
 		link_reset(hc.cmd, "the broker did not answer the health "
 		    "check");
-		/* the subscriber shares its fate (same server, same path) */
-		if (hc.node->conf->type == MAILBOX_FANOUT)
-			link_reset(hc.in, "the broker did not answer the "
-			    "health check");
+		/*
+		 * the input link shares its fate (same server, same path):
+		 * a blocked pop would otherwise wait for its watchdog
+		 */
+		link_reset(hc.in, "the broker did not answer the health "
+		    "check");
 	} else if (!hc.sub_ok)
 		link_reset(hc.in, "subscription health check got no answer");
 }

@@ -562,6 +562,32 @@ dispatch(struct node *n, const struct method *m, const struct request *req,
 	return result;
 }
 
+/*
+ * 1 when tag was handled within RECENT_WINDOW seconds; otherwise 0, and
+ * it is remembered (the oldest entry makes room).
+ */
+static int
+seen_recently(struct node *n, const char *tag, int via, double now)
+{
+	struct recent_tag	*t;
+	size_t			 i;
+
+	if (tag[0] == '\0' || strlen(tag) >= sizeof(n->recent[0].tag))
+		return 0;
+	for (i = 0; i < RECENT_TAGS; i++) {
+		t = &n->recent[i];
+		if (t->seen > 0 && now - t->seen < RECENT_WINDOW &&
+		    strcmp(t->tag, tag) == 0)
+			return via == VIA_LEFTOVER || via != t->via;
+	}
+	t = &n->recent[n->recent_next];
+	n->recent_next = (n->recent_next + 1) % RECENT_TAGS;
+	strlcpy(t->tag, tag, sizeof(t->tag));
+	t->seen = now;
+	t->via = via;
+	return 0;
+}
+
 /* Refuse r: log, count, audit, and reply {"error": "refused: why"}. */
 static int
 refuse(struct node *n, struct node_req *r, const char *why,
@@ -583,6 +609,13 @@ refuse(struct node *n, struct node_req *r, const char *why,
 int
 node_handle(struct node *n, const char *buf, size_t len, double now,
     struct node_action *act)
+{
+	return node_handle_via(n, buf, len, now, VIA_ONLY, act);
+}
+
+int
+node_handle_via(struct node *n, const char *buf, size_t len, double now,
+    int via, struct node_action *act)
 {
 	struct envelope	 env;
 	struct request	 req;
@@ -662,6 +695,14 @@ node_handle(struct node *n, const char *buf, size_t len, double now,
 		n->stats.refused_reply_to++;
 		audit_req(n, r, "refused", "refused", "foreign reply_to "
 		    "exchange", NULL);
+		goto done;
+	}
+	/* before verify(): a second copy is no replay to refuse */
+	if (seen_recently(n, env.delivery_tag, via, now)) {
+		log_debug("request %s: delivery %s handled already",
+		    log_viss(req.ticket), log_viss(env.delivery_tag));
+		n->stats.duplicates++;
+		rc = 0;
 		goto done;
 	}
 	if (verify(n, &env, r, now, &why) == -1) {

@@ -72,6 +72,7 @@ static int
 load_conf(struct pidboxd_conf *c, const char *file, int file_required,
     const struct overrides *o)
 {
+	struct conf_err	 ce = { "pidboxd", 0 };
 	struct redis_url u;
 	const char	*why, *env, *broker = NULL;
 	char		 host[MAX_NAME + 1], err[256];
@@ -95,26 +96,29 @@ load_conf(struct pidboxd_conf *c, const char *file, int file_required,
 		strlcpy(c->hostname, o->hostname, sizeof(c->hostname));
 	if (c->hostname[0] == '\0') {
 		if (gethostname(host, sizeof(host)) == -1) {
-			warn("gethostname");
+			conf_error(&ce, NULL, "gethostname: %s",
+			    strerror(errno));
 			return -1;
 		}
 		host[sizeof(host) - 1] = '\0';
 		strlcpy(c->hostname, host, sizeof(c->hostname));
 	}
 	if (conf_valid_name(c->hostname, strlen(c->hostname), &why) == -1) {
-		warnx("bad node name \"%s\": %s", log_viss(c->hostname), why);
+		conf_error(&ce, NULL, "bad node name \"%s\": %s",
+		    log_viss(c->hostname), why);
 		rc = -1;
 	}
 	if (o->ns != NULL) {
 		if (conf_valid_name(o->ns, strlen(o->ns), &why) == -1) {
-			warnx("bad namespace \"%s\": %s", log_viss(o->ns), why);
+			conf_error(&ce, NULL, "bad namespace \"%s\": %s",
+			    log_viss(o->ns), why);
 			rc = -1;
 		} else
 			strlcpy(c->ns, o->ns, sizeof(c->ns));
 	}
 	if (o->type != NULL && mailbox_type_parse(o->type, &c->type) == -1) {
-		warnx("bad type \"%s\": expected fanout, direct or topic",
-		    log_viss(o->type));
+		conf_error(&ce, NULL, "bad type \"%s\": expected fanout, "
+		    "direct or topic", log_viss(o->type));
 		rc = -1;
 	}
 	if (o->verbose)
@@ -128,17 +132,17 @@ load_conf(struct pidboxd_conf *c, const char *file, int file_required,
 		    env);
 	}
 	if (c->state_dir != NULL && c->state_dir[0] != '/') {
-		warnx("state directory %s: expected an absolute path",
-		    log_viss(c->state_dir));
+		conf_error(&ce, NULL, "state directory %s: expected an "
+		    "absolute path", log_viss(c->state_dir));
 		rc = -1;
 	}
 	if (rc == 0 && broker != NULL &&
 	    conf_set_broker(c, broker, err, sizeof(err)) == -1) {
-		warnx("broker: %s", err);
+		conf_error(&ce, NULL, "broker: %s", err);
 		rc = -1;
 	}
 	if (rc == 0 && conf_broker_url(c, &u, &why) == -1) {
-		warnx("%s", why);	/* broker_tls with a plaintext URL */
+		conf_error(&ce, NULL, "%s", why); /* broker_tls, plaintext URL */
 		rc = -1;
 	}
 	redis_url_clear(&u);

@@ -376,6 +376,9 @@ int	 celery_empty_object(const struct call *, json_object **);
 int	 celery_hello(const struct call *, json_object **);
 int	 celery_report(const struct call *, json_object **);
 void	 celery_stats_extend(struct node *, json_object *);
+int	 celery_enable_events(const struct call *, json_object **);
+int	 celery_disable_events(const struct call *, json_object **);
+int	 celery_heartbeat(const struct call *, json_object **);
 
 /* node.c: kombu Node semantics, no socket code. */
 struct node_stats {
@@ -398,6 +401,7 @@ struct node_stats {
 	uint64_t	replies_signed;
 	uint64_t	schema_errors;
 	uint64_t	audit_lost;	/* lines that could not be written */
+	uint64_t	duplicates;	/* a delivery handled moments ago */
 };
 /*
  * What a reply needs once the message is gone: saved for handlers that
@@ -419,6 +423,18 @@ struct node_req {
 };
 struct nonce_cache;
 struct node_action;
+/*
+ * The deliveries handled last, by delivery_tag: a node that hears two
+ * channels (both Sentinel prefix generations) or finds a request still in
+ * flight after a reset runs it once.
+ */
+#define RECENT_TAGS	256
+#define RECENT_WINDOW	120.0	/* seconds a delivery is remembered */
+struct recent_tag {
+	char		 tag[64];	/* longer tags are not remembered */
+	double		 seen;		/* wall clock; 0: free */
+	int		 via;		/* the way it came in (VIA_*) */
+};
 struct node {
 	const struct pidboxd_conf *conf;
 	struct names		 names;
@@ -434,6 +450,8 @@ struct node {
 	struct sign_edkey	 key;		/* signs replies, if private */
 	char			 cert[128];	/* fleet's signature, base64 */
 	char			 cert_by[SIGN_MAX_IDENTITY + 1];
+	struct recent_tag	 recent[RECENT_TAGS];
+	size_t			 recent_next;
 	/* sends a reply built after node_handle() returned (service.c) */
 	void			(*send)(const struct node_action *);
 };
@@ -461,6 +479,17 @@ int	 node_init(struct node *n, const struct pidboxd_conf *c,
  */
 int	 node_handle(struct node *n, const char *buf, size_t len, double now,
 	    struct node_action *act);
+/*
+ * The same for a message that came in via a given way: a delivery seen
+ * already is run again only when it came the same way (a replay, for
+ * verify() to judge), never when it is a copy from another channel or a
+ * request left in flight.
+ */
+#define VIA_ONLY	0	/* the one way in */
+#define VIA_LEFTOVER	(-1)	/* found in the in-flight list */
+/* 1, 2...: the fanout channel it came on */
+int	 node_handle_via(struct node *n, const char *buf, size_t len,
+	    double now, int via, struct node_action *act);
 void	 node_action_free(struct node_action *act);
 /* Release what node_init() took. */
 void	 node_clear(struct node *n);
@@ -588,7 +617,7 @@ uint64_t service_reconnects(void);
 /* mailbox_in.c: binding declare/refresh/remove, SUBSCRIBE or BRPOP. */
 struct mailbox_in_ops {
 	void	(*ready)(void);		/* binding declared, listening */
-	void	(*message)(const char *, size_t);	/* a request */
+	void	(*message)(const char *, size_t, int);	/* a request, VIA_* */
 };
 void	 mailbox_in_init(struct node *n, struct link *cmd, struct link *in,
 	    const struct mailbox_in_ops *ops);
@@ -623,6 +652,13 @@ void	 health_start(void);
 void	 health_forget(void);
 void	 health_stop(void);
 void	 health_shutdown(void);
+
+/* events.c: Celery's worker events (celeryev), for Flower. */
+void	 events_init(struct node *n, struct link *cmd);
+int	 events_enable(void);
+int	 events_disable(void);
+void	 events_heartbeat(void);
+int	 events_enabled(void);
 
 /* sdnotify.c: systemd's notify protocol over NOTIFY_SOCKET, by hand. */
 void	 sdnotify_ready(const char *status);

@@ -28,7 +28,7 @@ static void	 cmd_down(struct link *, void *);
 static void	 in_up(struct link *, void *);
 static void	 in_down(struct link *, void *);
 static void	 on_ready(void);
-static void	 on_request(const char *, size_t);
+static void	 on_request(const char *, size_t, int);
 
 static const struct link_ops cmd_ops = { cmd_up, cmd_down };
 static const struct link_ops in_ops = { in_up, in_down };
@@ -50,11 +50,11 @@ on_ready(void)
 
 /* One request off the mailbox. */
 static void
-on_request(const char *buf, size_t len)
+on_request(const char *buf, size_t len, int via)
 {
 	struct node_action act;
 
-	if (node_handle(svc.node, buf, len, now_wall(), &act) == 0 &&
+	if (node_handle_via(svc.node, buf, len, now_wall(), via, &act) == 0 &&
 	    act.reply)
 		replies_send(&act);
 	node_action_free(&act);
@@ -130,6 +130,7 @@ service_start(struct node *n, const struct service_hooks *hooks)
 	n->send = replies_send;	/* replies of exec handlers */
 	health_init(n, svc.cmd, svc.in);
 	mailbox_in_init(n, svc.cmd, svc.in, &mailbox_ops);
+	events_init(n, svc.cmd);
 	timer_set(&svc.logflush, on_logflush, NULL);
 	/* a flood of bad input must not fill the disk (issue 5) */
 	log_ratelimit(20, 2);
@@ -147,6 +148,7 @@ service_stop(void)
 		return;
 	svc.stopping = 1;
 	health_shutdown();
+	events_disable();	/* worker-offline, before the binding goes */
 	replies_stop();
 	timer_del(&svc.logflush);
 	log_ratelimit_flush();

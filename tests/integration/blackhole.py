@@ -2,7 +2,8 @@
 """A TCP proxy LISTEN_PORT -> 127.0.0.1:TARGET_PORT that, on SIGUSR1,
 silently stops forwarding on every connection open at that moment (no
 FIN, no RST: a network black hole); new connections are forwarded
-normally (issue 5)."""
+normally (issue 5). After SIGUSR2, new connections are accepted and
+black-holed too (a partition)."""
 import selectors
 import signal
 import socket
@@ -19,11 +20,21 @@ peer = {}
 dead = set()
 
 
+partitioned = False
+
+
 def blackhole(*_):
     dead.update(peer.keys())
 
 
+def partition(*_):
+    global partitioned
+    partitioned = True
+    blackhole()
+
+
 signal.signal(signal.SIGUSR1, blackhole)
+signal.signal(signal.SIGUSR2, partition)
 print('READY', flush=True)
 while True:
     try:
@@ -38,6 +49,8 @@ while True:
             peer[c], peer[u] = u, c
             sel.register(c, selectors.EVENT_READ)
             sel.register(u, selectors.EVENT_READ)
+            if partitioned:
+                dead.update((c, u))
             continue
         try:
             data = s.recv(65536)

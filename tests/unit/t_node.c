@@ -389,6 +389,60 @@ test_expiry_allowance(void **state)
 	conf_clear(&c);
 }
 
+/*
+ * A delivery that comes again another way (the other fanout channel, or
+ * left in flight) runs once; the same way again is a replay for verify().
+ */
+static void
+test_duplicate_delivery(void **state)
+{
+	struct pidboxd_conf	 c;
+	struct node		 n;
+	struct node_action	 act;
+	json_object		*h, *b;
+	char			*raw;
+	size_t			 len;
+
+	(void)state;
+	init_node(&n, &c, "hostA");
+	h = json_object_new_object();
+	json_object_object_add(h, "clock", json_object_new_int(1));
+	/* a ping to everyone, reply wanted */
+	b = json_object_new_object();
+	json_object_object_add(b, "method", json_object_new_string("ping"));
+	json_object_object_add(b, "ticket", json_object_new_string("T"));
+	json_object_object_add(b, "reply_to", json_tokener_parse(
+	    "{\"exchange\": \"reply.testbox.pidbox\", "
+	    "\"routing_key\": \"R\"}"));
+	raw = wire(h, b, &len);
+	assert_int_equal(node_handle_via(&n, raw, len, 1000, 1, &act), 0);
+	assert_true(act.reply);
+	node_action_free(&act);
+	/* the copy on the other channel: not run, no reply */
+	assert_int_equal(node_handle_via(&n, raw, len, 1000.1, 2, &act), 0);
+	assert_false(act.reply);
+	assert_int_equal(n.stats.duplicates, 1);
+	/* the same channel again: handled (a replay is verify()'s to judge) */
+	assert_int_equal(node_handle_via(&n, raw, len, 1000.2, 1, &act), 0);
+	assert_true(act.reply);
+	node_action_free(&act);
+	/* left in flight after it ran: not run again */
+	assert_int_equal(node_handle_via(&n, raw, len, 1001, VIA_LEFTOVER,
+	    &act), 0);
+	assert_false(act.reply);
+	assert_int_equal(n.stats.duplicates, 2);
+	/* after the window it is new again */
+	assert_int_equal(node_handle_via(&n, raw, len, 1000 + RECENT_WINDOW + 1,
+	    2, &act), 0);
+	assert_true(act.reply);
+	node_action_free(&act);
+	free(raw);
+	json_object_put(h);
+	json_object_put(b);
+	node_clear(&n);
+	conf_clear(&c);
+}
+
 /* A method request to dest (NULL: everyone) with headers.clock = clock. */
 static char *
 mkreq(const char *method, json_object *clock, const char *dest, size_t *len)
@@ -629,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_node_dispatch_vectors),
 		cmocka_unit_test(test_reply_to_foreign_exchange_refused),
 		cmocka_unit_test(test_expiry_allowance),
+		cmocka_unit_test(test_duplicate_delivery),
 		cmocka_unit_test(test_clock_poison),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_registry),

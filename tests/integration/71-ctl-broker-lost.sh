@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# pidboxctl loses the broker mid-collect (issue 16.2): its connection is
+# black-holed (a proxy stops forwarding without closing) after one node
+# replied, while it waits for a second that never will. It must exit 75
+# within the connect timeout (plus the cleanup's bound), however long -t
+# is, after printing the reply it had and the request id, and say that
+# the cleanup failed in one line naming the reply queue left for gc.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need pidboxd pidboxctl
+start_redis
+start_pidboxd node1 || exit 1
+
+replied() {	# node1's replies so far
+	ctl --json stats -d node1 -t 2 | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["node1"]["counters"]["replied"])'
+}
+
+lost() {	# NAME ARGS...: one call through a proxy black-holed mid-collect
+	local name=$1 pport proxy client t0 el replied rc
+	shift
+	pport=$((REDIS_PORT + 1))
+	bg "proxy_$name" "$PY" "$(dirname "$0")/blackhole.py" "$pport" "$REDIS_PORT"
+	proxy=$BG_PID
+	wait_for "grep -q READY '$T/proxy_$name.log'" 10 || { fail "${name}_proxy" "$(cat "$T/proxy_$name.log")"; return; }
+	replied=$(replied)
+	bg "client_$name" "${CTL_CMD[@]}" -b "redis://127.0.0.1:$pport/0?socket_connect_timeout=2" \
+	    "$@" -d node1,ghost -t 60
+	client=$BG_PID
+	# node1 replied (the reply queue is then bound and polled)
+	if ! wait_for "[ \"\$(replied)\" -gt $replied ] && [ -z \"\$(rcli --scan --pattern '*-*.reply.pidbox.pidbox')\" ]" 10; then
+		fail "${name}_replied" "node1 did not reply (replied $replied, now $(replied 2>&1), keys $(rcli --scan --pattern "*.reply.*")): $(cat "$T/client_$name.log")"
+	fi
+	kill -USR2 "$proxy"	# new connections too: the cleanup fails
+	t0=$(now_ms)
+	reap "$client" 20
+	rc=$REAP_RC
+	el=$(($(now_ms) - t0))
+	echo "# $name: exit $rc ${el} ms after the partition"
+	kill -TERM "$proxy" 2>/dev/null
+	reap "$proxy" 5
+	expect_eq "${name}_exit_75" "$rc" 75
+	# 1 s BRPOP + the 2 s connect timeout + the 3 s cleanup bound
+	if [ "$el" -lt $((8000 * TSCALE)) ]; then ok "${name}_within_bound"; else fail "${name}_within_bound" "${el} ms"; fi
+	out=$(cat "$T/client_$name.log")
+	expect_contains "${name}_names_request" "$out" 'no answer from the broker within 2.0 s (request '
+	expect_eq "${name}_cleanup_one_line" "$(grep -c 'cleanup of reply queue' "$T/client_$name.log")" 1
+	expect_contains "${name}_cleanup_gc" "$out" 'failed: '
+	expect_contains "${name}_cleanup_names_gc" "$out" '(pidboxctl gc removes it)'
+	LOST_OUT=$out
+}
+
+lost text broadcast ping --reply
+expect_contains text_reply_printed "$LOST_OUT" '->  node1: OK'
+expect_contains text_summary "$LOST_OUT" 'no reply: ghost'
+lost json --json broadcast ping --reply
+expect_contains json_reply_printed "$LOST_OUT" '{"node1": {"ok": "pong"}}'
+
+# gc removes what the failed cleanup left
+ctl gc -g 0 >/dev/null 2>&1
+assert_no_reply_keys gc_after
+finish
