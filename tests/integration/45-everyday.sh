@@ -26,11 +26,15 @@ methods:
     args:
       who: {type: string, default: "?"}
     env_args: true
+    user: nobody
   fail:
     argv: [/bin/sh, -c, 'for i in \$(seq 1 30); do echo "out \$i"; done; echo "oops: disk full" >&2; exit 3']
+    user: nobody
   slow:
     argv: [/bin/sleep, "1.5"]
     timeout: 4
+    user: nobody
+# methods run as another user than pidboxd: they cannot touch this file
 audit:
   file: $T/audit.NODE.jsonl
 YAML

@@ -51,7 +51,7 @@ lost() {	# NAME ARGS...: one call through a proxy black-holed mid-collect
 
 lost text broadcast ping --reply
 expect_contains text_reply_printed "$LOST_OUT" '->  node1: OK'
-expect_contains text_summary "$LOST_OUT" 'no reply: ghost'
+expect_contains text_summary "$LOST_OUT" 'not subscribed: ghost'
 lost json --json broadcast ping --reply
 expect_contains json_reply_printed "$LOST_OUT" '{"node1": {"ok": "pong"}}'
 
