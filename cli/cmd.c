@@ -46,6 +46,7 @@ const struct cmd_entry cmd_table[] = {
 	  .args = CALL_ARGS, .flags = CMD_METHOD_WORD, .exec = call_exec },
 	{ .name = "describe",
 	  .usage = "[-t secs] [-d node[,node...]]", .method = "describe",
+	  .style = STYLE_DESCRIBE,
 	  .args = { .opts = OPTS_DESCRIBE, .words = WORDS_NONE },
 	  .flags = CMD_REPLY, .exec = call_exec },
 	{ .name = "gc",

@@ -28,9 +28,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#define LIBBSD_NETBSD_VIS
-#include <vis.h>
-
 #include <json-c/json.h>
 #include <yaml.h>
 
@@ -535,17 +532,7 @@ put_jsonl_missing(const struct mailbox_result *res)
 }
 
 /* A node name as it is shown on a terminal. */
-static char *
-tty_name(const char *node)
-{
-	char	*esc;
-
-	/* Not VIS_SAFE: CR, BS and BEL would rewrite the line. */
-	if (stravis(&esc, node, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) ==
-	    -1)
-		err(EX_OSERR, NULL);
-	return esc;
-}
+#define tty_name(node)	ctl_escape(node)
 
 /*
  * Celery's "->  node: OK" line; aligned and colored on a terminal. An
@@ -766,7 +753,8 @@ output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 		strlcpy(prog.lastnode, esc, sizeof(prog.lastnode));
 		free(esc);
 	}
-	if (style == STYLE_NODES || ctl->format == FORMAT_JSON ||
+	if (style == STYLE_NODES || style == STYLE_DESCRIBE ||
+	    ctl->format == FORMAT_JSON ||
 	    ctl->format == FORMAT_YAML)
 		goto done;
 	if (ctl->format == FORMAT_JSONL) {
@@ -927,7 +915,8 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 
 	if (!show_summary && nerrs == 0 && nmiss == 0 && res->nunsub == 0)
 		return;
-	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES))
+	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES ||
+	    style == STYLE_DESCRIBE))
 		fputc('\n', f);
 	if (ex->count >= 0)
 		fprintf(f, "summary: %lld expected (%s), %s%d replied%s, "
@@ -1267,10 +1256,12 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 
 	n = json_object_object_length(res->replies);
 	if (ctl->format == FORMAT_TEXT && style != STYLE_NODES &&
-	    sort_by != SORT_ARRIVAL)
+	    style != STYLE_DESCRIBE && sort_by != SORT_ARRIVAL)
 		output_view(res);
 	if (style == STYLE_NODES)
 		output_nodes(ctl, res);
+	else if (style == STYLE_DESCRIBE && ctl->format == FORMAT_TEXT)
+		describe_table(res->replies);
 	else if (ctl->format == FORMAT_JSON) {
 		doc = style == STYLE_CONTROL ? bodies(res->replies) :
 		    json_object_get(res->replies);

@@ -138,6 +138,7 @@ enum call_style {
 	STYLE_CONTROL,	/* celery control: no count, --json [{node: reply}] */
 	STYLE_STATUS,	/* celery status: "->  node: OK" lines and count */
 	STYLE_NODES,	/* pidboxctl nodes: stats replies as a table */
+	STYLE_DESCRIBE,	/* pidboxctl describe: a table of methods */
 };
 
 /*
@@ -344,6 +345,7 @@ _Noreturn void	 ctl_exit(int);
 int64_t	 ctl_now_us(void);
 void	 ctl_debug(const struct ctl *, const char *, ...)
 	    __printflike(2, 3);
+char	*ctl_escape(const char *);
 
 /* pidboxctl.c */
 _Noreturn void	 usage(void);
@@ -404,6 +406,9 @@ void	 output_result(struct ctl *, const struct mailbox_request *,
 #define SIGN_ECRYPTO	-2
 int	 sign_request(const char *, json_object *, const char *, size_t,
 	    double, char **);
+
+/* describe.c: the table of pidboxctl describe. */
+void	 describe_table(json_object *);
 
 /* nodes.c: the table of pidboxctl nodes. */
 json_object *nodes_build(json_object *, json_object *, const struct expect *);
