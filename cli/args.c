@@ -148,6 +148,9 @@ args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 	int	v;
 
 	switch (ch) {
+	case 'A':
+		ctl->app = arg;
+		break;
 	case 'b':
 		ctl->broker = arg;
 		break;
@@ -483,6 +486,11 @@ celery_words(const struct cmd_entry *cmd, int argc, char **argv,
 		if (strlen(argv[w]) > MAX_ARG_LEN)
 			return fail(e, "%s: %s: longer than %d bytes",
 			    cmd->name, t->variadic, MAX_ARG_LEN);
+		/* a word without '=' raises IndexError in the worker */
+		if ((cmd->flags & CMD_VARIADIC_KV) &&
+		    (strchr(argv[w], '=') == NULL || argv[w][0] == '='))
+			return fail(e, "%s: %s: want key=value", cmd->name,
+			    log_viss(argv[w]));
 		json_object_array_add(list, json_object_new_string(argv[w]));
 	}
 	if (json_object_array_length(list) == 0 &&

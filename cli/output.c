@@ -86,6 +86,10 @@ static struct {
 static void	 pretty(FILE *, json_object *, int *);
 static void	 error_hints(FILE *, const struct mailbox_result *);
 static void	 output_yaml(json_object *);
+static void	 output_view(const struct mailbox_result *);
+static json_object *bodies(json_object *);
+static void	 put_names(FILE *, const char *, const char **, size_t,
+	    const char *);
 
 /* Colors for fd per --color, NO_COLOR (any value) and TERM=dumb. */
 static int
@@ -1271,6 +1275,10 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 		putchar('\n');
 		free(s);
 		json_object_put(doc);
+		/* celery status --json: the count line after the JSON */
+		if (style == STYLE_STATUS)
+			printf("\n%d %s online.\n", n, n == 1 ? "node" :
+			    "nodes");
 	} else if (ctl->format == FORMAT_YAML)
 		output_yaml(res->replies);
 	else if (ctl->format == FORMAT_JSONL)
@@ -1334,6 +1342,60 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 	if (ctl->format == FORMAT_TEXT && res->expect.names != NULL &&
 	    res->expect.nnames == 0 && req->pattern != NULL)
 		printf("no bound node matches -p %s\n", log_viss(req->pattern));
+}
+
+/*
+ * Celery's control shutdown (celery.c): the replies of the nodes that
+ * answered (a pidboxd refuses or runs it), then who received it, with
+ * the silent ones taken for Celery workers, which exit without a reply.
+ * --json: the reply bodies as `celery control --json` prints them, the
+ * rest on stderr.
+ */
+void
+output_shutdown(struct ctl *ctl, const struct mailbox_request *req,
+    const struct mailbox_result *res)
+{
+	FILE		*f = ctl->json ? stderr : stdout;
+	json_object	*doc;
+	char		*s;
+
+	if (ctl->format == FORMAT_TEXT)
+		output_view(res);
+	else if (ctl->format == FORMAT_JSONL)
+		;	/* nothing streamed: no callback */
+	else {
+		doc = bodies(res->replies);
+		if (ctl->format == FORMAT_YAML)
+			output_yaml(doc);
+		else {
+			if ((s = pyjson_dumps(doc, NULL)) == NULL)
+				err(EX_OSERR, "pyjson_dumps");
+			printf("%s\n", s);
+			free(s);
+		}
+		json_object_put(doc);
+	}
+	fflush(stdout);
+	fprintf(f, "shutdown sent to mailbox %s: %lld %s (%s)",
+	    ctl->mbox.names.exchange, res->receivers,
+	    ctl->mbox.type == MAILBOX_FANOUT ? "subscriber(s) received it" :
+	    "queue(s) got it", req->ndestination > 0 || req->pattern != NULL ?
+	    "only the addressed nodes act on it" : "every node acts on it");
+	if (res->nerrors > 0)
+		fprintf(f, "; %zu refused it", res->nerrors);
+	fputc('\n', f);
+	if (res->nmissing > 0)
+		put_names(f, "no reply (a Celery worker exits without "
+		    "replying)", res->missing, res->nmissing, NULL);
+	else if (res->nsilent > 0)
+		fprintf(f, "no reply (a Celery worker exits without "
+		    "replying): %lld node%s\n", res->nsilent,
+		    res->nsilent == 1 ? "" : "s");
+	if (res->nunsub > 0)
+		put_names(f, "not subscribed", res->unsub, res->nunsub,
+		    color_out && f == stdout ? C_YELLOW : NULL);
+	if (res->nerrors > 0)
+		error_hints(f, res);
 }
 
 /* What to do about a broker failure: where the broker or password goes. */

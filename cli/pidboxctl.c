@@ -16,8 +16,8 @@
 
 /* The global options as usage() and cmd_usage() print them. */
 #define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
-    "[--sort=by] [--display=which] [-b url] [-c file] [-N namespace] " \
-    "[-T fanout|direct|topic]"
+    "[--sort=by] [--display=which] [-A app] [-b url] [-c file] " \
+    "[-N namespace] [-T fanout|direct|topic]"
 
 static void
 usage_to(FILE *f)
@@ -179,6 +179,9 @@ ctl_setup(struct ctl *ctl)
 	char		 e[256], *fbroker, *fpw;
 
 	conf_read(ctl, &fbroker, &fpw);
+	/* celery -A app: a Celery fleet, namespace celery unless -N. */
+	if (ctl->ns == NULL && ctl->app != NULL)
+		ctl->ns = "celery";
 	if (ctl->ns == NULL)
 		ctl->ns = DEFAULT_NS;
 	mb->ns = ctl->ns;
@@ -197,6 +200,16 @@ ctl_setup(struct ctl *ctl)
 		broker = fbroker;
 		from = ctl->conf_file;
 	}
+	/*
+	 * The broker a Celery app names is known only by importing it,
+	 * which needs Python: Celery's places that need none are -b and
+	 * CELERY_BROKER_URL. Say so rather than guess the default.
+	 */
+	if ((broker == NULL || broker[0] == '\0') && ctl->app != NULL)
+		errx(EX_USAGE, "-A %s: pidboxctl cannot read the broker from a "
+		    "Celery app (that needs Python); give it with -b URL or "
+		    "CELERY_BROKER_URL, as celery -b would take it",
+		    log_viss(ctl->app));
 	if (broker == NULL || broker[0] == '\0') {
 		broker = DEFAULT_BROKER;
 		from = "default";

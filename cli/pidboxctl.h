@@ -80,6 +80,7 @@ struct mailbox {
 struct ctl {
 	const char		*broker;	/* as given; may hold one */
 	const char		*conf_file;	/* -c: broker, ns, type */
+	const char		*app;		/* -A: Celery's, never imported */
 	const char		*broker_from;	/* where the broker came from */
 	int			 type_set;	/* -T given */
 	struct mailbox		 mbox;
@@ -115,8 +116,9 @@ struct rconn {
 };
 
 /* Global options, also accepted after the command name. */
-#define GLOBAL_OPTSTRING "b:c:N:T:jvVh"
+#define GLOBAL_OPTSTRING "A:b:c:N:T:jvVh"
 #define GLOBAL_LONGOPTS							\
+	{ "app",	required_argument,	NULL,	'A' },		\
 	{ "broker",	required_argument,	NULL,	'b' },		\
 	{ "config",	required_argument,	NULL,	'c' },		\
 	{ "namespace",	required_argument,	NULL,	'N' },		\
@@ -304,6 +306,7 @@ struct cmd_entry {
 #define CMD_VARIADIC_REQUIRED 0x10 /* at least one word for variadic */
 #define CMD_FAMILY	0x20	/* inspect/control X: X names the row */
 #define CMD_HIDDEN	0x40	/* only as inspect X; not in usage */
+#define CMD_VARIADIC_KV	0x80	/* each variadic word is key=value */
 	int			(*exec)(struct ctl *, struct cmd_args *);
 };
 
@@ -399,6 +402,8 @@ void	 output_init(struct ctl *, enum call_style);
 int	 output_tick_ms(void);
 void	 output_event(const struct mailbox_event *, void *);
 void	 output_result(struct ctl *, const struct mailbox_request *,
+	    const struct mailbox_result *);
+void	 output_shutdown(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
 
 /* sign.c: x-pidbox-* signature headers when PIDBOX_KEY_FILE is set. */
