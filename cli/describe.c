@@ -225,11 +225,22 @@ term_width(void)
 	return ws.ws_col;
 }
 
-/* Print the rows aligned; on a terminal HELP is cut at its width. */
+/* One line; on a terminal (width tw > 0) cut at its width, said so. */
+static void
+put_line(const char *line, size_t tw)
+{
+	if (tw > 3 && strlen(line) > tw)
+		printf("%.*s...\n", (int)(tw - 3), line);
+	else
+		printf("%s\n", line);
+}
+
+/* Print the rows aligned; on a terminal each cut at its width. */
 static void
 put_rows(struct row *rows, size_t n)
 {
-	size_t	w[NCOLS], i, j, used, tw = term_width();
+	size_t	w[NCOLS], i, j, tw = term_width();
+	char	*line = NULL;
 
 	for (j = 0; j < NCOLS; j++)
 		w[j] = strlen(heads[j]);
@@ -237,22 +248,21 @@ put_rows(struct row *rows, size_t n)
 		for (j = 0; j + 1 < NCOLS; j++)
 			if (strlen(rows[i].cell[j]) > w[j])
 				w[j] = strlen(rows[i].cell[j]);
-	for (used = 0, j = 0; j + 1 < NCOLS; j++)
-		used += w[j] + 2;
 	for (j = 0; j < NCOLS; j++)
-		printf("%-*s%s", j + 1 < NCOLS ? (int)w[j] : 0, heads[j],
-		    j + 1 < NCOLS ? "  " : "\n");
+		cat(&line, "%-*s%s", j + 1 < NCOLS ? (int)w[j] : 0, heads[j],
+		    j + 1 < NCOLS ? "  " : "");
+	put_line(line, tw);
 	for (i = 0; i < n; i++) {
-		for (j = 0; j + 1 < NCOLS; j++)
-			printf("%-*s  ", (int)w[j], rows[i].cell[j]);
-		if (tw > used + 4 && strlen(rows[i].cell[5]) > tw - used - 1)
-			printf("%.*s...\n", (int)(tw - used - 4),
-			    rows[i].cell[5]);
-		else
-			printf("%s\n", rows[i].cell[5]);
+		free(line);
+		line = NULL;
+		for (j = 0; j < NCOLS; j++)
+			cat(&line, "%-*s%s", j + 1 < NCOLS ? (int)w[j] : 0,
+			    rows[i].cell[j], j + 1 < NCOLS ? "  " : "");
+		put_line(line, tw);
 		if (rows[i].nodes != NULL)
 			printf("  %s\n", rows[i].nodes);
 	}
+	free(line);
 }
 
 /* Group the methods of every description into variants. */
