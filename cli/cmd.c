@@ -16,7 +16,7 @@
 
 /* Options of every Celery command. */
 #define CO " [-t secs] [-d node[,...]] [-p pattern [-m glob|pcre]]"
-#define PING_USAGE "[-r] [-t secs] [-l limit] [-d node[,node...]]\n" \
+#define PING_USAGE "[-t secs] [-l limit] [-d node[,node...]]\n" \
 	"\t[-p pattern [-m glob|pcre]]"
 
 #define CALL_ARGS	{ .opts = OPTS_CALL, .words = WORDS_KV, .maxkv = -1 }
@@ -54,7 +54,8 @@ const struct cmd_entry cmd_table[] = {
 	  .args = { .opts = OPTS_GC, .words = WORDS_NONE },
 	  .exec = gc_exec },
 	{ .name = "nodes",
-	  .usage = "[-t secs] [-d node[,node...]] [-p pattern [-m glob|pcre]]",
+	  .usage = "[--names] [-t secs] [-d node[,node...]]\n"
+	    "\t[-p pattern [-m glob|pcre]]",
 	  .method = "stats", .style = STYLE_NODES,
 	  .args = { .opts = OPTS_NODES, .words = WORDS_NONE },
 	  .flags = CMD_REPLY, .exec = call_exec },

@@ -1178,6 +1178,17 @@ output_yaml(json_object *v)
 
 /* ------------------------------------------------------------- end */
 
+/* Printable ASCII without a character a shell would act on. */
+static int
+plain_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e || strchr("\"'\\$`;&|<>()*?[]{}!",
+		    *s) != NULL)
+			return 0;
+	return 1;
+}
+
 /*
  * The nodes (STYLE_NODES) in the format asked for: a table, --json
  * {node: entry}, --jsonl one {"node": name, ...entry} per line, --yaml
@@ -1191,6 +1202,17 @@ output_nodes(struct ctl *ctl, const struct mailbox_result *res)
 	char				*s;
 
 	out = nodes_build(res->replies, res->latency, &res->expect);
+	/* --names: for completion and scripts; odd names are left out */
+	if (ctl->names_only) {
+		it = json_object_iter_begin(out);
+		end = json_object_iter_end(out);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			if (plain_name(json_object_iter_peek_name(&it)))
+				printf("%s\n", json_object_iter_peek_name(&it));
+		json_object_put(out);
+		return;
+	}
 	switch (ctl->format) {
 	case FORMAT_TEXT:
 		nodes_table(out, color_out);

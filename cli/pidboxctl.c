@@ -30,6 +30,10 @@ usage_to(FILE *f)
 	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
 		if (cmd->flags & CMD_HIDDEN)
 			continue;
+		if (cmd->args.words == WORDS_CELERY && (cmd == cmd_table ||
+		    cmd[-1].args.words != WORDS_CELERY))
+			fprintf(f, "celery commands (for Celery workers, with -N "
+			    "celery; also as inspect X, control X):\n");
 		fprintf(f, "    %s%s%s%s %s\n", cmd->name,
 		    cmd->alias != NULL ? " (" : "",
 		    cmd->alias != NULL ? cmd->alias : "",
@@ -256,10 +260,11 @@ args_done(int rv, struct args_error *e, const struct cmd_entry *cmd)
 	case ARGS_OK:
 		return;
 	case ARGS_HELP:
-		if (cmd != NULL)
+		if (cmd != NULL) {
 			printf("usage: %s %s %s\n", getprogname(), cmd->name,
 			    cmd->usage);
-		else
+			args_help(stdout, cmd);
+		} else
 			usage_to(stdout);
 		exit(0);
 	case ARGS_VERSION:

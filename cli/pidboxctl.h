@@ -91,6 +91,7 @@ struct ctl {
 	enum output_sort	 sort;		/* --sort */
 	enum output_display	 display;	/* --display */
 	int			 summary;	/* --summary */
+	int			 names_only;	/* nodes --names */
 	int			 verbose;
 };
 
@@ -326,6 +327,7 @@ struct cmd_args {
 	int			 yes;		/* -y */
 	int			 terminate;	/* --terminate */
 	const char		*signal;	/* --signal */
+	int			 names;		/* nodes --names */
 };
 
 /* Results of args_global() and args_parse(). */
@@ -367,6 +369,7 @@ int	 args_global(struct ctl *, int, const char *, struct args_error *);
 int	 args_parse(struct ctl *, const struct cmd_entry *, int, char **,
 	    struct cmd_args *, struct args_error *);
 void	 args_free(struct cmd_args *);
+void	 args_help(FILE *, const struct cmd_entry *);
 void	 args_error_free(struct args_error *);
 
 /* call.c */
