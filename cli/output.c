@@ -1311,6 +1311,22 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 	summary(ctl, res, n);
 }
 
+/* One document of a command that streams nothing: YAML, else JSON. */
+static void
+put_doc(const struct ctl *ctl, json_object *o)
+{
+	char	*s;
+
+	if (ctl->format == FORMAT_YAML) {
+		output_yaml(o);
+		return;
+	}
+	if ((s = pyjson_dumps(o, NULL)) == NULL)
+		err(EX_OSERR, "pyjson_dumps");
+	printf("%s\n", s);
+	free(s);
+}
+
 /*
  * A cast (no reply asked for): who received it, so that a typo in a
  * method or node name does not pass silently. Text on stdout, or one
@@ -1323,7 +1339,6 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 {
 	json_object	*o, *ns;
 	size_t		 i;
-	char		*s;
 
 	if (ctl->format != FORMAT_TEXT) {
 		if ((o = json_object_new_object()) == NULL ||
@@ -1339,14 +1354,7 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 		json_object_object_add(o, "receivers",
 		    json_object_new_int64(res->receivers));
 		json_object_object_add(o, "not_subscribed", ns);
-		if (ctl->format == FORMAT_YAML)
-			output_yaml(o);
-		else {
-			if ((s = pyjson_dumps(o, NULL)) == NULL)
-				err(EX_OSERR, "pyjson_dumps");
-			printf("%s\n", s);
-			free(s);
-		}
+		put_doc(ctl, o);
 		json_object_put(o);
 	} else if (res->receivers == 0)
 		printf("%s: nobody received it: no node is listening on %s "
@@ -1379,22 +1387,12 @@ output_shutdown(struct ctl *ctl, const struct mailbox_request *req,
 {
 	FILE		*f = ctl->json ? stderr : stdout;
 	json_object	*doc;
-	char		*s;
 
 	if (ctl->format == FORMAT_TEXT)
 		output_view(res);
-	else if (ctl->format == FORMAT_JSONL)
-		;	/* nothing streamed: no callback */
 	else {
 		doc = bodies(res->replies);
-		if (ctl->format == FORMAT_YAML)
-			output_yaml(doc);
-		else {
-			if ((s = pyjson_dumps(doc, NULL)) == NULL)
-				err(EX_OSERR, "pyjson_dumps");
-			printf("%s\n", s);
-			free(s);
-		}
+		put_doc(ctl, doc);
 		json_object_put(doc);
 	}
 	fflush(stdout);

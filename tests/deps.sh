@@ -8,7 +8,7 @@ set -u
 
 pkgs=(build-essential clang pkg-config libhiredis-dev libjson-c-dev
     libyaml-dev libbsd-dev libpcre2-dev libssl-dev libcmocka-dev redis-server redis-tools
-    python3-kombu python3-celery python3-redis valgrind mandoc systemd)
+    python3-kombu python3-celery python3-redis valgrind mandoc systemd tmux)
 # --deb: also what `make deb` needs (dpkg-buildpackage, dh, lintian)
 [ "${1:-}" = --deb ] && pkgs+=(debhelper dpkg-dev fakeroot lintian)
 

@@ -51,45 +51,6 @@ start_celery_worker w1@pidbox-test || exit 1
 W1=$!
 W1N=w1@pidbox-test
 
-# sent ARGS...: the arguments pidboxctl puts on the wire for ARGS, read
-# back from the direct queue of a node that is bound but never listens.
-rcli SADD _kombu.binding.celery.pidbox "${SEP}${SEP}ghost@x.celery.pidbox" >/dev/null
-sent() {
-	rcli DEL ghost@x.celery.pidbox >/dev/null
-	ctl -N celery -T direct "$@" -d ghost@x -t 0.2 >/dev/null 2>&1
-	rcli RPOP ghost@x.celery.pidbox | decode_msgs | "$PY" -c 'import json, sys
-b = json.loads(sys.stdin.readline())["body"]
-print(json.dumps({"method": b["method"], "arguments": b["arguments"]}, sort_keys=True))'
-}
-
-# --- 14.15: the wire shape of each new verb (celery/worker/control.py)
-expect_json wire_terminate "$(sent terminate KILL id1 id2)" '{"method": "terminate", "arguments": {"signal": "KILL", "task_id": ["id1", "id2"]}}'
-expect_json wire_heartbeat "$(sent heartbeat)" '{"method": "heartbeat", "arguments": {}}'
-expect_json wire_election "$(sent election e1 topic1 act)" '{"method": "election", "arguments": {"id": "e1", "topic": "topic1", "action": "act"}}'
-expect_json wire_pool_restart "$(sent pool_restart)" '{"method": "pool_restart", "arguments": {}}'
-expect_json wire_memsample "$(sent memsample)" '{"method": "memsample", "arguments": {}}'
-expect_json wire_memdump "$(sent memdump 5)" '{"method": "memdump", "arguments": {"samples": 5}}'
-expect_json wire_objgraph "$(sent objgraph Request 10 3)" '{"method": "objgraph", "arguments": {"type": "Request", "num": 10, "max_depth": 3}}'
-expect_json wire_revoke_by_stamped_headers "$(sent revoke_by_stamped_headers mtask_id=a mtask_id=b --terminate --signal KILL)" '{"method": "revoke_by_stamped_headers", "arguments": {"headers": ["mtask_id=a", "mtask_id=b"], "terminate": true, "signal": "KILL"}}'
-c revoke_by_stamped_headers nokey
-expect_eq stamped_headers_want_kv "$rc" 64
-c terminate KILL
-expect_eq terminate_needs_ids "$rc" 64
-c election e1
-expect_eq election_needs_topic "$rc" 64
-rcli SREM _kombu.binding.celery.pidbox "${SEP}${SEP}ghost@x.celery.pidbox" >/dev/null
-rcli DEL ghost@x.celery.pidbox >/dev/null
-
-start_pidboxd pd1@host -N celery || exit 1
-start_celery_worker w1@pidbox-test || exit 1
-W1=$!
-W1N=w1@pidbox-test
-
-# c ARGS...: pidboxctl -N celery; stdout in $out, exit status in $rc.
-c() {
-	out=$(ctl -N celery "$@" 2>"$T/err")
-	rc=$?
-}
 
 # --- and what a real worker answers to them
 c terminate KILL 11111111-aaaa-bbbb-cccc-000000000003 -d "$W1N"
