@@ -31,6 +31,7 @@
 /* Long-only options of Celery's revoke. */
 #define OPT_TERMINATE	1001
 #define OPT_SIGNAL	1002
+#define OPT_NAMES	1003
 
 /* The command options, each spelt once; a set lists them in order. */
 #define LO_REPLY	{ "reply",	 no_argument,	    NULL, 'r' }
@@ -56,7 +57,9 @@ static const struct option gc_longopts[] = {
 	LO_END
 };
 static const struct option nodes_longopts[] = {
-	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_PATTERN, LO_MATCHER, LO_END
+	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_PATTERN, LO_MATCHER,
+	{ "names",	no_argument,		NULL,	OPT_NAMES },
+	LO_END
 };
 static const struct option celery_longopts[] = {
 	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_PATTERN, LO_MATCHER,
@@ -87,6 +90,99 @@ static const struct {
 	[OPTS_KEYGEN] =	  { GLOBAL_OPTSTRING "f:C:",	    keygen_longopts },
 	[OPTS_NONE] =	  { GLOBAL_OPTSTRING,		    none_longopts },
 };
+
+/*
+ * What each option does, for `pidboxctl COMMAND --help`: printed for the
+ * options of the command's set, in the set's order, so that the help
+ * cannot list an option the command refuses.
+ */
+static const struct {
+	int		 ch;
+	const char	*arg;
+	const char	*help;
+} opthelp[] = {
+	{ 'A', "app", "Celery's -A: implies -N celery (the broker still "
+	    "comes from -b or CELERY_BROKER_URL)" },
+	{ 'b', "url", "the broker (else PIDBOX_BROKER, CELERY_BROKER_URL, "
+	    "the -c file)" },
+	{ 'c', "file", "read broker, namespace and type from pidboxd's YAML" },
+	{ 'N', "namespace", "the mailbox namespace (pidbox; celery for "
+	    "Celery)" },
+	{ 'T', "type", "fanout (default), direct or topic" },
+	{ 'j', NULL, "Celery's --json document" },
+	{ OPT_JSONL, NULL, "one JSON line per reply, then per missing node" },
+	{ OPT_YAML, NULL, "one YAML mapping node -> reply" },
+	{ OPT_SUMMARY, NULL, "always end with the summary and latencies" },
+	{ OPT_COLOR, "when", "auto, always or never" },
+	{ OPT_SORT, "by", "name (default), latency or arrival" },
+	{ OPT_DISPLAY, "which", "all, ok, failed or none" },
+	{ 'v', NULL, "the request id and what happens, on stderr" },
+	{ 'V', NULL, "print the version" },
+	{ 'h', NULL, "this help" },
+	{ 'r', NULL, "collect replies (else a cast: who received it)" },
+	{ 't', "secs", "hard deadline for replies (default 1; broadcast -r: "
+	    "the method's timeout + 1)" },
+	{ 'l', "limit", "stop after this many replies" },
+	{ 'd', "node,...", "only these nodes" },
+	{ 'p', "pattern", "only the nodes whose name matches" },
+	{ 'm', "matcher", "glob (default) or pcre, for -p" },
+	{ 'n', NULL, "say what would be removed, remove nothing" },
+	{ 'g', "secs", "leave reply queues younger than this (default 30)" },
+	{ 'i', "secs", "remove bindings idle this long (default 300)" },
+	{ 'y', NULL, "do not ask on a terminal" },
+	{ OPT_TERMINATE, NULL, "also terminate the task's process" },
+	{ OPT_SIGNAL, "SIG", "the signal for --terminate (TERM)" },
+	{ OPT_NAMES, NULL, "only the names of the bound nodes, one a line" },
+};
+
+/* One option's help line, if opthelp has it. */
+static void
+help_line(FILE *f, const struct option *o)
+{
+	char	opt[64];
+	size_t	i;
+
+	for (i = 0; i < nitems(opthelp); i++)
+		if (opthelp[i].ch == o->val)
+			break;
+	if (i == nitems(opthelp))
+		return;
+	if (o->val < 256)
+		snprintf(opt, sizeof(opt), "-%c, --%s%s%s", o->val, o->name,
+		    opthelp[i].arg != NULL ? " " : "",
+		    opthelp[i].arg != NULL ? opthelp[i].arg : "");
+	else
+		snprintf(opt, sizeof(opt), "    --%s%s%s", o->name,
+		    opthelp[i].arg != NULL ? " " : "",
+		    opthelp[i].arg != NULL ? opthelp[i].arg : "");
+	fprintf(f, "  %-28s %s\n", opt, opthelp[i].help);
+}
+
+/*
+ * The options of cmd, one a line, as `pidboxctl CMD --help` prints
+ * them: the command's own, then the global ones; none it refuses, nor
+ * ping's -r (it always collects).
+ */
+void
+args_help(FILE *f, const struct cmd_entry *cmd)
+{
+	static const struct option	 global[] = { GLOBAL_LONGOPTS };
+	const struct option		*o;
+
+	fprintf(f, "options:\n");
+	o = optsets[cmd->args.opts].longopts + nitems(global);
+	for (; o->name != NULL; o++) {
+		if ((o->val == 'y' && !(cmd->flags & CMD_CONFIRM)) ||
+		    ((o->val == OPT_TERMINATE || o->val == OPT_SIGNAL) &&
+		    !(cmd->flags & CMD_REVOKE)) ||
+		    (o->val == 'r' && (cmd->flags & CMD_REPLY)))
+			continue;
+		help_line(f, o);
+	}
+	fprintf(f, "global options (also before the command):\n");
+	for (o = global; o < global + nitems(global); o++)
+		help_line(f, o);
+}
 
 /* A mistake with a message (then no usage); returns ARGS_ERROR. */
 static int __printflike(2, 3)
@@ -158,6 +254,9 @@ args_global(struct ctl *ctl, int ch, const char *arg, struct args_error *e)
 	int	v;
 
 	switch (ch) {
+	case 'A':
+		ctl->app = arg;
+		break;
 	case 'b':
 		ctl->broker = arg;
 		break;
@@ -357,6 +456,9 @@ command_opt(struct cmd_args *a, int ch, const char *arg,
 			    "[A-Za-z0-9._@-]", log_viss(arg));
 		a->keygen.identity = arg;
 		break;
+	case OPT_NAMES:
+		a->names = 1;
+		break;
 	case 'y':
 		if (!(a->cmd->flags & CMD_CONFIRM))
 			return fail_usage(e, NULL);
@@ -517,6 +619,11 @@ celery_words(const struct cmd_entry *cmd, int argc, char **argv,
 		if (strlen(argv[w]) > MAX_ARG_LEN)
 			return fail(e, "%s: %s: longer than %d bytes",
 			    cmd->name, t->variadic, MAX_ARG_LEN);
+		/* a word without '=' raises IndexError in the worker */
+		if ((cmd->flags & CMD_VARIADIC_KV) &&
+		    (strchr(argv[w], '=') == NULL || argv[w][0] == '='))
+			return fail(e, "%s: %s: want key=value", cmd->name,
+			    log_viss(argv[w]));
 		json_object_array_add(list, json_object_new_string(argv[w]));
 	}
 	if (json_object_array_length(list) == 0 &&

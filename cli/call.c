@@ -115,6 +115,7 @@ call_exec(struct ctl *ctl, struct cmd_args *args)
 	if ((args->cmd->flags & CMD_METHOD_WORD) && args->req.reply &&
 	    !args->timeout_set)
 		learn_timeout(ctl, args);
+	ctl->names_only = args->names;
 	output_init(ctl, args->cmd->style);
 	args->req.tick_ms = output_tick_ms();
 	mailbox_call(&ctl->mbox, &args->req, output_event, ctl, &res);

@@ -1,7 +1,5 @@
 /*
- * Celery's control shutdown: a Celery worker exits without replying
- * (spec 3.4), so it goes out as a cast, after a question on a terminal
- * unless -y. Celery's other commands are rows of the command table
+ * Celery's control shutdown, after a question on a terminal unless -y. Celery's other commands are rows of the command table
  * (cmd.c) with their argument types, parsed by args.c and run by
  * call_exec().
  */
@@ -44,22 +42,29 @@ confirm(const struct ctl *ctl, const struct mailbox_request *req)
 	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
-/* Send shutdown and report how many receivers Redis counted. */
+/*
+ * Send shutdown with a reply queue and collect for a short while (-t,
+ * default 1 s): a node that refuses it (pidboxd's policy, an unknown
+ * method) says so and the exit code is 2, instead of a "sent" that hides
+ * the refusal in the node's log. A Celery worker exits without replying
+ * (kombu re-raises its SystemExit before the reply; `celery control
+ * shutdown` sends a reply_to too), so a silent receiver counts as sent.
+ */
 int
 celery_shutdown_exec(struct ctl *ctl, struct cmd_args *args)
 {
 	struct mailbox_request	*req = &args->req;
 	struct mailbox_result	 res;
-	FILE			*f = ctl->json ? stderr : stdout;
-	int			 rv = 0;
+	int			 rv;
 
 	if (!args->yes && isatty(STDIN_FILENO) && !confirm(ctl, req)) {
 		fprintf(stderr, "%s: not confirmed, nothing sent\n",
 		    getprogname());
 		return 1;
 	}
-	req->reply = 0;
-	mailbox_call(&ctl->mbox, req, output_event, ctl, &res);
+	req->reply = 1;
+	output_init(ctl, STYLE_CONTROL);
+	mailbox_call(&ctl->mbox, req, NULL, NULL, &res);
 	if (res.status != MAILBOX_OK) {
 		output_result(ctl, req, &res);
 		rv = call_status(&res);
@@ -67,14 +72,12 @@ celery_shutdown_exec(struct ctl *ctl, struct cmd_args *args)
 		fprintf(stderr, "Error: no node is listening on mailbox %s\n",
 		    log_viss(ctl->mbox.names.exchange));
 		rv = EX_UNAVAILABLE;
-	} else
-		fprintf(f, "shutdown sent to mailbox %s: %lld %s (%s)\n",
-		    ctl->mbox.names.exchange, res.receivers,
-		    ctl->mbox.type == MAILBOX_FANOUT ?
-		    "subscriber(s) received it" : "queue(s) got it",
-		    req->ndestination > 0 || req->pattern != NULL ?
-		    "only the addressed nodes act on it" :
-		    "every node acts on it");
+	} else {
+		output_shutdown(ctl, req, &res);
+		/* A -d node not subscribed cannot have received it. */
+		rv = res.nerrors > 0 ? EXIT_REPLY_ERRORS :
+		    req->ndestination > 0 && res.nunsub > 0 ? EXIT_MISSING : 0;
+	}
 	mailbox_result_free(&res);
 	return rv;
 }

@@ -16,7 +16,7 @@
 
 /* Options of every Celery command. */
 #define CO " [-t secs] [-d node[,...]] [-p pattern [-m glob|pcre]]"
-#define PING_USAGE "[-r] [-t secs] [-l limit] [-d node[,node...]]\n" \
+#define PING_USAGE "[-t secs] [-l limit] [-d node[,node...]]\n" \
 	"\t[-p pattern [-m glob|pcre]]"
 
 #define CALL_ARGS	{ .opts = OPTS_CALL, .words = WORDS_KV, .maxkv = -1 }
@@ -51,6 +51,7 @@ const struct cmd_entry cmd_table[] = {
 	  .flags = CMD_LOCAL, .exec = certify_exec },
 	{ .name = "describe",
 	  .usage = "[-t secs] [-d node[,node...]]", .method = "describe",
+	  .style = STYLE_DESCRIBE,
 	  .args = { .opts = OPTS_DESCRIBE, .words = WORDS_NONE },
 	  .flags = CMD_REPLY, .exec = call_exec },
 	{ .name = "gc",
@@ -62,7 +63,8 @@ const struct cmd_entry cmd_table[] = {
 	  .args = { .opts = OPTS_KEYGEN, .words = WORDS_NONE },
 	  .flags = CMD_LOCAL, .exec = keygen_exec },
 	{ .name = "nodes",
-	  .usage = "[-t secs] [-d node[,node...]] [-p pattern [-m glob|pcre]]",
+	  .usage = "[--names] [-t secs] [-d node[,node...]]\n"
+	    "\t[-p pattern [-m glob|pcre]]",
 	  .method = "stats", .style = STYLE_NODES,
 	  .args = { .opts = OPTS_NODES, .words = WORDS_NONE },
 	  .flags = CMD_REPLY, .exec = call_exec },
@@ -75,6 +77,12 @@ const struct cmd_entry cmd_table[] = {
 	INSPECT("active", "dump_active", CO, NULL, 0, NOARG),
 	INSPECT("active_queues", NULL, CO, NULL, 0, NOARG),
 	INSPECT("clock", NULL, CO, NULL, 0, NOARG),
+	INSPECT("memdump", NULL, "[samples]" CO, NULL, 0,
+	    A("samples", ARG_INT, 0)),
+	INSPECT("memsample", NULL, CO, NULL, 0, NOARG),
+	INSPECT("objgraph", NULL, "[type [num [max_depth]]]" CO, NULL, 0,
+	    A("type", ARG_STR, 0), A("num", ARG_INT, 0),
+	    A("max_depth", ARG_INT, 0)),
 	INSPECT("conf", "dump_conf", "[with_defaults]" CO, NULL, 0,
 	    A("with_defaults", ARG_BOOL, 0)),
 	INSPECT("query_task", NULL, "id ..." CO, "ids",
@@ -99,17 +107,30 @@ const struct cmd_entry cmd_table[] = {
 	CONTROL("cancel_consumer", "queue" CO, NULL, 0,
 	    A("queue", ARG_STR, 1)),
 	CONTROL("disable_events", CO, NULL, 0, NOARG),
+	/* app.control.election()'s arguments: Celery's CLI sends none */
+	CONTROL("election", "id topic [action]" CO, NULL, 0,
+	    A("id", ARG_STR, 1), A("topic", ARG_STR, 1),
+	    A("action", ARG_STR, 0)),
 	CONTROL("enable_events", CO, NULL, 0, NOARG),
+	CONTROL("heartbeat", CO, NULL, 0, NOARG),
 	CONTROL("pool_grow", "[n]" CO, NULL, 0, A("n", ARG_INT, 0)),
+	/* as Celery's CLI: no arguments (modules=None: the task modules) */
+	CONTROL("pool_restart", CO, NULL, 0, NOARG),
 	CONTROL("pool_shrink", "[n]" CO, NULL, 0, A("n", ARG_INT, 0)),
 	CONTROL("rate_limit", "task_name rate_limit" CO, NULL, 0,
 	    A("task_name", ARG_STR, 1), A("rate_limit", ARG_STR, 1)),
 	CONTROL("revoke", "id ... [--terminate [--signal SIG]]" CO,
 	    "task_id", CMD_VARIADIC_REQUIRED | CMD_REVOKE, NOARG),
+	/* Celery >= 5.3; the worker splits each word at its '=' */
+	CONTROL("revoke_by_stamped_headers",
+	    "key=value ... [--terminate [--signal SIG]]" CO, "headers",
+	    CMD_VARIADIC_REQUIRED | CMD_VARIADIC_KV | CMD_REVOKE, NOARG),
 	/* a worker exits without replying: a cast (celery.c) */
 	{ .name = "shutdown", .usage = "[-y|--yes]" CO, .method = "shutdown",
 	  .style = STYLE_CONTROL, .args = CELERY_ARGS,
 	  .flags = CMD_CONFIRM, .exec = celery_shutdown_exec },
+	CONTROL("terminate", "signal id ..." CO, "task_id",
+	    CMD_VARIADIC_REQUIRED, A("signal", ARG_STR, 1)),
 	CONTROL("time_limit", "task_name soft [hard]" CO, NULL, 0,
 	    A("task_name", ARG_STR, 1), A("soft", ARG_FLOAT, 1),
 	    A("hard", ARG_FLOAT, 0)),

@@ -16,6 +16,9 @@
 #include <sysexits.h>
 #include <time.h>
 
+#define LIBBSD_NETBSD_VIS
+#include <vis.h>
+
 #include "pidbox.h"
 #include "pidboxctl.h"
 
@@ -32,6 +35,21 @@ ctl_debug(const struct ctl *ctl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx(fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Untrusted text (a node name, a table cell) as a terminal shows it:
+ * controls and non-ASCII bytes as escapes, so that its bytes are its
+ * width. Not VIS_SAFE: CR, BS and BEL would rewrite the line.
+ */
+char *
+ctl_escape(const char *s)
+{
+	char	*e;
+
+	if (stravis(&e, s, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) == -1)
+		err(EX_OSERR, NULL);
+	return e;
 }
 
 /* Microseconds on the monotonic clock, for reply latencies. */

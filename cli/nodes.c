@@ -13,9 +13,6 @@
 #include <string.h>
 #include <sysexits.h>
 
-#define LIBBSD_NETBSD_VIS
-#include <vis.h>
-
 #include <json-c/json.h>
 
 #include "pidbox.h"
@@ -146,17 +143,6 @@ fmt_uptime(char *buf, size_t len, json_object *v)
 		    s / 60 % 60, s % 60);
 }
 
-static char *
-escape(const char *s)
-{
-	char	*e;
-
-	/* Not VIS_SAFE: CR, BS and BEL would rewrite the table. */
-	if (stravis(&e, s, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) == -1)
-		err(EX_OSERR, NULL);
-	return e;
-}
-
 /* The aligned table of nodes_build()'s out; the status maybe colored. */
 void
 nodes_table(json_object *out, int colored)
@@ -178,13 +164,13 @@ nodes_table(json_object *out, int colored)
 	for (i = 0; i < n && !json_object_iter_equal(&it, &end);
 	    json_object_iter_next(&it), i++) {
 		e = json_object_iter_peek_value(&it);
-		rows[i].node = escape(json_object_iter_peek_name(&it));
+		rows[i].node = ctl_escape(json_object_iter_peek_name(&it));
 		rows[i].status = json_object_get_string(
 		    json_object_object_get(e, "status"));
 		fmt_uptime(rows[i].uptime, sizeof(rows[i].uptime),
 		    json_object_object_get(e, "uptime"));
 		v = json_object_object_get(e, "version");
-		rows[i].version = escape(v != NULL ?
+		rows[i].version = ctl_escape(v != NULL ?
 		    json_object_get_string(v) : "-");
 		if ((v = json_object_object_get(e, "latency_ms")) != NULL) {
 			ms = json_object_get_double(v);

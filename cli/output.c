@@ -28,9 +28,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#define LIBBSD_NETBSD_VIS
-#include <vis.h>
-
 #include <json-c/json.h>
 #include <yaml.h>
 
@@ -89,6 +86,10 @@ static struct {
 static void	 pretty(FILE *, json_object *, int *);
 static void	 error_hints(FILE *, const struct mailbox_result *);
 static void	 output_yaml(json_object *);
+static void	 output_view(const struct mailbox_result *);
+static json_object *bodies(json_object *);
+static void	 put_names(FILE *, const char *, const char **, size_t,
+	    const char *);
 
 /* Colors for fd per --color, NO_COLOR (any value) and TERM=dumb. */
 static int
@@ -541,17 +542,7 @@ put_jsonl_missing(const struct mailbox_result *res)
 }
 
 /* A node name as it is shown on a terminal. */
-static char *
-tty_name(const char *node)
-{
-	char	*esc;
-
-	/* Not VIS_SAFE: CR, BS and BEL would rewrite the line. */
-	if (stravis(&esc, node, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB) ==
-	    -1)
-		err(EX_OSERR, NULL);
-	return esc;
-}
+#define tty_name(node)	ctl_escape(node)
 
 /*
  * Celery's "->  node: OK" line; aligned and colored on a terminal. An
@@ -798,7 +789,8 @@ output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 		strlcpy(prog.lastnode, esc, sizeof(prog.lastnode));
 		free(esc);
 	}
-	if (style == STYLE_NODES || ctl->format == FORMAT_JSON ||
+	if (style == STYLE_NODES || style == STYLE_DESCRIBE ||
+	    ctl->format == FORMAT_JSON ||
 	    ctl->format == FORMAT_YAML)
 		goto done;
 	if (ctl->format == FORMAT_JSONL) {
@@ -969,7 +961,8 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	if (!show_summary && nerrs == 0 && nmiss == 0 && res->nunsub == 0 &&
 	    !ctl->mbox.verify)
 		return;
-	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES))
+	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES ||
+	    style == STYLE_DESCRIBE))
 		fputc('\n', f);
 	if (ex->count >= 0)
 		fprintf(f, "summary: %lld expected (%s), %s%d replied%s, "
@@ -1246,6 +1239,17 @@ output_yaml(json_object *v)
 
 /* ------------------------------------------------------------- end */
 
+/* Printable ASCII without a character a shell would act on. */
+static int
+plain_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e || strchr("\"'\\$`;&|<>()*?[]{}!",
+		    *s) != NULL)
+			return 0;
+	return 1;
+}
+
 /*
  * The nodes (STYLE_NODES) in the format asked for: a table, --json
  * {node: entry}, --jsonl one {"node": name, ...entry} per line, --yaml
@@ -1259,6 +1263,17 @@ output_nodes(struct ctl *ctl, const struct mailbox_result *res)
 	char				*s;
 
 	out = nodes_build(res->replies, res->latency, &res->expect);
+	/* --names: for completion and scripts; odd names are left out */
+	if (ctl->names_only) {
+		it = json_object_iter_begin(out);
+		end = json_object_iter_end(out);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			if (plain_name(json_object_iter_peek_name(&it)))
+				printf("%s\n", json_object_iter_peek_name(&it));
+		json_object_put(out);
+		return;
+	}
 	switch (ctl->format) {
 	case FORMAT_TEXT:
 		nodes_table(out, color_out);
@@ -1328,10 +1343,12 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 
 	n = json_object_object_length(res->replies);
 	if (ctl->format == FORMAT_TEXT && style != STYLE_NODES &&
-	    sort_by != SORT_ARRIVAL)
+	    style != STYLE_DESCRIBE && sort_by != SORT_ARRIVAL)
 		output_view(res);
 	if (style == STYLE_NODES)
 		output_nodes(ctl, res);
+	else if (style == STYLE_DESCRIBE && ctl->format == FORMAT_TEXT)
+		describe_table(res->replies);
 	else if (ctl->format == FORMAT_JSON) {
 		doc = style == STYLE_CONTROL ? bodies(res->replies) :
 		    json_object_get(res->replies);
@@ -1341,6 +1358,10 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 		putchar('\n');
 		free(s);
 		json_object_put(doc);
+		/* celery status --json: the count line after the JSON */
+		if (style == STYLE_STATUS)
+			printf("\n%d %s online.\n", n, n == 1 ? "node" :
+			    "nodes");
 	} else if (ctl->format == FORMAT_YAML)
 		output_yaml(res->replies);
 	else if (ctl->format == FORMAT_JSONL)
@@ -1349,6 +1370,22 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 		printf("\n%d %s online.\n", n, n == 1 ? "node" : "nodes");
 	fflush(stdout);
 	summary(ctl, res, n);
+}
+
+/* One document of a command that streams nothing: YAML, else JSON. */
+static void
+put_doc(const struct ctl *ctl, json_object *o)
+{
+	char	*s;
+
+	if (ctl->format == FORMAT_YAML) {
+		output_yaml(o);
+		return;
+	}
+	if ((s = pyjson_dumps(o, NULL)) == NULL)
+		err(EX_OSERR, "pyjson_dumps");
+	printf("%s\n", s);
+	free(s);
 }
 
 /*
@@ -1363,7 +1400,6 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 {
 	json_object	*o, *ns;
 	size_t		 i;
-	char		*s;
 
 	if (ctl->format != FORMAT_TEXT) {
 		if ((o = json_object_new_object()) == NULL ||
@@ -1379,14 +1415,7 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 		json_object_object_add(o, "receivers",
 		    json_object_new_int64(res->receivers));
 		json_object_object_add(o, "not_subscribed", ns);
-		if (ctl->format == FORMAT_YAML)
-			output_yaml(o);
-		else {
-			if ((s = pyjson_dumps(o, NULL)) == NULL)
-				err(EX_OSERR, "pyjson_dumps");
-			printf("%s\n", s);
-			free(s);
-		}
+		put_doc(ctl, o);
 		json_object_put(o);
 	} else if (res->receivers == 0)
 		printf("%s: nobody received it: no node is listening on %s "
@@ -1404,6 +1433,50 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 	if (ctl->format == FORMAT_TEXT && res->expect.names != NULL &&
 	    res->expect.nnames == 0 && req->pattern != NULL)
 		printf("no bound node matches -p %s\n", log_viss(req->pattern));
+}
+
+/*
+ * Celery's control shutdown (celery.c): the replies of the nodes that
+ * answered (a pidboxd refuses or runs it), then who received it, with
+ * the silent ones taken for Celery workers, which exit without a reply.
+ * --json: the reply bodies as `celery control --json` prints them, the
+ * rest on stderr.
+ */
+void
+output_shutdown(struct ctl *ctl, const struct mailbox_request *req,
+    const struct mailbox_result *res)
+{
+	FILE		*f = ctl->json ? stderr : stdout;
+	json_object	*doc;
+
+	if (ctl->format == FORMAT_TEXT)
+		output_view(res);
+	else {
+		doc = bodies(res->replies);
+		put_doc(ctl, doc);
+		json_object_put(doc);
+	}
+	fflush(stdout);
+	fprintf(f, "shutdown sent to mailbox %s: %lld %s (%s)",
+	    ctl->mbox.names.exchange, res->receivers,
+	    ctl->mbox.type == MAILBOX_FANOUT ? "subscriber(s) received it" :
+	    "queue(s) got it", req->ndestination > 0 || req->pattern != NULL ?
+	    "only the addressed nodes act on it" : "every node acts on it");
+	if (res->nerrors > 0)
+		fprintf(f, "; %zu refused it", res->nerrors);
+	fputc('\n', f);
+	if (res->nmissing > 0)
+		put_names(f, "no reply (a Celery worker exits without "
+		    "replying)", res->missing, res->nmissing, NULL);
+	else if (res->nsilent > 0)
+		fprintf(f, "no reply (a Celery worker exits without "
+		    "replying): %lld node%s\n", res->nsilent,
+		    res->nsilent == 1 ? "" : "s");
+	if (res->nunsub > 0)
+		put_names(f, "not subscribed", res->unsub, res->nunsub,
+		    color_out && f == stdout ? C_YELLOW : NULL);
+	if (res->nerrors > 0)
+		error_hints(f, res);
 }
 
 /* What to do about a broker failure: where the broker or password goes. */

@@ -16,8 +16,9 @@
 
 /* The global options as usage() and cmd_usage() print them. */
 #define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
-    "[--sort=by] [--display=which] [-b url] [-c file] [-i keyfile] "	\
-    "[--verify=optional|required] [-N namespace] [-T fanout|direct|topic]"
+    "[--sort=by] [--display=which] [-A app] [-b url] [-c file] "	\
+    "[-i keyfile] [--verify=optional|required] [-N namespace] "		\
+    "[-T fanout|direct|topic]"
 
 static void
 usage_to(FILE *f)
@@ -30,6 +31,10 @@ usage_to(FILE *f)
 	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
 		if (cmd->flags & CMD_HIDDEN)
 			continue;
+		if (cmd->args.words == WORDS_CELERY && (cmd == cmd_table ||
+		    cmd[-1].args.words != WORDS_CELERY))
+			fprintf(f, "celery commands (for Celery workers, with -N "
+			    "celery; also as inspect X, control X):\n");
 		fprintf(f, "    %s%s%s%s %s\n", cmd->name,
 		    cmd->alias != NULL ? " (" : "",
 		    cmd->alias != NULL ? cmd->alias : "",
@@ -214,6 +219,9 @@ ctl_setup(struct ctl *ctl)
 
 	memset(&tls, 0, sizeof(tls));
 	conf_read(ctl, &fbroker, &fpw, &tls);
+	/* celery -A app: a Celery fleet, namespace celery unless -N. */
+	if (ctl->ns == NULL && ctl->app != NULL)
+		ctl->ns = "celery";
 	if (ctl->ns == NULL)
 		ctl->ns = DEFAULT_NS;
 	mb->ns = ctl->ns;
@@ -232,6 +240,16 @@ ctl_setup(struct ctl *ctl)
 		broker = fbroker;
 		from = ctl->conf_file;
 	}
+	/*
+	 * The broker a Celery app names is known only by importing it,
+	 * which needs Python: Celery's places that need none are -b and
+	 * CELERY_BROKER_URL. Say so rather than guess the default.
+	 */
+	if ((broker == NULL || broker[0] == '\0') && ctl->app != NULL)
+		errx(EX_USAGE, "-A %s: pidboxctl cannot read the broker from a "
+		    "Celery app (that needs Python); give it with -b URL or "
+		    "CELERY_BROKER_URL, as celery -b would take it",
+		    log_viss(ctl->app));
 	if (broker == NULL || broker[0] == '\0') {
 		broker = DEFAULT_BROKER;
 		from = "default";
@@ -288,10 +306,11 @@ args_done(int rv, struct args_error *e, const struct cmd_entry *cmd)
 	case ARGS_OK:
 		return;
 	case ARGS_HELP:
-		if (cmd != NULL)
+		if (cmd != NULL) {
 			printf("usage: %s %s %s\n", getprogname(), cmd->name,
 			    cmd->usage);
-		else
+			args_help(stdout, cmd);
+		} else
 			usage_to(stdout);
 		exit(0);
 	case ARGS_VERSION:

@@ -87,6 +87,7 @@ struct mailbox {
 struct ctl {
 	const char		*broker;	/* as given; may hold one */
 	const char		*conf_file;	/* -c: broker, ns, type */
+	const char		*app;		/* -A: Celery's, never imported */
 	const char		*broker_from;	/* where the broker came from */
 	int			 type_set;	/* -T given */
 	struct mailbox		 mbox;
@@ -97,6 +98,7 @@ struct ctl {
 	enum output_sort	 sort;		/* --sort */
 	enum output_display	 display;	/* --display */
 	int			 summary;	/* --summary */
+	int			 names_only;	/* nodes --names */
 	int			 verbose;
 	const char		*key_file;	/* -i, else PIDBOX_KEY_FILE */
 	const char		*key_from;	/* which, for messages */
@@ -127,8 +129,9 @@ struct rconn {
 };
 
 /* Global options, also accepted after the command name. */
-#define GLOBAL_OPTSTRING "b:c:i:N:T:jvVh"
+#define GLOBAL_OPTSTRING "A:b:c:i:N:T:jvVh"
 #define GLOBAL_LONGOPTS							\
+	{ "app",	required_argument,	NULL,	'A' },		\
 	{ "broker",	required_argument,	NULL,	'b' },		\
 	{ "config",	required_argument,	NULL,	'c' },		\
 	{ "identity-file", required_argument,	NULL,	'i' },		\
@@ -152,6 +155,7 @@ enum call_style {
 	STYLE_CONTROL,	/* celery control: no count, --json [{node: reply}] */
 	STYLE_STATUS,	/* celery status: "->  node: OK" lines and count */
 	STYLE_NODES,	/* pidboxctl nodes: stats replies as a table */
+	STYLE_DESCRIBE,	/* pidboxctl describe: a table of methods */
 };
 
 /*
@@ -328,6 +332,7 @@ struct cmd_entry {
 #define CMD_FAMILY	0x20	/* inspect/control X: X names the row */
 #define CMD_HIDDEN	0x40	/* only as inspect X; not in usage */
 #define CMD_LOCAL	0x80	/* no broker: keygen, certify */
+#define CMD_VARIADIC_KV	0x100	/* each variadic word is key=value */
 	int			(*exec)(struct ctl *, struct cmd_args *);
 };
 
@@ -354,6 +359,7 @@ struct cmd_args {
 	int			 yes;		/* -y */
 	int			 terminate;	/* --terminate */
 	const char		*signal;	/* --signal */
+	int			 names;		/* nodes --names */
 };
 
 /* Results of args_global() and args_parse(). */
@@ -376,6 +382,7 @@ _Noreturn void	 ctl_exit(int);
 int64_t	 ctl_now_us(void);
 void	 ctl_debug(const struct ctl *, const char *, ...)
 	    __printflike(2, 3);
+char	*ctl_escape(const char *);
 
 /* pidboxctl.c */
 _Noreturn void	 usage(void);
@@ -394,6 +401,7 @@ int	 args_global(struct ctl *, int, const char *, struct args_error *);
 int	 args_parse(struct ctl *, const struct cmd_entry *, int, char **,
 	    struct cmd_args *, struct args_error *);
 void	 args_free(struct cmd_args *);
+void	 args_help(FILE *, const struct cmd_entry *);
 void	 args_error_free(struct args_error *);
 
 /* call.c */
@@ -430,6 +438,8 @@ int	 output_tick_ms(void);
 void	 output_event(const struct mailbox_event *, void *);
 void	 output_result(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
+void	 output_shutdown(struct ctl *, const struct mailbox_request *,
+	    const struct mailbox_result *);
 
 /* sign.c: x-pidbox-* signature headers with a key file (-i). */
 #define SIGN_ECONFIG	-1
@@ -454,6 +464,9 @@ void	 trust_free(struct trust *);
 enum trust_mark trust_check(struct trust *, const struct envelope *,
 	    const char *, const char *, const char **);
 const char *trust_name(enum trust_mark);
+
+/* describe.c: the table of pidboxctl describe. */
+void	 describe_table(json_object *);
 
 /* nodes.c: the table of pidboxctl nodes. */
 json_object *nodes_build(json_object *, json_object *, const struct expect *);

@@ -143,7 +143,7 @@ h_describe(const struct call *c, json_object **res)
 {
 	*res = json_object_new_object();
 	json_object_object_add(*res, "methods",
-	    registry_describe(c->node->reg));
+	    registry_describe(c->node->reg, &c->conf->policy, c->identity));
 	json_object_object_add(*res, "version",
 	    json_object_new_string(PIDBOX_VERSION));
 	return 0;

@@ -363,8 +363,12 @@ const struct method *registry_lookup(const struct registry *r,
  * that stop or reshape a node.
  */
 int	 registry_dangerous(const struct registry *r, const char *name);
-/* {name: {help, kind, args[, timeout]}} of every method, for describe. */
-json_object *registry_describe(const struct registry *r);
+/*
+ * {name: {help, kind, args[, timeout], dangerous, allowed}} of every
+ * method, for describe; allowed as policy p answers identity.
+ */
+json_object *registry_describe(const struct registry *r,
+	    const struct policy_conf *p, const char *identity);
 
 /* handlers.c: the built-in methods. */
 const struct method *builtin_table(size_t *n);
@@ -505,6 +509,8 @@ json_object *schema_check(const struct arg_spec *args, size_t nargs,
 	    int open, json_object *in, char *err, size_t errlen);
 /* {name: {type, required, ...}} of a schema, for describe. */
 json_object *schema_describe(const struct arg_spec *args, size_t nargs);
+/* d as a JSON int when it is integral, else a double. */
+json_object *schema_number(double d);
 /* Text of a scalar argument as it goes into argv/env (malloc'd). */
 char	*schema_text(json_object *v);
 /* Compile a full-match regex; NULL with err set. */

@@ -116,11 +116,18 @@ registry_dangerous(const struct registry *r, const char *name)
 	return dangerous_name(name);
 }
 
+/*
+ * What describe says of each method, including whether it is dangerous
+ * and whether the policy lets the asking identity call it, so that an
+ * operator sees a refusal coming instead of meeting it.
+ */
 json_object *
-registry_describe(const struct registry *r)
+registry_describe(const struct registry *r, const struct policy_conf *p,
+    const char *identity)
 {
 	const struct method	*m;
 	json_object		*methods, *o;
+	const char		*why;
 	size_t			 i;
 
 	methods = json_object_new_object();
@@ -135,8 +142,13 @@ registry_describe(const struct registry *r)
 		    schema_describe(m->args, m->nargs));
 		if (m->conf != NULL)
 			json_object_object_add(o, "timeout",
-			    json_object_new_double(
-			    (double)m->conf->timeout_ms / 1000.0));
+			    schema_number((double)m->conf->timeout_ms /
+			    1000.0));
+		json_object_object_add(o, "dangerous", json_object_new_boolean(
+		    (m->flags & M_DANGEROUS) != 0));
+		json_object_object_add(o, "allowed", json_object_new_boolean(
+		    policy_allows(p, m->name, (m->flags & M_DANGEROUS) != 0,
+		    identity, &why)));
 		json_object_object_add(methods, m->name, o);
 	}
 	return methods;

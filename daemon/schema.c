@@ -280,6 +280,18 @@ schema_text(json_object *v)
 	}
 }
 
+/*
+ * A number for describe: an integral value as a JSON int, so that a
+ * range of 1 to 10 reads "1".."10" rather than "1.0".."10.0".
+ */
+json_object *
+schema_number(double d)
+{
+	if (d == floor(d) && fabs(d) < 9007199254740992.0)
+		return json_object_new_int64((int64_t)d);
+	return json_object_new_double(d);
+}
+
 json_object *
 schema_describe(const struct arg_spec *args, size_t nargs)
 {
@@ -303,10 +315,10 @@ schema_describe(const struct arg_spec *args, size_t nargs)
 			    json_object_new_string(s->regex));
 		if (s->has_min)
 			json_object_object_add(a, "min",
-			    json_object_new_double(s->min));
+			    schema_number(s->min));
 		if (s->has_max)
 			json_object_object_add(a, "max",
-			    json_object_new_double(s->max));
+			    schema_number(s->max));
 		if (s->type == ARG_STRING)
 			json_object_object_add(a, "max_length",
 			    json_object_new_int64((int64_t)s->max_length));

@@ -9,7 +9,7 @@ set -u
 pkgs=(build-essential clang pkg-config libhiredis-dev libjson-c-dev
     libyaml-dev libbsd-dev libpcre2-dev libssl-dev openssl libcmocka-dev redis-server redis-tools
     python3-kombu python3-celery python3-redis python3-tzlocal valgrind
-    mandoc systemd util-linux python3-humanize python3-prometheus-client)
+    mandoc systemd util-linux python3-humanize python3-prometheus-client tmux)
 # --deb: also what `make deb` needs (dpkg-buildpackage, dh, lintian);
 # --systemd: and what `make check-systemd` needs (nspawn, debootstrap)
 case ${1:-} in

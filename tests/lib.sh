@@ -205,6 +205,15 @@ need() {
 	fi
 }
 
+# need_cmd CMD: a program the script cannot run without (from
+# tests/deps.sh); missing, the whole script is a failure.
+need_cmd() {
+	command -v "$1" >/dev/null || {
+		fail setup "$1 not installed (run tests/deps.sh)"
+		exit 1
+	}
+}
+
 # ---------------------------------------------------------------- redis
 
 rcli() {

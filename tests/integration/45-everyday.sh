@@ -12,10 +12,7 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need pidboxd pidboxctl
-command -v tmux >/dev/null || {
-	fail setup "tmux not installed (run tests/deps.sh)"
-	exit 1
-}
+need_cmd tmux
 start_redis
 
 conf=$T/pidboxd.yaml

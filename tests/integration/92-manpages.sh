@@ -44,6 +44,42 @@ while read -r c; do
 	grep -q "^\.Cm $c\$" "$DOCS/pidboxctl.1" || missing="$missing $c(synopsis)"
 done < <(sed -n '/^commands:/,/^[^ \t]/ s/^    \([a-z][a-z0-9_-]*\).*/\1/p' <<<"$help")
 expect_eq pidboxctl_commands_documented "$missing" ""
+# ... and every Celery command its .It Cm entry (one synopsis for all)
+missing=
+while read -r c; do
+	grep -q "^\.It Cm $c\( \|$\)" "$DOCS/pidboxctl.1" || missing="$missing $c"
+done < <(sed -n '/^celery commands/,/^[^ \t]/ s/^    \([a-z][a-z0-9_-]*\).*/\1/p' <<<"$help")
+expect_eq pidboxctl_celery_commands_documented "$missing" ""
+expect_contains pidboxctl_celery_verbs_listed "$help" "    revoke_by_stamped_headers "
+
+# each command's --help describes its options, each documented (issue 14.17)
+missing=
+for c in broadcast describe gc nodes ping status shutdown revoke; do
+	h=$("$BUILD/pidboxctl" "$c" --help)
+	grep -q '^options:' <<<"$h" || missing="$missing $c(no options section)"
+	for o in $(sed -n '/^options:/,/^global/ s/^ *\(-[a-zA-Z], \)\{0,1\}--\([a-z-]*\).*/\2/p' <<<"$h"); do
+		grep -q "Fl -$o\|Fl $(printf '%s' "$o" | cut -c1)\b" "$DOCS/pidboxctl.1" || missing="$missing $c:--$o"
+	done
+done
+expect_eq pidboxctl_option_help "$missing" ""
+page=$(MANWIDTH=100 mandoc -Tascii "$DOCS/pidboxctl.1" | col -b)
+expect_contains pidboxctl_json_renders "$page" '{"node": reply, ...}'
+expect_not_contains pidboxctl_gc_one_synopsis "$page" '[-n [-g grace'
+expect_not_contains pidboxctl_ping_no_r "$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$page" | grep ' ping ')" '[-r]'
+expect_contains pidboxctl_signing "$page" 'head -c 32 /dev/urandom'
+for v in CELERY_BROKER_URL PIDBOX_KEY_FILE PIDBOX_IDENTITY; do
+	expect_contains "pidboxctl_env_$v" "$(sed -n '/^ENVIRONMENT/,/^EXIT STATUS/p' <<<"$page")" "$v"
+done
+ypage=$(MANWIDTH=100 mandoc -Tascii "$DOCS/pidboxd.yaml.5" | col -b)
+for d in 'default is 32' 'max_ttl (the longest expiry accepted, seconds; default 300)' 'timeout: 30'; do
+	expect_contains "yaml_default_$(printf '%s' "$d" | tr -c 'a-z0-9' _)" "$(tr -s ' \n\t' ' ' <<<"$ypage")" "$d"
+done
+# a section of another page named in one is a section of it
+bad=
+while IFS='|' read -r page8 sec; do
+	grep -q "^\.Sh $sec\$" "$DOCS/$page8" || bad="$bad $sec($page8)"
+done < <(grep -h -B2 '^\.Xr pidboxd 8' "$DOCS/pidboxd.yaml.5" "$DOCS/pidboxctl.1" | sed -n 's/^\.Sy \([A-Z][A-Z ]*\)$/pidboxd.8|\1/p')
+expect_eq sections_exist "$bad" ""
 
 # every short option in pidboxd's usage has its .It Fl entry
 missing=

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Bash completion of pidboxctl (issue 7): commands, options, option values,
-# and the method names of a live node (from `pidboxctl --json broadcast
-# describe --reply` with the -b on the line); with no broker it completes
-# no method, prints nothing and returns promptly.
+# Bash completion of pidboxctl (issue 7, 14.16): commands (Celery's only
+# with -N celery), each command's own options only (from `pidboxctl CMD
+# --help`), option values, -c files, node names after -d (`pidboxctl
+# nodes --names`), and the method names of the live nodes after broadcast
+# (from describe, with the -b on the line, cached); with no broker it
+# completes no method, prints nothing and returns promptly.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need pidboxd pidboxctl
@@ -23,14 +25,43 @@ complete_words() {
 	printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-read -ra cmds <<<"$(_pidboxctl_commands | tr '\n' ' ')"
-expect_eq commands "$(complete_words pidboxctl '')" "$(printf '%s\n' "${cmds[@]}" | sort | tr '\n' ' ' | sed 's/ $//')"
+top=$(complete_words pidboxctl '')
+expect_eq commands "$top" "bc broadcast describe gc nodes ping"
+celery_top=$(complete_words pidboxctl -N celery '')
+for w in ping broadcast status shutdown revoke terminate heartbeat inspect control; do
+	expect_contains "celery_commands_$w" " $celery_top " " $w "
+done
+expect_not_contains no_celery_verbs_without_N " $top " " revoke "
+expect_contains celery_with_A " $(complete_words pidboxctl -A proj '') " " status "
+expect_eq inspect_verbs "$(complete_words pidboxctl -N celery inspect mem)" "memdump memsample"
 expect_contains commands_have_ping "$(complete_words pidboxctl p)" ping
 expect_contains global_options "$(complete_words pidboxctl --b)" --broker
+expect_contains global_config "$(complete_words pidboxctl -)" "-c"
 expect_contains call_options "$(complete_words pidboxctl ping --ti)" --timeout
 expect_contains gc_options "$(complete_words pidboxctl gc --dr)" --dry-run
+expect_eq nodes_no_reply_opt "$(complete_words pidboxctl nodes --re)" ""
+expect_eq describe_no_pattern "$(complete_words pidboxctl describe --pat)" ""
+expect_eq ping_no_reply_opt "$(complete_words pidboxctl ping --rep)" ""
+expect_eq revoke_terminate "$(complete_words pidboxctl revoke --ter)" "--terminate"
 expect_eq type_values "$(complete_words pidboxctl -T '')" "direct fanout topic"
 expect_eq matcher_values "$(complete_words pidboxctl ping -m '')" "glob pcre"
+touch "$T/fleet.yaml"
+expect_eq config_file "$(complete_words pidboxctl -c "$T/fle")" "$T/fleet.yaml"
+# every option offered is one the command accepts
+bad=
+for c in broadcast describe gc nodes ping status revoke shutdown; do
+	for o in $(complete_words pidboxctl "$c" --); do
+		case $o in --timeout | --limit | --destination | --pattern | --matcher | --grace | --idle | --signal | \
+		    --broker | --config | --namespace | --type | --app | --color | --sort | --display) continue ;; esac
+		"$BUILD/pidboxctl" "$c" "$o" --help >/dev/null 2>&1 || bad="$bad $c:$o"
+	done
+done
+expect_eq options_all_accepted "$bad" ""
+
+# node names after -d, from the live nodes
+start_pidboxd node2 || exit 1
+expect_eq node_names "$(complete_words pidboxctl -b "$BROKER" ping -d '')" "node1 node2"
+expect_eq node_names_after_comma "$(complete_words pidboxctl -b "$BROKER" ping -d node1,n)" "node1,node1 node1,node2"
 
 got=$(complete_words pidboxctl -b "$BROKER" broadcast '')
 for m in ping stats clock describe print_msg; do
@@ -38,6 +69,14 @@ for m in ping stats clock describe print_msg; do
 done
 expect_eq live_methods_prefix "$(complete_words pidboxctl -b "$BROKER" broadcast pr)" print_msg
 expect_eq no_method_after_method "$(complete_words pidboxctl -b "$BROKER" broadcast ping '')" ""
+# cached in the shell: a second completion does not ask the nodes again
+COMP_WORDS=(pidboxctl -b "$BROKER" broadcast '')
+COMP_CWORD=4
+_pidboxctl pidboxctl '' broadcast
+n=$(commandstat publish)
+_pidboxctl pidboxctl '' broadcast
+expect_eq methods_cached "$(commandstat publish)" "$n"
+expect_contains methods_cached_offered " ${COMPREPLY[*]} " " print_msg "
 
 # no broker: nothing, quickly, silently
 t0=$(now_ms)

@@ -621,7 +621,7 @@ test_registry(void **state)
 	assert_null(registry_lookup(r, NULL));
 
 	/* describe covers every method, built-ins with their schema */
-	d = registry_describe(r);
+	d = registry_describe(r, &c.policy, "");
 	assert_int_equal(json_object_object_length(d), n + 2);
 	assert_true(json_object_object_get_ex(d, "print_msg", &e));
 	assert_true(json_object_object_get_ex(e, "kind", &v));
@@ -633,6 +633,14 @@ test_registry(void **state)
 	assert_string_equal(json_object_get_string(v), "exec");
 	assert_true(json_object_object_get_ex(e, "timeout", &v));
 	assert_true(json_object_get_double(v) == 1.5);
+	/* dangerous, and no policy rule names it: not allowed */
+	assert_true(json_object_get_boolean(json_object_object_get(e,
+	    "dangerous")));
+	assert_false(json_object_get_boolean(json_object_object_get(e,
+	    "allowed")));
+	assert_true(json_object_object_get_ex(d, "ping", &e));
+	assert_false(json_object_get_boolean(json_object_object_get(e,
+	    "dangerous")));
 	json_object_put(d);
 	registry_free(r);
 
