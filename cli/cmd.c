@@ -221,17 +221,23 @@ cmd_suggest(const char *name)
  * hidden rows included, else by alias (dump_tasks...). NULL when there is
  * none or it belongs to the other family.
  */
+int
+cmd_is_celery(const struct cmd_entry *cmd)
+{
+	/* certify reads a Celery-style word, but is pidbox's own */
+	return cmd->args.words == WORDS_CELERY && !(cmd->flags & CMD_LOCAL);
+}
+
 const struct cmd_entry *
 cmd_find_family(const struct cmd_entry *family, const char *name)
 {
 	const struct cmd_entry	*cmd;
 
 	for (cmd = cmd_table; cmd->name != NULL; cmd++)
-		if (cmd->args.words == WORDS_CELERY &&
-		    strcmp(cmd->name, name) == 0)
+		if (cmd_is_celery(cmd) && strcmp(cmd->name, name) == 0)
 			break;
 	if (cmd->name == NULL && ((cmd = cmd_find(name)) == NULL ||
-	    cmd->args.words != WORDS_CELERY))
+	    !cmd_is_celery(cmd)))
 		return NULL;
 	if (cmd->style != family->style)
 		return NULL;

@@ -31,8 +31,8 @@ usage_to(FILE *f)
 	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
 		if (cmd->flags & CMD_HIDDEN)
 			continue;
-		if (cmd->args.words == WORDS_CELERY && (cmd == cmd_table ||
-		    cmd[-1].args.words != WORDS_CELERY))
+		if (cmd_is_celery(cmd) && (cmd == cmd_table ||
+		    !cmd_is_celery(&cmd[-1])))
 			fprintf(f, "celery commands (for Celery workers, with -N "
 			    "celery; also as inspect X, control X):\n");
 		fprintf(f, "    %s%s%s%s %s\n", cmd->name,

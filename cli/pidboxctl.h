@@ -392,6 +392,8 @@ void	 ctl_setup(struct ctl *);
 /* cmd.c */
 extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_find(const char *);
+/* A Celery verb (shown as such, and as inspect X / control X). */
+int	 cmd_is_celery(const struct cmd_entry *);
 const struct cmd_entry *cmd_find_family(const struct cmd_entry *,
 	    const char *);
 const struct cmd_entry *cmd_suggest(const char *);

@@ -86,7 +86,8 @@ if wait_for "tmux -S '$sock' capture-pane -p | grep -q DONE" 10; then
 	long=$(awk 'length($0) > 90' <<<"$screen" | head -n 1)
 	expect_eq tty_no_wrapped_line "$long" ""
 	col=$(grep -E '^(METHOD|ping|greet|wipe) ' <<<"$screen" | awk '{ print index($0, $2) }' | sort -u | tr '\n' ' ')
-	expect_eq tty_aligned "$col" "16 "
+	# one column for every row, whatever the longest method name
+	expect_eq tty_aligned "$(wc -w <<<"$col")" 1
 else
 	fail tty_greet_cut "no DONE: $(tmux -S "$sock" capture-pane -p)"
 fi

@@ -71,7 +71,7 @@ for v in CELERY_BROKER_URL PIDBOX_KEY_FILE PIDBOX_IDENTITY; do
 	expect_contains "pidboxctl_env_$v" "$(sed -n '/^ENVIRONMENT/,/^EXIT STATUS/p' <<<"$page")" "$v"
 done
 ypage=$(MANWIDTH=100 mandoc -Tascii "$DOCS/pidboxd.yaml.5" | col -b)
-for d in 'default is 32' 'max_ttl (the longest expiry accepted, seconds; default 300)' 'timeout: 30'; do
+for d in 'default is 32' 'How far ahead a signed expiry may be (300)' 'timeout: 30'; do
 	expect_contains "yaml_default_$(printf '%s' "$d" | tr -c 'a-z0-9' _)" "$(tr -s ' \n\t' ' ' <<<"$ypage")" "$d"
 done
 # a section of another page named in one is a section of it

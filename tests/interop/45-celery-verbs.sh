@@ -74,7 +74,9 @@ expect_contains objgraph_reply "$out" 'objgraph'
 c inspect memsample -d "$W1N"
 expect_eq inspect_family_memsample "$rc" 0
 c control heartbeat -d pd1@host
-expect_contains pidboxd_heartbeat_unknown "$out" "KeyError('heartbeat')"
+# pidboxd answers heartbeat as a worker does (issue 16.4): null
+expect_contains pidboxd_heartbeat_answered "$out" '->  pd1@host: OK'
+expect_not_contains pidboxd_heartbeat_no_keyerror "$out" "KeyError"
 expect_not_contains worker_no_control_errors "$(cat "$T/celery.$W1N.log")" 'TypeError'
 
 # --- status --json: JSON, a blank line, "N nodes online." as Celery
