@@ -136,7 +136,7 @@ check:
 # `make check` runs them with Debian's kombu 5.2 / Celery 5.2.
 PEER_TESTS = interop/ integration/85-ctl-config integration/87-signing \
 	     integration/95-tty integration/96-clock-poison \
-	     integration/97-reply-routing
+	     integration/94-sentinel integration/97-reply-routing
 check-peers:
 	@tests/deps.sh
 	@$(MAKE) --no-print-directory all units

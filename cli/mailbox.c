@@ -561,6 +561,85 @@ read_bindings(struct session *s)
 	return 0;
 }
 
+/*
+ * PUBLISH to both Sentinel prefix generations' channels (issue 16.3): a
+ * pidboxd subscribed to both receives two copies (and runs one), so the
+ * receivers Redis counts on the two channels are not all distinct. The
+ * number of SUBSCRIBE clients on each channel, asked in the same batch
+ * just before, bounds how many heard both: kombu nodes PSUBSCRIBE one,
+ * a pidboxd SUBSCRIBEs one or both. When PUBSUB is refused (an ACL),
+ * the sum stands and the binding set still names who should answer.
+ */
+static long long
+publish_both(struct session *s, const char *env, size_t envlen)
+{
+	const struct names	*nm = &s->mb->names;
+	struct rcmd		 cmds[3];
+	redisReply		*r[3], *a;
+	char			 e[256];
+	long long		 n = 0, both = -1;
+	size_t			 i;
+
+	rcmd_init(&cmds[0], "PUBSUB");
+	rcmd_adds(&cmds[0], "NUMSUB");
+	rcmd_adds(&cmds[0], nm->fanout_channel);
+	rcmd_adds(&cmds[0], nm->fanout_channel2);
+	for (i = 1; i < 3; i++) {
+		rcmd_init(&cmds[i], "PUBLISH");
+		rcmd_adds(&cmds[i], i == 1 ? nm->fanout_channel :
+		    nm->fanout_channel2);
+		rcmd_add(&cmds[i], env, envlen);
+	}
+	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 3, cmds, r) !=
+	    RCONN_OK) {
+		broker_fail(s, "PUBLISH", s->rc.err);
+		return -1;
+	}
+	for (i = 1; i < 3; i++) {
+		if (r[i]->type == REDIS_REPLY_ERROR) {
+			snprintf(e, sizeof(e), "%s", log_viss(r[i]->str));
+			replies_free(r, 3);
+			broker_fail(s, "PUBLISH", e);
+			return -1;
+		}
+		if (r[i]->type == REDIS_REPLY_INTEGER)
+			n += r[i]->integer;
+	}
+	a = r[0];
+	if (a->type == REDIS_REPLY_ARRAY && a->elements == 4)
+		for (i = 1; i < 4; i += 2) {
+			if (a->element[i]->type != REDIS_REPLY_INTEGER)
+				break;
+			if (both == -1 || a->element[i]->integer < both)
+				both = a->element[i]->integer;
+		}
+	replies_free(r, 3);
+	if (both > 0 && both <= n / 2)
+		n -= both;
+	return n;
+}
+
+/*
+ * Where a request went, for "no node is listening": the mailbox and, for
+ * fanout, the channel(s) it was published on.
+ */
+void
+mailbox_where(const struct mailbox *mb, char *buf, size_t len)
+{
+	const struct names	*nm = &mb->names;
+
+	if (mb->type != MAILBOX_FANOUT)
+		snprintf(buf, len, "%s mailbox %s", mailbox_type_name(mb->type),
+		    log_viss(nm->exchange));
+	else if (nm->fanout_channel2[0] == '\0')
+		snprintf(buf, len, "fanout mailbox %s (channel %s)",
+		    log_viss(nm->exchange), log_viss(nm->fanout_channel));
+	else
+		snprintf(buf, len, "fanout mailbox %s (channels %s and %s)",
+		    log_viss(nm->exchange), log_viss(nm->fanout_channel),
+		    log_viss(nm->fanout_channel2));
+}
+
 /* Publish the request; the number of receivers Redis reports, or -1. */
 static long long
 publish(struct session *s, const char *env, size_t envlen)
@@ -570,6 +649,8 @@ publish(struct session *s, const char *env, size_t envlen)
 	redisReply		*r;
 	long long		 n;
 
+	if (mb->type == MAILBOX_FANOUT && mb->names.fanout_channel2[0] != '\0')
+		return publish_both(s, env, envlen);
 	if (mb->type == MAILBOX_FANOUT) {
 		rcmd_init(&cmd, "PUBLISH");
 		rcmd_adds(&cmd, mb->names.fanout_channel);
@@ -871,6 +952,7 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	struct rcmd		 cmd;
 	redisReply		*r;
 	char			*body, *env;
+	char			 where[MAX_KEY * 3 + 64];
 	size_t			 bodylen, envlen;
 
 	memset(res, 0, sizeof(*res));
@@ -948,8 +1030,8 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	    req->ndestination == 0) {
 		cleanup(s, 0);
 		res->status = MAILBOX_NO_LISTENER;
-		set_msg(&res->error, "no node is listening on %s mailbox %s",
-		    mailbox_type_name(mb->type), log_viss(mb->names.exchange));
+		mailbox_where(mb, where, sizeof(where));
+		set_msg(&res->error, "no node is listening on %s", where);
 		goto done;
 	}
 	emit(s, &ev, MAILBOX_EV_COLLECT);

@@ -430,6 +430,7 @@ int64_t	 deadline_in(double);
 void	 mailbox_call(const struct mailbox *, const struct mailbox_request *,
 	    mailbox_cb *, void *, struct mailbox_result *);
 void	 mailbox_result_free(struct mailbox_result *);
+void	 mailbox_where(const struct mailbox *, char *, size_t);
 
 /* gc.c */
 int	 gc_exec(struct ctl *, struct cmd_args *);
