@@ -281,6 +281,10 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	    ev.node, &t) && strcmp(json_object_get_string(t),
 	    trust_name(TRUST_FORGED)) == 0)) {
 		res->ndup++;
+		if (res->twinset == NULL &&
+		    (res->twinset = json_object_new_object()) == NULL)
+			err(EX_OSERR, NULL);
+		json_object_object_add(res->twinset, ev.node, NULL);
 		emit(s, &ev, MAILBOX_EV_DUPLICATE);
 		goto done;
 	}
@@ -363,6 +367,46 @@ complete(const struct session *s)
 }
 
 /*
+ * With -d the collection is complete once every named node answered,
+ * and a twin (a second node under a -d name) would go unseen: its reply
+ * comes a moment later (issue 14.13). Twins share one binding member,
+ * so when Redis counted more receivers than nodes are bound, some
+ * receiver is unaccounted for: 1 while it may still answer as a
+ * duplicate.
+ */
+static int
+twins_possible(const struct session *s)
+{
+	const struct mailbox_result	*res = s->res;
+	long long			 extra;
+
+	if (s->req->ndestination == 0 || s->req->limit > 0 ||
+	    res->bound == NULL || s->mb->type != MAILBOX_FANOUT)
+		return 0;
+	extra = res->receivers - json_object_object_length(res->bound);
+	return extra > res->ndup;
+}
+
+/*
+ * How long to go on collecting after the -d set is complete when
+ * twins_possible(): as long as the replies took so far (a twin is about
+ * as fast as its namesake), within TWIN_GRACE_MS bounds.
+ */
+static int64_t
+twin_grace_end(const struct session *s, int64_t deadline)
+{
+	int64_t	 ms, end;
+
+	ms = (ctl_now_us() - s->res->t0) / 1000;
+	if (ms < TWIN_GRACE_MIN_MS)
+		ms = TWIN_GRACE_MIN_MS;
+	if (ms > TWIN_GRACE_MAX_MS)
+		ms = TWIN_GRACE_MAX_MS;
+	end = now_mono_ms() + ms;
+	return end < deadline ? end : deadline;
+}
+
+/*
  * The broker went silent mid-collect (a partition, a black hole): what
  * was received stays in res; the error names the request, so that
  * `pidboxctl gc` can remove what the cleanup could not.
@@ -397,7 +441,8 @@ collect(struct session *s)
 	struct rcmd		 cmd, drain[4];
 	redisReply		*r, *dr[4];
 	char			 tmo[32], e[256];
-	int64_t			 deadline, remain, wait, silent, answer_by;
+	int64_t			 deadline, end, remain, wait, silent, answer_by;
+	int64_t			 grace_end = 0;
 	double			 bound;
 	int			 i, rv, drain_ok = 1, float_ok = 1;
 
@@ -405,8 +450,16 @@ collect(struct session *s)
 	    5.0;
 	silent = (int64_t)(bound * 1000);
 	deadline = deadline_in(s->req->timeout);
-	while (!complete(s)) {
-		remain = deadline - now_mono_ms();
+	for (;;) {
+		end = deadline;
+		if (complete(s)) {
+			if (!twins_possible(s))
+				break;
+			if (grace_end == 0)
+				grace_end = twin_grace_end(s, deadline);
+			end = grace_end;
+		}
+		remain = end - now_mono_ms();
 		if (remain < 1)
 			break;
 		/* A shorter server timeout keeps the progress line live. */
@@ -775,6 +828,19 @@ tally(const struct mailbox_request *req, struct mailbox_result *res)
 	} else if (ex->count > (long long)n)
 		res->nsilent = ex->count - (long long)n;
 	free(silent);
+	if (res->twinset != NULL) {
+		if ((res->twins = reallocarray(NULL,
+		    json_object_object_length(res->twinset) + 1,
+		    sizeof(*res->twins))) == NULL)
+			err(EX_OSERR, NULL);
+		it = json_object_iter_begin(res->twinset);
+		end = json_object_iter_end(res->twinset);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			res->twins[res->ntwins++] =
+			    json_object_iter_peek_name(&it);
+		qsort(res->twins, res->ntwins, sizeof(*res->twins), cmpname);
+	}
 	qsort(res->errors, res->nerrors, sizeof(*res->errors), cmpname);
 	qsort(res->missing, res->nmissing, sizeof(*res->missing), cmpname);
 	qsort(res->unsub, res->nunsub, sizeof(*res->unsub), cmpname);
@@ -1060,6 +1126,8 @@ mailbox_result_free(struct mailbox_result *res)
 	free(res->missing);
 	free(res->unsub);
 	free(res->expnames);
+	free(res->twins);
+	json_object_put(res->twinset);
 	json_object_put(res->bound);
 	json_object_put(res->expset);
 	json_object_put(res->replies);

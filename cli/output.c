@@ -959,7 +959,7 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	const char	*rst = col ? C_RESET : "";
 
 	if (!show_summary && nerrs == 0 && nmiss == 0 && res->nunsub == 0 &&
-	    !ctl->mbox.verify)
+	    res->ntwins == 0 && !ctl->mbox.verify)
 		return;
 	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES ||
 	    style == STYLE_DESCRIBE))
@@ -996,6 +996,10 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 		    res->receivers);
 	if (res->nunsub > 0)
 		put_names(f, "not subscribed", res->unsub, res->nunsub,
+		    col ? C_YELLOW : NULL);
+	if (res->ntwins > 0)
+		put_names(f, "duplicate node name (more than one node replied "
+		    "under it)", res->twins, res->ntwins,
 		    col ? C_YELLOW : NULL);
 	if (nerrs > 0)
 		error_hints(f, res);

@@ -29,6 +29,7 @@ static struct {
 	int				 declared;	/* binding SADD done */
 	int				 listening;	/* subscribed/popping */
 	int				 subscribed;	/* channels, 1 << via */
+	int				 first_sadd;	/* -1, else its answer */
 	int				 announced;
 	int				 brpop_pending;	/* in-link busy */
 	int				 stopping;
@@ -62,8 +63,17 @@ on_sadd(struct link *l, const redisReply *reply, void *arg)
 		link_readonly(mb.cmd, reply);
 		return;
 	}
+	/* 0 the first time: another node (or a crashed one) left it */
+	if (mb.first_sadd == -1 && reply->type == REDIS_REPLY_INTEGER)
+		mb.first_sadd = reply->integer != 0;
 	mb.declared = 1;
 	announce();
+}
+
+int
+mailbox_in_found_bound(void)
+{
+	return mb.first_sadd == 0;
 }
 
 static void
@@ -374,6 +384,7 @@ mailbox_in_init(struct node *n, struct link *cmd, struct link *in,
 	mb.cmd = cmd;
 	mb.in = in;
 	mb.ops = ops;
+	mb.first_sadd = -1;
 	timer_set(&mb.refresh, on_refresh, NULL);
 	timer_set(&mb.brpop_watch, on_brpop_watch, NULL);
 	if (n->conf->type != MAILBOX_FANOUT &&

@@ -661,6 +661,14 @@ node_handle_via(struct node *n, const char *buf, size_t len, double now,
 		n->stats.malformed++;
 		goto done;
 	}
+	/* twin.c's probe of our own name: only another node answers it */
+	if (n->probe_ticket[0] != '\0' && req.ticket != NULL &&
+	    strcmp(req.ticket, n->probe_ticket) == 0) {
+		log_debug("request %s: our own duplicate name check",
+		    log_viss(req.ticket));
+		rc = 0;
+		goto done;
+	}
 	if ((r = req_new(n, &req, now)) == NULL) {
 		log_warn("request %s: dropped", log_viss(req.ticket));
 		goto done;
