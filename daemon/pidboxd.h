@@ -294,6 +294,8 @@ int	 link_is_up(const struct link *l);
 int	 link_is_down(const struct link *l);
 int	 link_cmd(struct link *l, link_reply_fn fn, int argc,
 	    const char **argv, const size_t *argvlen);
+int	 link_publish(struct link *l, const char *channel, const char *msg,
+	    size_t len);
 /* A READONLY error: the link was reset. 1 when reply was that. */
 int	 link_readonly(struct link *l, const redisReply *reply);
 

@@ -22,7 +22,7 @@
 #define TWIN_WAIT_MS	1000	/* how long a twin has to reply */
 #define TWIN_MAX_READ	16	/* replies looked at, at most */
 
-static struct {
+static struct twin {
 	struct node	*node;
 	struct link	*cmd;
 	int		 done;		/* one probe per start */
@@ -119,22 +119,6 @@ on_wait(void *arg)
 	}
 }
 
-/* PUBLISH env to channel on the command link; -1 when it cannot. */
-static int
-publish(const char *channel, const char *env, size_t envlen)
-{
-	const char	*argv[3];
-	size_t		 argvlen[3];
-
-	argv[0] = "PUBLISH";
-	argvlen[0] = 7;
-	argv[1] = channel;
-	argvlen[1] = strlen(channel);
-	argv[2] = env;
-	argvlen[2] = envlen;
-	return link_cmd(tw.cmd, NULL, 3, argv, argvlen);
-}
-
 /* The probe: bind the reply queue, ping our own name on every channel. */
 static void
 probe(void)
@@ -170,13 +154,9 @@ probe(void)
 	    json_object_new_int64(clock_forward(&tw.node->clock)));
 	json_object_object_add(headers, "expires",
 	    json_object_new_double(now_wall() + TWIN_WAIT_MS / 1000.0));
-	memset(&eo, 0, sizeof(eo));
-	eo.body = body;
-	eo.bodylen = bodylen;
-	eo.headers = headers;
-	eo.delivery_mode = 2;
-	eo.exchange = nm->exchange;
-	eo.routing_key = "";
+	eo = (struct envelope_out){ .body = body, .bodylen = bodylen,
+	    .headers = headers, .delivery_mode = 2, .exchange = nm->exchange,
+	    .routing_key = "" };
 	env = envelope_encode(&eo, &envlen);
 	json_object_put(headers);
 	if (env == NULL)
@@ -189,9 +169,9 @@ probe(void)
 	argv[2] = tw.member;
 	argvlen[2] = (size_t)tw.memberlen;
 	if (link_cmd(tw.cmd, NULL, 3, argv, argvlen) == -1 ||
-	    publish(nm->fanout_channel, env, envlen) == -1 ||
+	    link_publish(tw.cmd, nm->fanout_channel, env, envlen) == -1 ||
 	    (nm->fanout_channel2[0] != '\0' &&
-	    publish(nm->fanout_channel2, env, envlen) == -1))
+	    link_publish(tw.cmd, nm->fanout_channel2, env, envlen) == -1))
 		goto fail;
 	tw.pending = 1;
 	timer_add(&tw.wait, TWIN_WAIT_MS);
@@ -208,9 +188,7 @@ fail:
 void
 twin_init(struct node *n, struct link *cmd)
 {
-	memset(&tw, 0, sizeof(tw));
-	tw.node = n;
-	tw.cmd = cmd;
+	tw = (struct twin){ .node = n, .cmd = cmd };
 	timer_set(&tw.wait, on_wait, NULL);
 }
 
