@@ -55,6 +55,7 @@ celery_shutdown_exec(struct ctl *ctl, struct cmd_args *args)
 {
 	struct mailbox_request	*req = &args->req;
 	struct mailbox_result	 res;
+	char			 where[MAX_KEY * 3 + 64];
 	int			 rv;
 
 	if (!args->yes && isatty(STDIN_FILENO) && !confirm(ctl, req)) {
@@ -69,8 +70,8 @@ celery_shutdown_exec(struct ctl *ctl, struct cmd_args *args)
 		output_result(ctl, req, &res);
 		rv = call_status(&res);
 	} else if (res.receivers == 0) {
-		fprintf(stderr, "Error: no node is listening on mailbox %s\n",
-		    log_viss(ctl->mbox.names.exchange));
+		mailbox_where(&ctl->mbox, where, sizeof(where));
+		fprintf(stderr, "Error: no node is listening on %s\n", where);
 		rv = EX_UNAVAILABLE;
 	} else {
 		output_shutdown(ctl, req, &res);

@@ -281,6 +281,10 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	    ev.node, &t) && strcmp(json_object_get_string(t),
 	    trust_name(TRUST_FORGED)) == 0)) {
 		res->ndup++;
+		if (res->twinset == NULL &&
+		    (res->twinset = json_object_new_object()) == NULL)
+			err(EX_OSERR, NULL);
+		json_object_object_add(res->twinset, ev.node, NULL);
 		emit(s, &ev, MAILBOX_EV_DUPLICATE);
 		goto done;
 	}
@@ -363,6 +367,46 @@ complete(const struct session *s)
 }
 
 /*
+ * With -d the collection is complete once every named node answered,
+ * and a twin (a second node under a -d name) would go unseen: its reply
+ * comes a moment later (issue 14.13). Twins share one binding member,
+ * so when Redis counted more receivers than nodes are bound, some
+ * receiver is unaccounted for: 1 while it may still answer as a
+ * duplicate.
+ */
+static int
+twins_possible(const struct session *s)
+{
+	const struct mailbox_result	*res = s->res;
+	long long			 extra;
+
+	if (s->req->ndestination == 0 || s->req->limit > 0 ||
+	    res->bound == NULL || s->mb->type != MAILBOX_FANOUT)
+		return 0;
+	extra = res->receivers - json_object_object_length(res->bound);
+	return extra > res->ndup;
+}
+
+/*
+ * How long to go on collecting after the -d set is complete when
+ * twins_possible(): as long as the replies took so far (a twin is about
+ * as fast as its namesake), within TWIN_GRACE_MS bounds.
+ */
+static int64_t
+twin_grace_end(const struct session *s, int64_t deadline)
+{
+	int64_t	 ms, end;
+
+	ms = (ctl_now_us() - s->res->t0) / 1000;
+	if (ms < TWIN_GRACE_MIN_MS)
+		ms = TWIN_GRACE_MIN_MS;
+	if (ms > TWIN_GRACE_MAX_MS)
+		ms = TWIN_GRACE_MAX_MS;
+	end = now_mono_ms() + ms;
+	return end < deadline ? end : deadline;
+}
+
+/*
  * The broker went silent mid-collect (a partition, a black hole): what
  * was received stays in res; the error names the request, so that
  * `pidboxctl gc` can remove what the cleanup could not.
@@ -397,7 +441,8 @@ collect(struct session *s)
 	struct rcmd		 cmd, drain[4];
 	redisReply		*r, *dr[4];
 	char			 tmo[32], e[256];
-	int64_t			 deadline, remain, wait, silent, answer_by;
+	int64_t			 deadline, end, remain, wait, silent, answer_by;
+	int64_t			 grace_end = 0;
 	double			 bound;
 	int			 i, rv, drain_ok = 1, float_ok = 1;
 
@@ -405,8 +450,16 @@ collect(struct session *s)
 	    5.0;
 	silent = (int64_t)(bound * 1000);
 	deadline = deadline_in(s->req->timeout);
-	while (!complete(s)) {
-		remain = deadline - now_mono_ms();
+	for (;;) {
+		end = deadline;
+		if (complete(s)) {
+			if (!twins_possible(s))
+				break;
+			if (grace_end == 0)
+				grace_end = twin_grace_end(s, deadline);
+			end = grace_end;
+		}
+		remain = end - now_mono_ms();
 		if (remain < 1)
 			break;
 		/* A shorter server timeout keeps the progress line live. */
@@ -561,6 +614,85 @@ read_bindings(struct session *s)
 	return 0;
 }
 
+/*
+ * PUBLISH to both Sentinel prefix generations' channels (issue 16.3): a
+ * pidboxd subscribed to both receives two copies (and runs one), so the
+ * receivers Redis counts on the two channels are not all distinct. The
+ * number of SUBSCRIBE clients on each channel, asked in the same batch
+ * just before, bounds how many heard both: kombu nodes PSUBSCRIBE one,
+ * a pidboxd SUBSCRIBEs one or both. When PUBSUB is refused (an ACL),
+ * the sum stands and the binding set still names who should answer.
+ */
+static long long
+publish_both(struct session *s, const char *env, size_t envlen)
+{
+	const struct names	*nm = &s->mb->names;
+	struct rcmd		 cmds[3];
+	redisReply		*r[3], *a;
+	char			 e[256];
+	long long		 n = 0, both = -1;
+	size_t			 i;
+
+	rcmd_init(&cmds[0], "PUBSUB");
+	rcmd_adds(&cmds[0], "NUMSUB");
+	rcmd_adds(&cmds[0], nm->fanout_channel);
+	rcmd_adds(&cmds[0], nm->fanout_channel2);
+	for (i = 1; i < 3; i++) {
+		rcmd_init(&cmds[i], "PUBLISH");
+		rcmd_adds(&cmds[i], i == 1 ? nm->fanout_channel :
+		    nm->fanout_channel2);
+		rcmd_add(&cmds[i], env, envlen);
+	}
+	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 3, cmds, r) !=
+	    RCONN_OK) {
+		broker_fail(s, "PUBLISH", s->rc.err);
+		return -1;
+	}
+	for (i = 1; i < 3; i++) {
+		if (r[i]->type == REDIS_REPLY_ERROR) {
+			snprintf(e, sizeof(e), "%s", log_viss(r[i]->str));
+			replies_free(r, 3);
+			broker_fail(s, "PUBLISH", e);
+			return -1;
+		}
+		if (r[i]->type == REDIS_REPLY_INTEGER)
+			n += r[i]->integer;
+	}
+	a = r[0];
+	if (a->type == REDIS_REPLY_ARRAY && a->elements == 4)
+		for (i = 1; i < 4; i += 2) {
+			if (a->element[i]->type != REDIS_REPLY_INTEGER)
+				break;
+			if (both == -1 || a->element[i]->integer < both)
+				both = a->element[i]->integer;
+		}
+	replies_free(r, 3);
+	if (both > 0 && both <= n / 2)
+		n -= both;
+	return n;
+}
+
+/*
+ * Where a request went, for "no node is listening": the mailbox and, for
+ * fanout, the channel(s) it was published on.
+ */
+void
+mailbox_where(const struct mailbox *mb, char *buf, size_t len)
+{
+	const struct names	*nm = &mb->names;
+
+	if (mb->type != MAILBOX_FANOUT)
+		snprintf(buf, len, "%s mailbox %s", mailbox_type_name(mb->type),
+		    log_viss(nm->exchange));
+	else if (nm->fanout_channel2[0] == '\0')
+		snprintf(buf, len, "fanout mailbox %s (channel %s)",
+		    log_viss(nm->exchange), log_viss(nm->fanout_channel));
+	else
+		snprintf(buf, len, "fanout mailbox %s (channels %s and %s)",
+		    log_viss(nm->exchange), log_viss(nm->fanout_channel),
+		    log_viss(nm->fanout_channel2));
+}
+
 /* Publish the request; the number of receivers Redis reports, or -1. */
 static long long
 publish(struct session *s, const char *env, size_t envlen)
@@ -570,6 +702,8 @@ publish(struct session *s, const char *env, size_t envlen)
 	redisReply		*r;
 	long long		 n;
 
+	if (mb->type == MAILBOX_FANOUT && mb->names.fanout_channel2[0] != '\0')
+		return publish_both(s, env, envlen);
 	if (mb->type == MAILBOX_FANOUT) {
 		rcmd_init(&cmd, "PUBLISH");
 		rcmd_adds(&cmd, mb->names.fanout_channel);
@@ -694,6 +828,19 @@ tally(const struct mailbox_request *req, struct mailbox_result *res)
 	} else if (ex->count > (long long)n)
 		res->nsilent = ex->count - (long long)n;
 	free(silent);
+	if (res->twinset != NULL) {
+		if ((res->twins = reallocarray(NULL,
+		    json_object_object_length(res->twinset) + 1,
+		    sizeof(*res->twins))) == NULL)
+			err(EX_OSERR, NULL);
+		it = json_object_iter_begin(res->twinset);
+		end = json_object_iter_end(res->twinset);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it))
+			res->twins[res->ntwins++] =
+			    json_object_iter_peek_name(&it);
+		qsort(res->twins, res->ntwins, sizeof(*res->twins), cmpname);
+	}
 	qsort(res->errors, res->nerrors, sizeof(*res->errors), cmpname);
 	qsort(res->missing, res->nmissing, sizeof(*res->missing), cmpname);
 	qsort(res->unsub, res->nunsub, sizeof(*res->unsub), cmpname);
@@ -871,6 +1018,7 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	struct rcmd		 cmd;
 	redisReply		*r;
 	char			*body, *env;
+	char			 where[MAX_KEY * 3 + 64];
 	size_t			 bodylen, envlen;
 
 	memset(res, 0, sizeof(*res));
@@ -948,8 +1096,8 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	    req->ndestination == 0) {
 		cleanup(s, 0);
 		res->status = MAILBOX_NO_LISTENER;
-		set_msg(&res->error, "no node is listening on %s mailbox %s",
-		    mailbox_type_name(mb->type), log_viss(mb->names.exchange));
+		mailbox_where(mb, where, sizeof(where));
+		set_msg(&res->error, "no node is listening on %s", where);
 		goto done;
 	}
 	emit(s, &ev, MAILBOX_EV_COLLECT);
@@ -978,6 +1126,8 @@ mailbox_result_free(struct mailbox_result *res)
 	free(res->missing);
 	free(res->unsub);
 	free(res->expnames);
+	free(res->twins);
+	json_object_put(res->twinset);
 	json_object_put(res->bound);
 	json_object_put(res->expset);
 	json_object_put(res->replies);

@@ -959,7 +959,7 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 	const char	*rst = col ? C_RESET : "";
 
 	if (!show_summary && nerrs == 0 && nmiss == 0 && res->nunsub == 0 &&
-	    !ctl->mbox.verify)
+	    res->ntwins == 0 && !ctl->mbox.verify)
 		return;
 	if (!ctl->json && (style == STYLE_CONTROL || style == STYLE_NODES ||
 	    style == STYLE_DESCRIBE))
@@ -996,6 +996,10 @@ summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
 		    res->receivers);
 	if (res->nunsub > 0)
 		put_names(f, "not subscribed", res->unsub, res->nunsub,
+		    col ? C_YELLOW : NULL);
+	if (res->ntwins > 0)
+		put_names(f, "duplicate node name (more than one node replied "
+		    "under it)", res->twins, res->ntwins,
 		    col ? C_YELLOW : NULL);
 	if (nerrs > 0)
 		error_hints(f, res);
@@ -1399,6 +1403,7 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
     const struct mailbox_result *res)
 {
 	json_object	*o, *ns;
+	char		 where[MAX_KEY * 3 + 64];
 	size_t		 i;
 
 	if (ctl->format != FORMAT_TEXT) {
@@ -1417,11 +1422,11 @@ output_cast(struct ctl *ctl, const struct mailbox_request *req,
 		json_object_object_add(o, "not_subscribed", ns);
 		put_doc(ctl, o);
 		json_object_put(o);
-	} else if (res->receivers == 0)
-		printf("%s: nobody received it: no node is listening on %s "
-		    "mailbox %s\n", log_viss(req->method),
-		    mailbox_type_name(ctl->mbox.type), ctl->mbox.names.exchange);
-	else
+	} else if (res->receivers == 0) {
+		mailbox_where(&ctl->mbox, where, sizeof(where));
+		printf("%s: nobody received it: no node is listening on %s\n",
+		    log_viss(req->method), where);
+	} else
 		printf("%s: %lld %s received it; no replies asked for (-r "
 		    "collects them)\n", log_viss(req->method), res->receivers,
 		    ctl->mbox.type == MAILBOX_FANOUT ? (res->receivers == 1 ?

@@ -283,7 +283,10 @@ ctl_setup(struct ctl *ctl)
 	redis_url_redacted(&mb->url, mb->redacted, sizeof(mb->redacted));
 	fp = mb->url.fanout_prefix_set ? mb->url.fanout_prefix : NULL;
 	if (names_init(&mb->names, ctl->ns, NULL, mb->type, mb->url.db,
-	    mb->url.keyprefix, fp, &errstr) == -1)
+	    mb->url.keyprefix, fp, &errstr) == -1 ||
+	    (mb->url.fanout_prefix2[0] != '\0' &&
+	    names_fanout_also(&mb->names, mb->url.db, mb->url.fanout_prefix2,
+	    &errstr) == -1))
 		errx(EX_USAGE, "namespace %s: %s", log_viss(ctl->ns), errstr);
 	mb->key_file = ctl->key_file;
 	mb->key_from = ctl->key_from;

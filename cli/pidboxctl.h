@@ -22,6 +22,9 @@
 #define CLEANUP_TIMEOUT	3.0	/* seconds for the whole cleanup */
 #define CLEANUP_SETTLE	50	/* ms between SREM and DEL after --limit */
 #define COLLECT_CHUNK_MS 1000	/* ms of one BRPOP of replies, at most */
+/* after a complete -d set, while a twin may still answer (ms) */
+#define TWIN_GRACE_MIN_MS 200
+#define TWIN_GRACE_MAX_MS 1000
 #define RCMD_MAXARGS	10
 
 /* Exit codes beside sysexits' 64 (usage), 69 (no reply), 75 (broker). */
@@ -223,6 +226,9 @@ struct mailbox_result {
 	long long		  ncounted;	/* counted toward expected */
 	long long		  nbad;		/* malformed: skipped */
 	long long		  ndup;		/* a node's later replies */
+	json_object		 *twinset;	/* {node: null} replied twice */
+	const char		**twins;	/* its names, sorted */
+	size_t			  ntwins;
 	const char		**errors;	/* replied with an error */
 	size_t			  nerrors;
 	const char		**missing;	/* named (-d) but silent */
@@ -430,6 +436,7 @@ int64_t	 deadline_in(double);
 void	 mailbox_call(const struct mailbox *, const struct mailbox_request *,
 	    mailbox_cb *, void *, struct mailbox_result *);
 void	 mailbox_result_free(struct mailbox_result *);
+void	 mailbox_where(const struct mailbox *, char *, size_t);
 
 /* gc.c */
 int	 gc_exec(struct ctl *, struct cmd_args *);

@@ -168,6 +168,27 @@ toolong:
 }
 
 int
+names_fanout_also(struct names *n, int db, const char *prefix,
+    const char **errstr)
+{
+	char	 p[MAX_KEY];
+
+	*errstr = NULL;
+	n->fanout_channel2[0] = '\0';
+	if (strlen(prefix) > MAX_NAME ||
+	    fanout_prefix_subst(prefix, db, p, sizeof(p)) == -1 ||
+	    fmt(n->fanout_channel2, sizeof(n->fanout_channel2), "%s%s%s",
+	    n->keyprefix, p, n->exchange) == -1) {
+		n->fanout_channel2[0] = '\0';
+		*errstr = "fanout_prefix too long";
+		return -1;
+	}
+	if (strcmp(n->fanout_channel2, n->fanout_channel) == 0)
+		n->fanout_channel2[0] = '\0';
+	return 0;
+}
+
+int
 names_reply_queue(const struct names *n, const char *oid, char *buf,
     size_t len)
 {

@@ -271,6 +271,7 @@ struct names {
 	size_t	node_member_len;
 	char	reply_binding_key[MAX_KEY];	/* prefixed */
 	char	fanout_channel[MAX_KEY];	/* prefixed /<db>.<ns>.pidbox */
+	char	fanout_channel2[MAX_KEY];	/* the other generation's; "" */
 	char	fanout_base[MAX_KEY];		/* prefixed /<db>.: + exchange */
 	char	keyprefix[MAX_KEY];		/* global_keyprefix, may be "" */
 };
@@ -283,6 +284,12 @@ struct names {
 int	 names_init(struct names *n, const char *ns, const char *hostname,
 	    enum mailbox_type type, int db, const char *keyprefix,
 	    const char *fanout_prefix, const char **errstr);
+/*
+ * Also the fanout channel of prefix (formatted with db), unless it is
+ * fanout_channel: nodes hear, clients publish to, both (issue 16.3).
+ */
+int	 names_fanout_also(struct names *n, int db, const char *prefix,
+	    const char **errstr);
 /* Reply queue of oid: "<oid>.reply.<ns>.pidbox" (unprefixed). -1 if too long. */
 int	 names_reply_queue(const struct names *n, const char *oid, char *buf,
 	    size_t len);
@@ -349,6 +356,11 @@ struct redis_url {
 	char	 keyprefix[128];	/* global_keyprefix */
 	int	 fanout_prefix_set;	/* fanout_prefix given */
 	char	 fanout_prefix[128];	/* "" when false */
+	/*
+	 * sentinel:// without fanout_prefix: kombu >= 5.4's prefix
+	 * ("/{db}.", formatted) beside kombu < 5.4's literal one; else "".
+	 */
+	char	 fanout_prefix2[16];
 	double	 connect_timeout;	/* seconds; socket_connect_timeout */
 	double	 socket_timeout;	/* seconds */
 	double	 health_check_interval;	/* seconds, 0 = off */

@@ -562,8 +562,10 @@ fail:
  * kombu < 5.4 never formatted the fanout prefix of a sentinel channel: the
  * channel is literally "/{db}.<ns>.pidbox" (spec 1.5), which is what the
  * Celery 5.2 workers beside us subscribe to. Escape the braces so that
- * names_init()'s formatting leaves them; for kombu >= 5.4's "/0." give
- * fanout_prefix=/0. in the URL.
+ * names_init()'s formatting leaves them. kombu >= 5.4 (its commit
+ * 4d281948) formats it: "/0.<ns>.pidbox". Both generations share a
+ * broker while a fleet upgrades, so without fanout_prefix both channels
+ * are used (fanout_prefix2); fanout_prefix=/0. in the URL picks one.
  */
 static int
 sentinel_prefix(struct redis_url *u, char *err, size_t errlen)
@@ -572,6 +574,8 @@ sentinel_prefix(struct redis_url *u, char *err, size_t errlen)
 	const char	*p;
 	size_t		 o = 0;
 
+	if (!u->fanout_prefix_set)
+		strlcpy(u->fanout_prefix2, "/{db}.", sizeof(u->fanout_prefix2));
 	p = u->fanout_prefix_set ? u->fanout_prefix : "/{db}.";
 	for (; *p != '\0'; p++) {
 		if (o + 3 > sizeof(tmp))

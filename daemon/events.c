@@ -57,8 +57,7 @@ send_event(const char *kind, int full)
 {
 	struct envelope_out	 out;
 	json_object		*body, *hdr, *la;
-	const char		*argv[3];
-	size_t			 argvlen[3], bodylen, len;
+	size_t			 bodylen, len;
 	char			*btext = NULL, *env = NULL;
 	char			 type[32], rk[32], chan[MAX_KEY];
 	double			 load[3];
@@ -117,13 +116,7 @@ send_event(const char *kind, int full)
 	out.routing_key = rk;
 	if ((env = envelope_encode(&out, &len)) == NULL)
 		goto fail;
-	argv[0] = "PUBLISH";
-	argvlen[0] = 7;
-	argv[1] = chan;
-	argvlen[1] = strlen(chan);
-	argv[2] = env;
-	argvlen[2] = len;
-	if (link_cmd(ev.cmd, NULL, 3, argv, argvlen) == -1)
+	if (link_publish(ev.cmd, chan, env, len) == -1)
 		goto fail;
 	goto done;
 fail:

@@ -963,6 +963,17 @@ link_cmd(struct link *l, link_reply_fn fn, int argc, const char **argv,
 	return 0;
 }
 
+/* PUBLISH msg[len] to channel, no reply wanted; -1 when it cannot. */
+int
+link_publish(struct link *l, const char *channel, const char *msg,
+    size_t len)
+{
+	const char	*argv[3] = { "PUBLISH", channel, msg };
+	size_t		 argvlen[3] = { 7, strlen(channel), len };
+
+	return link_cmd(l, NULL, 3, argv, argvlen);
+}
+
 /*
  * A write refused by a replica means the master moved (Sentinel
  * failover): reset l to find the new one. 1 when reply was that.

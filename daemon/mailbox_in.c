@@ -2,8 +2,9 @@
  * The mailbox's way in: the node's binding member declared (SADD, again
  * every REFRESH_MS) and removed on leaving (SREM) on the command link;
  * requests taken on the other link, by SUBSCRIBE to the fanout channel
- * or from the node queue (direct, topic). Says when the node is ready:
- * binding declared and listening.
+ * (over Sentinel by default both kombu generations' channels) or from
+ * the node queue (direct, topic). Says when the node is ready: binding
+ * declared and listening (on every channel).
  *
  * A queue has no acknowledgement in Redis: a request BRPOP took is lost
  * when the connection is reset before its reply arrives (issue 16.1).
@@ -27,6 +28,8 @@ static struct {
 	const struct mailbox_in_ops	*ops;
 	int				 declared;	/* binding SADD done */
 	int				 listening;	/* subscribed/popping */
+	int				 subscribed;	/* channels, 1 << via */
+	int				 first_sadd;	/* -1, else its answer */
 	int				 announced;
 	int				 brpop_pending;	/* in-link busy */
 	int				 stopping;
@@ -60,8 +63,17 @@ on_sadd(struct link *l, const redisReply *reply, void *arg)
 		link_readonly(mb.cmd, reply);
 		return;
 	}
+	/* 0 the first time: another node (or a crashed one) left it */
+	if (mb.first_sadd == -1 && reply->type == REDIS_REPLY_INTEGER)
+		mb.first_sadd = reply->integer != 0;
 	mb.declared = 1;
 	announce();
+}
+
+int
+mailbox_in_found_bound(void)
+{
+	return mb.first_sadd == 0;
 }
 
 static void
@@ -89,11 +101,46 @@ on_refresh(void *arg)
 	timer_add(&mb.refresh, REFRESH_MS);
 }
 
-/* fanout: every frame of the subscription */
+/*
+ * The fanout channel name is: 1 or 2 (names.fanout_channel2, the other
+ * Sentinel prefix generation), 0 when none of ours.
+ */
+static int
+fanout_via(const redisReply *chan)
+{
+	const struct names *nm = &mb.node->names;
+
+	if (chan->type != REDIS_REPLY_STRING)
+		return 0;
+	if (strcmp(chan->str, nm->fanout_channel) == 0)
+		return 1;
+	if (nm->fanout_channel2[0] != '\0' &&
+	    strcmp(chan->str, nm->fanout_channel2) == 0)
+		return 2;
+	return 0;
+}
+
+/* Every fanout channel of ours is subscribed. */
+static int
+all_subscribed(void)
+{
+	int	 want = 1 << 1;
+
+	if (mb.node->names.fanout_channel2[0] != '\0')
+		want |= 1 << 2;
+	return (mb.subscribed & want) == want;
+}
+
+/*
+ * fanout: every frame of the subscription. A node on both Sentinel
+ * channels gets a pidboxctl request twice, one copy per channel: node.c
+ * runs it once (a delivery seen already another way is dropped).
+ */
 static void
 on_message(struct link *l, const redisReply *reply, void *arg)
 {
 	redisReply	*kind, *chan;
+	int		 via;
 
 	(void)l;
 	(void)arg;
@@ -112,10 +159,13 @@ on_message(struct link *l, const redisReply *reply, void *arg)
 		return;
 	}
 	if (strcmp(kind->str, "subscribe") == 0) {
-		if (chan->type == REDIS_REPLY_STRING &&
-		    strcmp(chan->str, mb.node->names.fanout_channel) == 0) {
-			mb.listening = 1;
-			announce();
+		if ((via = fanout_via(chan)) != 0) {
+			mb.subscribed |= 1 << via;
+			/* ready only once both generations can reach us */
+			if (all_subscribed()) {
+				mb.listening = 1;
+				announce();
+			}
 		}
 		return;
 	}
@@ -127,8 +177,9 @@ on_message(struct link *l, const redisReply *reply, void *arg)
 		health_pong();
 		return;
 	}
+	via = fanout_via(chan);
 	mb.ops->message(reply->element[2]->str, reply->element[2]->len,
-	    VIA_ONLY);
+	    via != 0 ? via : VIA_ONLY);
 }
 
 /*
@@ -333,6 +384,7 @@ mailbox_in_init(struct node *n, struct link *cmd, struct link *in,
 	mb.cmd = cmd;
 	mb.in = in;
 	mb.ops = ops;
+	mb.first_sadd = -1;
 	timer_set(&mb.refresh, on_refresh, NULL);
 	timer_set(&mb.brpop_watch, on_brpop_watch, NULL);
 	if (n->conf->type != MAILBOX_FANOUT &&
@@ -373,22 +425,23 @@ mailbox_in_undeclared(void)
 void
 mailbox_in_listen(void)
 {
-	const char	*argv[3];
-	size_t		 argvlen[3];
-	int		 argc = 2;
+	const struct names *nm = &mb.node->names;
+	const char	*argv[4];
+	size_t		 argvlen[4];
+	int		 argc = 0, i;
 
 	if (mb.node->conf->type != MAILBOX_FANOUT) {
 		take();
 		return;
 	}
-	argv[0] = "SUBSCRIBE";
-	argvlen[0] = 9;
-	argv[1] = mb.node->names.fanout_channel;
-	argvlen[1] = strlen(argv[1]);
-	if ((argv[2] = health_channel()) != NULL) {
-		argvlen[2] = strlen(argv[2]);
-		argc = 3;
-	}
+	argv[argc++] = "SUBSCRIBE";
+	argv[argc++] = nm->fanout_channel;
+	if (nm->fanout_channel2[0] != '\0')
+		argv[argc++] = nm->fanout_channel2;
+	if (health_channel() != NULL)
+		argv[argc++] = health_channel();
+	for (i = 0; i < argc; i++)
+		argvlen[i] = strlen(argv[i]);
 	if (link_cmd(mb.in, on_message, argc, argv, argvlen) == -1)
 		link_reset(mb.in, "cannot subscribe");
 }
@@ -398,6 +451,7 @@ void
 mailbox_in_lost(void)
 {
 	mb.listening = 0;
+	mb.subscribed = 0;
 	mb.brpop_pending = 0;
 	mb.announced = 0;
 	timer_del(&mb.brpop_watch);

@@ -66,7 +66,10 @@ node_init(struct node *n, const struct pidboxd_conf *c,
 	n->reg = reg;
 	fp = n->url.fanout_prefix_set ? n->url.fanout_prefix : NULL;
 	if (names_init(&n->names, c->ns, c->hostname, c->type, n->url.db,
-	    n->url.keyprefix, fp, errstr) == -1)
+	    n->url.keyprefix, fp, errstr) == -1 ||
+	    (n->url.fanout_prefix2[0] != '\0' &&
+	    names_fanout_also(&n->names, n->url.db, n->url.fanout_prefix2,
+	    errstr) == -1))
 		return -1;
 	n->started_mono = now_mono_ms();
 	n->started_wall = now_wall();
@@ -658,8 +661,28 @@ node_handle_via(struct node *n, const char *buf, size_t len, double now,
 		n->stats.malformed++;
 		goto done;
 	}
+	/* twin.c's probe of our own name: only another node answers it */
+	if (n->probe_ticket[0] != '\0' && req.ticket != NULL &&
+	    strcmp(req.ticket, n->probe_ticket) == 0) {
+		log_debug("request %s: our own duplicate name check",
+		    log_viss(req.ticket));
+		rc = 0;
+		goto done;
+	}
 	if ((r = req_new(n, &req, now)) == NULL) {
 		log_warn("request %s: dropped", log_viss(req.ticket));
+		goto done;
+	}
+	/*
+	 * Before verify(): a second copy is no replay to refuse; before
+	 * the addressing: the copy on the other channel of a node that
+	 * hears both is not audited again either.
+	 */
+	if (seen_recently(n, env.delivery_tag, via, now)) {
+		log_debug("request %s: delivery %s handled already",
+		    log_viss(req.ticket), log_viss(env.delivery_tag));
+		n->stats.duplicates++;
+		rc = 0;
 		goto done;
 	}
 	if (!request_addressed(&req, n->conf->hostname)) {
@@ -695,14 +718,6 @@ node_handle_via(struct node *n, const char *buf, size_t len, double now,
 		n->stats.refused_reply_to++;
 		audit_req(n, r, "refused", "refused", "foreign reply_to "
 		    "exchange", NULL);
-		goto done;
-	}
-	/* before verify(): a second copy is no replay to refuse */
-	if (seen_recently(n, env.delivery_tag, via, now)) {
-		log_debug("request %s: delivery %s handled already",
-		    log_viss(req.ticket), log_viss(env.delivery_tag));
-		n->stats.duplicates++;
-		rc = 0;
 		goto done;
 	}
 	if (verify(n, &env, r, now, &why) == -1) {

@@ -294,6 +294,8 @@ int	 link_is_up(const struct link *l);
 int	 link_is_down(const struct link *l);
 int	 link_cmd(struct link *l, link_reply_fn fn, int argc,
 	    const char **argv, const size_t *argvlen);
+int	 link_publish(struct link *l, const char *channel, const char *msg,
+	    size_t len);
 /* A READONLY error: the link was reset. 1 when reply was that. */
 int	 link_readonly(struct link *l, const redisReply *reply);
 
@@ -456,6 +458,8 @@ struct node {
 	char			 cert_by[SIGN_MAX_IDENTITY + 1];
 	struct recent_tag	 recent[RECENT_TAGS];
 	size_t			 recent_next;
+	/* twin.c's ping of our own name: not for us to answer */
+	char			 probe_ticket[UUID_STRLEN + 1];
 	/* sends a reply built after node_handle() returned (service.c) */
 	void			(*send)(const struct node_action *);
 };
@@ -633,6 +637,13 @@ void	 mailbox_in_undeclared(void);
 void	 mailbox_in_listen(void);
 void	 mailbox_in_lost(void);
 void	 mailbox_in_stop(void);
+/* 1 when our binding member was in Redis before we first declared it. */
+int	 mailbox_in_found_bound(void);
+
+/* twin.c: at start, does another node answer to our name? (fanout) */
+void	 twin_init(struct node *n, struct link *cmd);
+void	 twin_check(int found_bound);
+void	 twin_stop(void);
 
 /* replies.c: reply routing (one Lua script) and the held-reply queue. */
 struct reply_counters {

@@ -46,6 +46,7 @@ on_ready(void)
 	    svc.node->names.exchange,
 	    redis_url_redacted(&svc.node->url, url, sizeof(url)));
 	svc.hooks->ready();
+	twin_check(mailbox_in_found_bound());
 }
 
 /* One request off the mailbox. */
@@ -131,6 +132,7 @@ service_start(struct node *n, const struct service_hooks *hooks)
 	health_init(n, svc.cmd, svc.in);
 	mailbox_in_init(n, svc.cmd, svc.in, &mailbox_ops);
 	events_init(n, svc.cmd);
+	twin_init(n, svc.cmd);
 	timer_set(&svc.logflush, on_logflush, NULL);
 	/* a flood of bad input must not fill the disk (issue 5) */
 	log_ratelimit(20, 2);
@@ -152,6 +154,7 @@ service_stop(void)
 	replies_stop();
 	timer_del(&svc.logflush);
 	log_ratelimit_flush();
+	twin_stop();
 	mailbox_in_stop();
 }
 

@@ -5,9 +5,11 @@ usage: kombu_client.py BROKER NAMESPACE fanout|direct METHOD JSON-ARGS
            [--limit N] [--cast]
 
 Prints the reply list kombu returned as JSON (null for --cast).
+KOMBU_TRANSPORT_OPTIONS (JSON) are the Connection's transport_options.
 """
 import argparse
 import json
+import os
 
 import kombu
 from kombu import pidbox
@@ -29,7 +31,8 @@ def main():
     a = p.parse_args()
 
     dest = a.destination.split(",") if a.destination else None
-    with kombu.Connection(a.broker) as conn:
+    with kombu.Connection(a.broker, transport_options=json.loads(
+            os.environ.get("KOMBU_TRANSPORT_OPTIONS", "{}"))) as conn:
         bound = pidbox.Mailbox(a.namespace, type=a.type)(conn)
         r = bound._broadcast(a.method, json.loads(a.arguments),
                              destination=dest, reply=not a.cast,

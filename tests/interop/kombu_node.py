@@ -7,9 +7,11 @@ Handlers: ping -> {"ok": "pong"}; echo(**kw) -> {"ok": kw} and prints
 print_msg(msg) prints "PRINT <msg>".  Prints READY once listen() returned
 (fanout: the PSUBSCRIBE itself is sent by the first drain_events, so callers
 also wait for the subscription in Redis).  Exits 0 on SIGTERM, releasing its
-channel as a kombu application would.
+channel as a kombu application would.  KOMBU_TRANSPORT_OPTIONS (JSON) are
+the Connection's transport_options (sentinel's master_name, fanout_prefix).
 """
 import json
+import os
 import signal
 import socket
 import sys
@@ -42,7 +44,8 @@ def h_print_msg(state, msg=None, **kw):
 def main():
     broker, ns, typ, host = sys.argv[1:5]
     signal.signal(signal.SIGTERM, on_term)
-    conn = kombu.Connection(broker)
+    conn = kombu.Connection(broker, transport_options=json.loads(
+        os.environ.get("KOMBU_TRANSPORT_OPTIONS", "{}")))
     mailbox = pidbox.Mailbox(ns, type=typ)
     node = mailbox.Node(host, state={}, handlers={
         "ping": h_ping, "echo": h_echo, "print_msg": h_print_msg})

@@ -340,13 +340,22 @@ test_sentinel(void **state)
 	assert_int_equal(names_init(&nm, "celery", "w1", MAILBOX_FANOUT, u.db,
 	    u.keyprefix, u.fanout_prefix, &errstr), 0);
 	assert_string_equal(nm.fanout_channel, "/{db}.celery.pidbox");
+	/* and, by default, kombu >= 5.4's formatted one beside it */
+	assert_string_equal(u.fanout_prefix2, "/{db}.");
+	assert_int_equal(names_fanout_also(&nm, u.db, u.fanout_prefix2,
+	    &errstr), 0);
+	assert_string_equal(nm.fanout_channel2, "/2.celery.pidbox");
 	redis_url_clear(&u);
-	/* kombu >= 5.4's channel, on request */
+	/* kombu >= 5.4's channel alone, on request */
 	assert_int_equal(redis_url_parse("sentinel://h?master_name=m&"
 	    "fanout_prefix=/0.", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.fanout_prefix2, "");
 	assert_int_equal(names_init(&nm, "celery", "w1", MAILBOX_FANOUT, u.db,
 	    u.keyprefix, u.fanout_prefix, &errstr), 0);
 	assert_string_equal(nm.fanout_channel, "/0.celery.pidbox");
+	/* a second channel equal to the first is none */
+	assert_int_equal(names_fanout_also(&nm, 0, "/0.", &errstr), 0);
+	assert_string_equal(nm.fanout_channel2, "");
 	/* plain redis:// still formats {db} */
 	assert_int_equal(redis_url_parse("redis://h/3", &u, err, sizeof(err)),
 	    0);
