@@ -442,6 +442,9 @@ plot "$OUT/collect.dat" using 3:xtic(1) title "kombu 5.2 Nodes" lc rgb "#c0504d"
      "" using 2 title "pidboxd" lc rgb "#4f81bd", \
      "" using 4 title "floor (C + hiredis)" lc rgb "#9bbb59"
 EOF
+fi
+if command -v gnuplot >/dev/null && [ -s "$OUT/fleet.dat" ] &&
+    [ "$(wc -l <"$OUT/fleet.dat")" -gt 1 ]; then
 	gnuplot <<EOF 2>"$T/gnuplot.err" || log "gnuplot failed: $(cat "$T/gnuplot.err")"
 set terminal pngcairo size 640,380 font "sans,9"
 set output "$OUT/fleet.png"
