@@ -2,8 +2,8 @@
  * Replies, routed to their client's list by one Lua script on the command
  * link (reply_route_lua, common/reply.c), so that a reply is pushed only
  * while the client's binding exists and the list always carries a TTL
- * (spec 9). Replies made while the link
- * is down wait in a bounded queue. Owns the reply counters.
+ * (spec 9). Replies made while the link is down wait in a bounded
+ * queue. Owns the reply counters.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

@@ -340,7 +340,7 @@ fi	# BENCH_ONLY
 # process, and warm), and by the floor (loadgen collect: PUBLISH and drain
 # the N replies, nothing else), interleaved per repetition.
 start_sim() {	# NS N MODE: the fleet's parent pid in LASTPID
-	"$LG" fleet -p "$PORT" -N "$1" -e "$2" -j 2 -m "$3" >"$T/sim.$1.out" 2>"$T/sim.$1.err" &
+	"$LG" fleet -p "$PORT" -N "$1" -e "$2" -j $(( $2 < 2 ? 1 : 2 )) -m "$3" >"$T/sim.$1.out" 2>"$T/sim.$1.err" &
 	LASTPID=$!
 	PIDS+=("$LASTPID")
 	for _ in $(seq 600); do
@@ -422,16 +422,20 @@ if [ "$FMAX" -gt 1 ]; then
 	    "SMEMBERS+LPUSH responder" "" "<= 1.2x" "$(held "${RC[script]} <= 1.2 * ${RC[plain]}")"
 fi
 
-# ---------------------------------------------------------------- chart
-if command -v gnuplot >/dev/null && [ -s "$OUT/collect.dat" ] &&
-    [ "$(wc -l <"$OUT/collect.dat")" -gt 1 ]; then
-	gnuplot <<EOF 2>"$T/gnuplot.err" || log "gnuplot failed: $(cat "$T/gnuplot.err")"
-set terminal pngcairo size 640,380 font "sans,9"
-set output "$OUT/collect.png"
-set title "Collect pong replies from N nodes (warm client, p50)"
-set xlabel "nodes (N)"
-set ylabel "ms"
-set key top left
+# ---------------------------------------------------------------- charts
+# chart DAT PNG TITLE: gnuplot reads the plot's own lines from stdin,
+# when gnuplot is there and DAT has data.
+chart() {
+	command -v gnuplot >/dev/null && [ -s "$1" ] &&
+	    [ "$(wc -l <"$1")" -gt 1 ] || { cat >/dev/null; return 0; }
+	{
+		printf 'set terminal pngcairo size 640,380 font "sans,9"\n'
+		printf 'set output "%s"\nset title "%s"\n' "$2" "$3"
+		printf 'set xlabel "nodes (N)"\nset ylabel "ms"\nset key top left\n'
+		cat
+	} | gnuplot 2>"$T/gnuplot.err" || log "gnuplot failed: $(cat "$T/gnuplot.err")"
+}
+chart "$OUT/collect.dat" "$OUT/collect.png" "Collect pong replies from N nodes (warm client, p50)" <<EOF
 set grid ytics
 set style data histogram
 set style histogram cluster gap 1
@@ -442,16 +446,7 @@ plot "$OUT/collect.dat" using 3:xtic(1) title "kombu 5.2 Nodes" lc rgb "#c0504d"
      "" using 2 title "pidboxd" lc rgb "#4f81bd", \
      "" using 4 title "floor (C + hiredis)" lc rgb "#9bbb59"
 EOF
-fi
-if command -v gnuplot >/dev/null && [ -s "$OUT/fleet.dat" ] &&
-    [ "$(wc -l <"$OUT/fleet.dat")" -gt 1 ]; then
-	gnuplot <<EOF 2>"$T/gnuplot.err" || log "gnuplot failed: $(cat "$T/gnuplot.err")"
-set terminal pngcairo size 640,380 font "sans,9"
-set output "$OUT/fleet.png"
-set title "Collect every reply from a simulated fleet of N nodes (whole process, median)"
-set xlabel "nodes (N)"
-set ylabel "ms"
-set key top left
+chart "$OUT/fleet.dat" "$OUT/fleet.png" "Collect every reply from a simulated fleet of N nodes (whole process, median)" <<EOF
 set grid
 set logscale x
 set logscale y
@@ -460,7 +455,6 @@ plot "$OUT/fleet.dat" using 1:4 with linespoints title "kombu 5.2 client" lc rgb
      "" using 1:3 with linespoints title "pidboxctl --json" lc rgb "#8064a2", \
      "" using 1:5 with linespoints title "floor (C + hiredis)" lc rgb "#9bbb59"
 EOF
-fi
 
 # ---------------------------------------------------------------- table
 {
