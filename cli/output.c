@@ -397,20 +397,54 @@ indent_into(FILE *f, const char *text, size_t len, int n)
 	}
 }
 
+/*
+ * A growing string behind a FILE (fopencookie): open_memstream() would do,
+ * but glibc's clears an 8 KiB buffer at every open, which was a fifth of
+ * pidboxctl's instructions with thousands of replies (issue 17).
+ */
+struct membuf {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static ssize_t
+membuf_write(void *cookie, const char *p, size_t n)
+{
+	struct membuf	*m = cookie;
+	size_t		 cap;
+	char		*nb;
+
+	if (m->len + n + 1 > m->cap) {
+		cap = m->cap < 128 ? 128 : m->cap;
+		while (cap < m->len + n + 1)
+			cap *= 2;
+		if ((nb = realloc(m->buf, cap)) == NULL)
+			return -1;
+		m->buf = nb;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, p, n);
+	m->len += n;
+	m->buf[m->len] = '\0';
+	return (ssize_t)n;
+}
+
 /* pretty() into a new string (*len bytes) the caller frees. */
 static char *
 pretty_str(json_object *v, int *error, size_t *len)
 {
-	FILE	*f;
-	char	*buf = NULL;
+	cookie_io_functions_t	 io = { .write = membuf_write };
+	struct membuf		 m = { NULL, 0, 0 };
+	FILE			*f;
 
-	*len = 0;
-	if ((f = open_memstream(&buf, len)) == NULL)
+	if ((f = fopencookie(&m, "w", io)) == NULL)
 		err(EX_OSERR, NULL);
 	pretty(f, v, error);
-	if (fclose(f) != 0)
+	if (fclose(f) != 0 || (m.buf == NULL && membuf_write(&m, "", 0) != 0))
 		err(EX_OSERR, NULL);
-	return buf;
+	*len = m.len;
+	return m.buf;
 }
 
 /*
@@ -453,6 +487,12 @@ pretty(FILE *f, json_object *v, int *error)
 			json_sorted(f, v, 0);
 			/* Celery's highlight() leaves a final newline. */
 			fputc('\n', f);
+			break;
+		}
+		/* pretty() of a string is the string itself */
+		if (json_object_is_type(inner, json_type_string)) {
+			indent_into(f, json_object_get_string(inner),
+			    (size_t)json_object_get_string_len(inner), 4);
 			break;
 		}
 		buf = pretty_str(inner, &dummy, &len);
@@ -785,9 +825,12 @@ output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 	progress_clear();
 	if (rep->type == MAILBOX_EV_REPLY) {
 		prog.count++;
-		esc = tty_name(rep->node);
-		strlcpy(prog.lastnode, esc, sizeof(prog.lastnode));
-		free(esc);
+		/* only the progress line shows it: escape only for it */
+		if (prog.on) {
+			esc = tty_name(rep->node);
+			strlcpy(prog.lastnode, esc, sizeof(prog.lastnode));
+			free(esc);
+		}
 	}
 	if (style == STYLE_NODES || style == STYLE_DESCRIBE ||
 	    ctl->format == FORMAT_JSON ||

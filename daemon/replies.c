@@ -1,8 +1,9 @@
 /*
  * Replies, routed to their client's list by one Lua script on the command
- * link, so that a reply is pushed only while the client's binding exists
- * and the list always carries a TTL (spec 9). Replies made while the link
- * is down wait in a bounded queue. Owns the reply counters.
+ * link (reply_route_lua, common/reply.c), so that a reply is pushed only
+ * while the client's binding exists and the list always carries a TTL
+ * (spec 9). Replies made while the link is down wait in a bounded
+ * queue. Owns the reply counters.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -14,32 +15,6 @@
 
 #include "pidboxd.h"
 
-/*
- * KEYS[1] reply binding set, KEYS[2] the canonical reply list
- * ARGV[1] envelope, ARGV[2] TTL ms, ARGV[3] canonical member,
- * ARGV[4] SSCAN pattern for rk SEP *.
- * A reply goes only to the canonical list <rk>.reply.<ns>.pidbox, the
- * queue every kombu and Celery client declares, and only while its
- * binding member exists: one SISMEMBER, one LPUSH, one PEXPIRE. Nothing
- * else is ever pushed to or expired, whatever the binding set holds: a
- * member binding the routing key to another queue (anyone who can SADD
- * can write one) would otherwise route replies into, and put a TTL on,
- * any key of any application. Returns 1 when pushed; 0 when no binding;
- * -1 when a member naming another queue was seen for this routing key,
- * found by one SSCAN step (bounded work: a small set is one listpack, a
- * large one is scanned COUNT buckets, never walked), so it can be
- * counted and logged.
- */
-static const char reply_script[] =
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then\n"
-    "  redis.call('LPUSH', KEYS[2], ARGV[1])\n"
-    "  redis.call('PEXPIRE', KEYS[2], ARGV[2])\n"
-    "  return 1\n"
-    "end\n"
-    "local r = redis.call('SSCAN', KEYS[1], '0', 'MATCH', ARGV[4],"
-    " 'COUNT', 16)\n"
-    "if #r[2] > 0 then return -1 end\n"
-    "return 0\n";
 
 /*
  * Replies made while the command connection is down (a request came in on
@@ -59,7 +34,7 @@ static struct {
 	struct node		*node;
 	struct link		*cmd;
 	void			(*resync)(void);
-	char			 sha[64];	/* of reply_script, once loaded */
+	char			 sha[64];	/* of reply_route_lua, once loaded */
 	int			 stopping;
 	struct reply_counters	 count;
 	TAILQ_HEAD(, held)	 held;
@@ -186,7 +161,7 @@ glob_escape(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-/* Route one reply to its client's list (see reply_script). */
+/* Route one reply to its client's list (see reply_route_lua). */
 void
 replies_send(const struct node_action *act)
 {
@@ -220,7 +195,7 @@ replies_send(const struct node_action *act)
 	} else {
 		argv[i] = "EVAL";
 		argvlen[i++] = 4;
-		argv[i] = reply_script;
+		argv[i] = reply_route_lua;
 	}
 	argvlen[i] = strlen(argv[i]);
 	i++;
@@ -268,8 +243,8 @@ replies_init(struct node *n, struct link *cmd, void (*resync)(void))
 void
 replies_load_script(void)
 {
-	const char	*argv[3] = { "SCRIPT", "LOAD", reply_script };
-	size_t		 argvlen[3] = { 6, 4, sizeof(reply_script) - 1 };
+	const char	*argv[3] = { "SCRIPT", "LOAD", reply_route_lua };
+	size_t		 argvlen[3] = { 6, 4, strlen(reply_route_lua) };
 
 	rs.sha[0] = '\0';
 	if (link_cmd(rs.cmd, on_script_load, 3, argv, argvlen) == -1)

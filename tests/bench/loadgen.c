@@ -13,6 +13,11 @@
  *	The floor: a tiny C + hiredis responder. SUBSCRIBE, pull ticket and
  *	reply routing key out of each request with plain string searches and
  *	LPUSH a canned pong reply. No JSON parser, no routing script.
+ *   loadgen fleet   [common] -e nodes [-j procs] [-m script|plain] [-P prefix]
+ *	A simulated fleet of nodes named <prefix><i> in procs processes,
+ *	each node with its own subscription, answering ping through
+ *	pidboxd's reply path (see cmd_fleet). Prints READY, runs until
+ *	SIGTERM.
  *   loadgen exec -r reps -- command [args]
  *	Whole-process wall time of a command (stdout/stderr to /dev/null).
  *
@@ -23,12 +28,17 @@
  * base64-encoded again into the same slot of the envelope).
  */
 #include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/nameser.h>
 #include <err.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -673,13 +683,383 @@ cmd_floor(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------ fleet */
+
+/*
+ * A simulated fleet (issue 17): N nodes in a few processes, each node with
+ * its own SUBSCRIBE connection (Redis pays the real PUBLISH fan-out) and
+ * its binding in the node binding set (pidboxctl reads who is bound),
+ * answering ping through pidboxd's reply path: the request decoded by
+ * envelope_decode/request_decode, the reply built by reply_encode and
+ * envelope_encode with the ticket and the node's own Lamport clock, and
+ * routed by pidboxd's script (reply_route_lua). The request is decoded
+ * once per process and reused while the next message has the same bytes
+ * (every subscription of a process receives the same PUBLISH); the reply
+ * is built per node. Replies go out pipelined on one command connection
+ * per process. -m plain replies as kombu does (SMEMBERS, then LPUSH):
+ * the Redis cost the routing script is compared with.
+ */
+#define FLEET_TTL_MS	300000	/* pidboxd's default reply_ttl */
+
+struct fnode {
+	redisContext	*c;
+	char		 name[64];
+	struct lamport	 clock;
+};
+
+struct fcache {
+	char		*msg;		/* the last request envelope */
+	size_t		 len;
+	int		 ok;		/* a ping that wants a reply */
+	char		 ticket[UUID_STRLEN + 1];
+	int		 has_ticket;
+	int64_t		 clock;
+	char		 xchg[MAX_KEY];
+	char		 rk[MAX_KEY];
+	char		 list[MAX_KEY];
+	char		 member[MAX_KEY];
+	int		 memberlen;
+	char		 pat[2 * MAX_KEY];
+};
+
+static int
+fcache_fill(struct fcache *fc, const char *msg, size_t len)
+{
+	struct envelope	 env;
+	struct request	 req;
+	const char	*errstr, *t;
+	char		 queue[MAX_KEY];
+	size_t		 i, j;
+
+	if (fc->msg != NULL && fc->len == len && memcmp(fc->msg, msg, len) == 0)
+		return fc->ok;
+	free(fc->msg);
+	if ((fc->msg = malloc(len)) == NULL)
+		err(1, NULL);
+	memcpy(fc->msg, msg, len);
+	fc->len = len;
+	fc->ok = 0;
+	if (envelope_decode(msg, len, &env, &errstr) == -1)
+		return 0;
+	if (request_decode(env.body, env.bodylen, &req, &errstr) == -1) {
+		envelope_free(&env);
+		return 0;
+	}
+	if (req.method != NULL && strcmp(req.method, "ping") == 0 &&
+	    req.reply_exchange != NULL &&
+	    strlen(req.reply_exchange) < sizeof(fc->xchg) &&
+	    strlen(req.reply_routing_key) < sizeof(fc->rk) / 2 &&
+	    names_reply_queue(&names, req.reply_routing_key, queue,
+	    sizeof(queue)) == 0 &&
+	    (fc->memberlen = binding_member(req.reply_routing_key, "", queue,
+	    fc->member, sizeof(fc->member))) != -1) {
+		fc->ok = 1;
+		fc->has_ticket = (t = req.ticket) != NULL;
+		snprintf(fc->ticket, sizeof(fc->ticket), "%s", t ? t : "");
+		if (envelope_clock(&env, &fc->clock) == -1)
+			fc->clock = 0;
+		strlcpy(fc->xchg, req.reply_exchange, sizeof(fc->xchg));
+		strlcpy(fc->rk, req.reply_routing_key, sizeof(fc->rk));
+		strlcpy(fc->list, names.keyprefix, sizeof(fc->list));
+		strlcat(fc->list, queue, sizeof(fc->list));
+		/* the script's SSCAN pattern: rk glob-escaped, SEP, * */
+		for (i = j = 0; fc->rk[i] != '\0'; i++) {
+			if (strchr("*?[]\\", fc->rk[i]) != NULL)
+				fc->pat[j++] = '\\';
+			fc->pat[j++] = fc->rk[i];
+		}
+		snprintf(fc->pat + j, sizeof(fc->pat) - j, "%s*", KOMBU_SEP);
+	}
+	request_free(&req);
+	envelope_free(&env);
+	return fc->ok;
+}
+
+/* Node fn answers the cached request: one routing command into cmd. */
+static void
+fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
+    const char *sha, int plain, json_object *pong, long long *pending)
+{
+	struct envelope_out	 out;
+	json_object		*h;
+	const char		*av[9];
+	size_t			 al[9];
+	char			*body, *env, ttl[16];
+	size_t			 bodylen, envlen;
+	int64_t			 clk;
+	int			 i;
+
+	clock_adjust(&fn->clock, fc->clock);
+	if ((body = reply_encode(fn->name, pong, &bodylen)) == NULL ||
+	    (h = json_object_new_object()) == NULL)
+		err(1, NULL);
+	clk = clock_forward(&fn->clock);
+	json_object_object_add(h, "ticket", !fc->has_ticket ? NULL :
+	    json_object_new_string(fc->ticket));
+	json_object_object_add(h, "clock", json_object_new_int64(clk));
+	memset(&out, 0, sizeof(out));
+	out.body = body;
+	out.bodylen = bodylen;
+	out.headers = h;
+	out.delivery_mode = 1;
+	out.exchange = fc->xchg;
+	out.routing_key = fc->rk;
+	if ((env = envelope_encode(&out, &envlen)) == NULL)
+		err(1, NULL);
+	json_object_put(h);
+	free(body);
+	if (plain) {
+		av[0] = "SMEMBERS";
+		av[1] = names.reply_binding_key;
+		if (redisAppendCommandArgv(cmd, 2, av, NULL) != REDIS_OK)
+			errx(1, "fleet: %s", cmd->errstr);
+		av[0] = "LPUSH";
+		av[1] = fc->list;
+		av[2] = env;
+		al[0] = 5;
+		al[1] = strlen(fc->list);
+		al[2] = envlen;
+		if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
+			errx(1, "fleet: %s", cmd->errstr);
+		*pending += 2;
+	} else {
+		snprintf(ttl, sizeof(ttl), "%d", FLEET_TTL_MS);
+		av[0] = "EVALSHA";
+		av[1] = sha;
+		av[2] = "2";
+		av[3] = names.reply_binding_key;
+		av[4] = fc->list;
+		av[5] = env;
+		av[6] = ttl;
+		av[7] = fc->member;
+		av[8] = fc->pat;
+		for (i = 0; i < 9; i++)
+			al[i] = strlen(av[i]);
+		al[5] = envlen;
+		al[7] = (size_t)fc->memberlen;
+		if (redisAppendCommandArgv(cmd, 9, av, al) != REDIS_OK)
+			errx(1, "fleet: %s", cmd->errstr);
+		*pending += 1;
+	}
+	free(env);
+}
+
+/* Write out what cmd has buffered (it is non-blocking). */
+static void
+flush_cmd(redisContext *cmd)
+{
+	struct pollfd	pfd;
+	int		done = 0;
+
+	for (;;) {
+		if (redisBufferWrite(cmd, &done) != REDIS_OK)
+			errx(1, "fleet: write: %s", cmd->errstr);
+		if (done)
+			return;
+		pfd.fd = cmd->fd;
+		pfd.events = POLLOUT;
+		poll(&pfd, 1, 1000);
+	}
+}
+
+/* Consume the replies to our routing commands; count failures. */
+static void
+drain_cmd(redisContext *cmd, long long *pending, long long *bad)
+{
+	redisReply	*r;
+	void		*vr;
+
+	if (redisBufferRead(cmd) != REDIS_OK)
+		errx(1, "fleet: read: %s", cmd->errstr);
+	for (;;) {
+		if (redisGetReplyFromReader(cmd, &vr) != REDIS_OK)
+			errx(1, "fleet: read: %s", cmd->errstr);
+		if ((r = vr) == NULL)
+			return;
+		(*pending)--;
+		if (r->type == REDIS_REPLY_ERROR ||
+		    (r->type == REDIS_REPLY_INTEGER && r->integer != 1 &&
+		    r->integer != 0)) {
+			if ((*bad)++ == 0)
+				fprintf(stderr, "fleet: routing failed: %s\n",
+				    r->type == REDIS_REPLY_ERROR ? r->str :
+				    "foreign binding");
+		}
+		freeReplyObject(r);
+	}
+}
+
+static void
+set_nonblock(redisContext *c)
+{
+	int	fl;
+
+	if ((fl = fcntl(c->fd, F_GETFL)) == -1 ||
+	    fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		err(1, "fcntl");
+	c->flags &= ~REDIS_BLOCK;
+}
+
+/* One process of the fleet: nodes [first, first + n). Never returns. */
+static void
+fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
+{
+	struct fnode		*fn;
+	struct fcache		 fc;
+	struct epoll_event	*evs, ev;
+	struct names		 nn;
+	redisContext		*cmd;
+	redisReply		*r;
+	json_object		*pong;
+	const char		*av[3], *errstr;
+	char			 sha[64], name[64];
+	long long		 pending = 0, bad = 0;
+	int			 ep, i, k, nev;
+	void			*vr;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	memset(&fc, 0, sizeof(fc));
+	if ((fn = calloc((size_t)n, sizeof(*fn))) == NULL ||
+	    (evs = calloc(256, sizeof(*evs))) == NULL ||
+	    (pong = json_object_new_object()) == NULL)
+		err(1, NULL);
+	json_object_object_add(pong, "ok", json_object_new_string("pong"));
+	cmd = connect_redis();
+	av[0] = "SCRIPT";
+	av[1] = "LOAD";
+	av[2] = reply_route_lua;
+	r = cmd_argv(cmd, 3, av, NULL);
+	snprintf(sha, sizeof(sha), "%s", r->str);
+	freeReplyObject(r);
+	if ((ep = epoll_create1(0)) == -1)
+		err(1, "epoll_create1");
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, first + i);
+		snprintf(fn[i].name, sizeof(fn[i].name), "%s", name);
+		if (names_init(&nn, ns, name, type, 0, "", NULL,
+		    &errstr) == -1)
+			errx(1, "names: %s", errstr);
+		if (redisAppendCommand(cmd, "SADD %s %b", nn.node_binding_key,
+		    nn.node_member, nn.node_member_len) != REDIS_OK)
+			errx(1, "SADD");
+		pending++;
+		fn[i].c = connect_redis();
+		av[0] = "SUBSCRIBE";
+		av[1] = names.fanout_channel;
+		freeReplyObject(cmd_argv(fn[i].c, 2, av, NULL));
+		set_nonblock(fn[i].c);
+		ev.events = EPOLLIN;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fn[i].c->fd, &ev) == -1)
+			err(1, "epoll_ctl");
+	}
+	read_sends(cmd, (int)pending);
+	pending = 0;
+	set_nonblock(cmd);
+	ev.events = EPOLLIN;
+	ev.data.u32 = (uint32_t)n;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, cmd->fd, &ev) == -1)
+		err(1, "epoll_ctl");
+	if (write(readyfd, "R", 1) != 1)
+		err(1, "ready");
+	close(readyfd);
+	for (;;) {
+		if ((nev = epoll_wait(ep, evs, 256, -1)) == -1)
+			err(1, "epoll_wait");
+		for (k = 0; k < nev; k++) {
+			struct fnode *f;
+
+			if (evs[k].data.u32 == (uint32_t)n) {
+				drain_cmd(cmd, &pending, &bad);
+				continue;
+			}
+			f = &fn[evs[k].data.u32];
+			if (redisBufferRead(f->c) != REDIS_OK)
+				errx(1, "fleet: %s: %s", f->name, f->c->errstr);
+			for (;;) {
+				if (redisGetReplyFromReader(f->c, &vr) !=
+				    REDIS_OK)
+					errx(1, "fleet: %s", f->c->errstr);
+				if ((r = vr) == NULL)
+					break;
+				if (r->type == REDIS_REPLY_ARRAY &&
+				    r->elements == 3 &&
+				    strcmp(r->element[0]->str, "message") == 0 &&
+				    fcache_fill(&fc, r->element[2]->str,
+				    r->element[2]->len))
+					fnode_reply(f, &fc, cmd, sha, plain,
+					    pong, &pending);
+				freeReplyObject(r);
+			}
+		}
+		if (pending > 0)
+			flush_cmd(cmd);
+	}
+}
+
+static int
+cmd_fleet(int argc, char **argv)
+{
+	const char	*prefix = "sim", *mode = "script";
+	pid_t		*kids;
+	sigset_t	 ss;
+	int		 n = 100, procs = 2, ch, i, first, per, fds[2], sig;
+	char		 c;
+
+	while ((ch = getopt(argc, argv, "e:j:m:P:h:p:N:T:")) != -1) {
+		switch (ch) {
+		case 'e': n = atoi(optarg); break;
+		case 'j': procs = atoi(optarg); break;
+		case 'm': mode = optarg; break;
+		case 'P': prefix = optarg; break;
+		default: if (common_opt(ch, optarg) == -1) errx(2, "fleet: bad option");
+		}
+	}
+	if (n < 1 || procs < 1 || procs > n ||
+	    (strcmp(mode, "script") != 0 && strcmp(mode, "plain") != 0))
+		errx(2, "fleet: -e nodes >= -j procs >= 1, -m script|plain");
+	names_setup(NULL);
+	if ((kids = calloc((size_t)procs, sizeof(*kids))) == NULL ||
+	    pipe(fds) == -1)
+		err(1, NULL);
+	/* SIGTERM to us: to the children too (they die with us anyway) */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	per = (n + procs - 1) / procs;
+	for (i = 0, first = 0; i < procs && first < n; i++, first += per) {
+		if ((kids[i] = fork()) == -1)
+			err(1, "fork");
+		if (kids[i] == 0) {
+			sigprocmask(SIG_UNBLOCK, &ss, NULL);
+			close(fds[0]);
+			fleet_proc(prefix, first, first + per > n ? n - first :
+			    per, strcmp(mode, "plain") == 0, fds[1]);
+		}
+	}
+	procs = i;
+	close(fds[1]);
+	for (i = 0; i < procs; i++)
+		if (read(fds[0], &c, 1) != 1)
+			errx(1, "fleet: a process failed to start");
+	printf("fleet nodes=%d procs=%d mode=%s READY\n", n, procs, mode);
+	sigwait(&ss, &sig);
+	for (i = 0; i < procs; i++)
+		kill(kids[i], SIGTERM);
+	for (i = 0; i < procs; i++)
+		waitpid(kids[i], NULL, 0);
+	return 0;
+}
+
 /* ------------------------------------------------------------ exec */
 
 static int
 cmd_exec(int argc, char **argv)
 {
-	double	*w, t0;
-	int	 reps = 5, ch, i, st, fd, fails = 0;
+	struct rusage	 ru;
+	double		*w, *cpu, t0;
+	int		 reps = 5, ch, i, st, fd, fails = 0;
 	pid_t	 pid;
 
 	while ((ch = getopt(argc, argv, "+r:")) != -1) {
@@ -692,7 +1072,8 @@ cmd_exec(int argc, char **argv)
 	argv += optind;
 	if (argc < 1 || reps < 1)
 		errx(2, "exec: -r reps -- command");
-	if ((w = calloc((size_t)reps, sizeof(*w))) == NULL)
+	if ((w = calloc((size_t)reps, sizeof(*w))) == NULL ||
+	    (cpu = calloc((size_t)reps, sizeof(*cpu))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < reps; i++) {
 		t0 = now_s();
@@ -706,15 +1087,21 @@ cmd_exec(int argc, char **argv)
 			execvp(argv[0], argv);
 			_exit(127);
 		}
-		if (waitpid(pid, &st, 0) == -1)
-			err(1, "waitpid");
+		if (wait4(pid, &st, 0, &ru) == -1)
+			err(1, "wait4");
 		w[i] = now_s() - t0;
+		cpu[i] = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
+		    1e6;
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			fails++;
 	}
 	printf("exec reps=%d fails=%d", reps, fails);
 	print_pcts(w, (size_t)reps, "ms", 1e3);
-	printf("\n");
+	/* the command's own CPU (user + system), from wait4() */
+	qsort(cpu, (size_t)reps, sizeof(*cpu), dcmp);
+	printf(" min_ms=%.1f cpu_p50_ms=%.1f\n", w[0] * 1e3,
+	    pct(cpu, (size_t)reps, 0.5) * 1e3);
 	return fails ? 1 : 0;
 }
 
@@ -724,7 +1111,7 @@ main(int argc, char *argv[])
 	const char	*mode;
 
 	if (argc < 2)
-		errx(2, "usage: loadgen rt|collect|floor|exec [options]");
+		errx(2, "usage: loadgen rt|collect|floor|fleet|exec [options]");
 	mode = argv[1];
 	argc--;
 	argv++;
@@ -737,5 +1124,7 @@ main(int argc, char *argv[])
 		return cmd_collect(argc, argv);
 	if (strcmp(mode, "floor") == 0)
 		return cmd_floor(argc, argv);
+	if (strcmp(mode, "fleet") == 0)
+		return cmd_fleet(argc, argv);
 	errx(2, "unknown mode %s", mode);
 }

@@ -8,6 +8,8 @@
 #   BENCH_QUICK=1   ~1 minute instead of a few
 #   BENCH_OUT=dir   where results.csv, collect.png, callgrind.* go
 #                   (default $BUILD/out, ignored by git)
+#   BENCH_FLEET="1 100 1000 5000 9000"  sizes of the simulated fleet
+#   BENCH_ONLY=fleet  only the simulated fleet
 #
 # Every process it starts is stopped by pid from the EXIT trap.
 set -u
@@ -26,10 +28,13 @@ CTL=$BUILD/pidboxctl
 if [ "$QUICK" = 1 ]; then
 	REPS=2 RT_DUR=0.5 EXEC_CTL=10 EXEC_KOMBU=2 EXEC_CELERY=1
 	CG_N=3000 C_OURS=10 C_KOMBU=4 RSS_N=50000
+	FLEET_SIZES="100 1000" F_EXEC=3 F_KOMBU=2
 else
 	REPS=3 RT_DUR=1.5 EXEC_CTL=30 EXEC_KOMBU=5 EXEC_CELERY=3
 	CG_N=20000 C_OURS=30 C_KOMBU=10 RSS_N=200000
+	FLEET_SIZES="1 100 1000 5000 9000" F_EXEC=5 F_KOMBU=3
 fi
+FLEET_SIZES=${BENCH_FLEET:-$FLEET_SIZES}
 SIZES="10 50 100"
 
 for f in "$LG" "$PIDBOXD" "$CTL"; do
@@ -89,14 +94,18 @@ stop_pids() {
 }
 
 # ---------------------------------------------------------------- redis
-ulimit -n 8192 2>/dev/null
+# The simulated fleet holds one connection per node (9,000 and more).
+NOFILE=$(ulimit -Hn)
+[ "$NOFILE" = unlimited ] && NOFILE=65536
+[ "$NOFILE" -gt 65536 ] && NOFILE=65536
+ulimit -n "$NOFILE" 2>/dev/null
 PORT=
 for _ in 1 2 3 4 5 6 7 8 9 10; do
 	p=$((20000 + RANDOM % 30000))
 	(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
 	redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
 	    --dir "$T" --logfile "$T/redis.log" --daemonize no \
-	    --protected-mode no --maxclients 4000 >/dev/null 2>&1 &
+	    --protected-mode no --maxclients $((NOFILE - 64)) >/dev/null 2>&1 &
 	RPID=$!
 	PIDS+=("$RPID")
 	for _ in $(seq 50); do
@@ -166,6 +175,8 @@ held() { awk "BEGIN { exit !($1) }" && echo held || echo MISSED; }
 
 log "redis-server on port $PORT, output in $OUT ($( [ "$QUICK" = 1 ] && echo quick || echo full) run)"
 
+# BENCH_ONLY=fleet: only the simulated fleet (issue 17)
+if [ "${BENCH_ONLY:-}" != fleet ]; then
 # ---------------------------------------------------------------- 1 node
 start_ours bench n1
 OURS1=$LASTPID
@@ -319,15 +330,112 @@ for n in $SIZES; do
 	row "collect from N = $n nodes, warm client" ms "$o" "$a" "kombu Nodes" "$f" "<= 2x floor" "$(held "$o <= 2 * $f")"
 done
 
-# ---------------------------------------------------------------- chart
-if command -v gnuplot >/dev/null; then
-	gnuplot <<EOF 2>"$T/gnuplot.err" || log "gnuplot failed: $(cat "$T/gnuplot.err")"
-set terminal pngcairo size 640,380 font "sans,9"
-set output "$OUT/collect.png"
-set title "Collect pong replies from N nodes (warm client, p50)"
-set xlabel "nodes (N)"
-set ylabel "ms"
-set key top left
+fi	# BENCH_ONLY
+
+# ---------------------------------------------------------------- fleet
+# A simulated fleet (issue 17): `loadgen fleet` runs N nodes in two
+# processes, each node with its own subscription, answering through
+# pidboxd's reply path and routing script. Whole-process collection of
+# every reply by pidboxctl (text and --json), by kombu's client (whole
+# process, and warm), and by the floor (loadgen collect: PUBLISH and drain
+# the N replies, nothing else), interleaved per repetition.
+start_sim() {	# NS N MODE: the fleet's parent pid in LASTPID
+	"$LG" fleet -p "$PORT" -N "$1" -e "$2" -j $(( $2 < 2 ? 1 : 2 )) -m "$3" >"$T/sim.$1.out" 2>"$T/sim.$1.err" &
+	LASTPID=$!
+	PIDS+=("$LASTPID")
+	for _ in $(seq 600); do
+		grep -q READY "$T/sim.$1.out" && return 0
+		kill -0 "$LASTPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	log "fleet of $2 did not start: $(cat "$T/sim.$1.err")"
+	return 1
+}
+echo "# N pidboxctl pidboxctl_json kombu floor (ms, whole process, median)" >"$OUT/fleet.dat"
+FMAX=0
+for n in $FLEET_SIZES; do
+	start_sim sim$n "$n" script || exit 1
+	SIM=$LASTPID
+	wait_fleet sim$n "$n" 100 || exit 1
+	unset FX
+	declare -A FX=()
+	for rep in $(seq "$REPS"); do
+		out=$("$LG" exec -r "$F_EXEC" -- "$CTL" -b "$BROKER" -N sim$n ping -t 30) &&
+		    FX[text]+=" $(kv p50_ms "$out")" FX[tcpu]+=" $(kv cpu_p50_ms "$out")"
+		log "rep $rep fleet N=$n pidboxctl: $out"
+		out=$("$LG" exec -r "$F_EXEC" -- "$CTL" -b "$BROKER" -N sim$n --json ping -t 30) &&
+		    FX[json]+=" $(kv p50_ms "$out")" FX[jcpu]+=" $(kv cpu_p50_ms "$out")"
+		log "rep $rep fleet N=$n pidboxctl --json: $out"
+		out=$("$LG" exec -r "$F_EXEC" -- "$LG" collect -p "$PORT" -N sim$n -e "$n" -r 1 -w 0 -t 30) &&
+		    FX[floor]+=" $(kv p50_ms "$out")"
+		log "rep $rep fleet N=$n floor: $out"
+		out=$("$LG" exec -r 1 -- "$PY" tests/interop/kombu_client.py "$BROKER" sim$n fanout ping --limit "$n" --timeout 60) &&
+		    FX[kombu]+=" $(kv p50_ms "$out")"
+		log "rep $rep fleet N=$n kombu client: $out"
+	done
+	out=$("$PY" tests/bench/kombu_collect.py "$BROKER" sim$n "$n" "$F_KOMBU") &&
+	    FX[kwarm]=$(kv p50_ms "$out")
+	log "fleet N=$n kombu warm: $out"
+	o=$(median ${FX[text]}) j=$(median ${FX[json]}) a=$(median ${FX[kombu]}) f=$(median ${FX[floor]})
+	echo "$n $o $j $a $f" >>"$OUT/fleet.dat"
+	tg="report" hd=""
+	if [ "$n" -ge 9000 ]; then
+		tg="<= 100 ms, >= 10x kombu, <= 1.5x floor"
+		hd=$(held "$o <= 100 && $a / $o >= 10 && $o <= 1.5 * $f")
+	fi
+	row "fleet N=$n: collect all, whole process, pidboxctl" ms "$o" "$a" "kombu client" "$f" "$tg" "$hd"
+	[ -n "$hd" ] && hd=$(held "$j <= 100 && $a / $j >= 10 && $j <= 1.5 * $f")
+	row "fleet N=$n: collect all, whole process, pidboxctl --json" ms "$j" "$a" "kombu client" "$f" "$tg" "$hd"
+	row "fleet N=$n: collect all, warm kombu client (reference)" ms "" "${FX[kwarm]:-}" "kombu, warm" "" "" ""
+	if [ "$n" -ge 1000 ]; then	# below, start-up dominates
+		c=$(median ${FX[tcpu]}) cj=$(median ${FX[jcpu]})
+		row "fleet N=$n: pidboxctl CPU per reply (text / --json)" us \
+		    "$(awk -v c="$c" -v n="$n" 'BEGIN { printf "%.1f", c * 1000 / n }')" "" "" \
+		    "$(awk -v c="$cj" -v n="$n" 'BEGIN { printf "%.1f", c * 1000 / n }')" \
+		    "<= 5 us (floor column: --json)" \
+		    "$(held "$c * 1000 / $n <= 5 && $cj * 1000 / $n <= 5")"
+	fi
+	FMAX=$n
+	stop_pids "$SIM"
+	redis-cli -p "$PORT" DEL "_kombu.binding.sim$n.pidbox" >/dev/null
+done
+
+# Redis CPU per reply at the largest N: the routing script against
+# kombu's SMEMBERS + LPUSH, the same fleet and floor client, PUBLISH
+# fan-out included in both.
+if [ "$FMAX" -gt 1 ]; then
+	declare -A RC=()
+	for mode in script plain; do
+		start_sim rc$mode "$FMAX" $mode || exit 1
+		SIM=$LASTPID
+		wait_fleet rc$mode "$FMAX" 100 || exit 1
+		r0=$(cpu_ticks "$RPID")
+		"$LG" collect -p "$PORT" -N rc$mode -e "$FMAX" -r $((REPS * 10)) -w 0 -t 30 >/dev/null
+		r1=$(cpu_ticks "$RPID")
+		RC[$mode]=$(awk -v t=$((r1 - r0)) -v hz="$(getconf CLK_TCK)" -v n=$((FMAX * REPS * 10)) \
+		    'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+		log "redis CPU per reply, $mode: ${RC[$mode]} us"
+		stop_pids "$SIM"
+		redis-cli -p "$PORT" DEL "_kombu.binding.rc$mode.pidbox" >/dev/null
+	done
+	row "Redis CPU per reply, N=$FMAX (routing script vs SMEMBERS+LPUSH)" us "${RC[script]}" "${RC[plain]}" \
+	    "SMEMBERS+LPUSH responder" "" "<= 1.2x" "$(held "${RC[script]} <= 1.2 * ${RC[plain]}")"
+fi
+
+# ---------------------------------------------------------------- charts
+# chart DAT PNG TITLE: gnuplot reads the plot's own lines from stdin,
+# when gnuplot is there and DAT has data.
+chart() {
+	command -v gnuplot >/dev/null && [ -s "$1" ] &&
+	    [ "$(wc -l <"$1")" -gt 1 ] || { cat >/dev/null; return 0; }
+	{
+		printf 'set terminal pngcairo size 640,380 font "sans,9"\n'
+		printf 'set output "%s"\nset title "%s"\n' "$2" "$3"
+		printf 'set xlabel "nodes (N)"\nset ylabel "ms"\nset key top left\n'
+		cat
+	} | gnuplot 2>"$T/gnuplot.err" || log "gnuplot failed: $(cat "$T/gnuplot.err")"
+}
+chart "$OUT/collect.dat" "$OUT/collect.png" "Collect pong replies from N nodes (warm client, p50)" <<EOF
 set grid ytics
 set style data histogram
 set style histogram cluster gap 1
@@ -338,7 +446,15 @@ plot "$OUT/collect.dat" using 3:xtic(1) title "kombu 5.2 Nodes" lc rgb "#c0504d"
      "" using 2 title "pidboxd" lc rgb "#4f81bd", \
      "" using 4 title "floor (C + hiredis)" lc rgb "#9bbb59"
 EOF
-fi
+chart "$OUT/fleet.dat" "$OUT/fleet.png" "Collect every reply from a simulated fleet of N nodes (whole process, median)" <<EOF
+set grid
+set logscale x
+set logscale y
+plot "$OUT/fleet.dat" using 1:4 with linespoints title "kombu 5.2 client" lc rgb "#c0504d", \
+     "" using 1:2 with linespoints title "pidboxctl" lc rgb "#4f81bd", \
+     "" using 1:3 with linespoints title "pidboxctl --json" lc rgb "#8064a2", \
+     "" using 1:5 with linespoints title "floor (C + hiredis)" lc rgb "#9bbb59"
+EOF
 
 # ---------------------------------------------------------------- table
 {

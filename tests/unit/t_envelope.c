@@ -329,11 +329,123 @@ t_encode_roundtrip(void **state)
 	assert_null(envelope_encode(&out, &len));
 }
 
+/*
+ * The fast path of envelope_decode (issue 17) decides nothing the full
+ * parse would decide otherwise: each envelope is decoded as it is (the
+ * fast path when of kombu's simple shape) and with a member kombu does
+ * not write added at the end, which always takes the full parse; the
+ * results must be the same, field for field, errors included.
+ */
+static void
+t_fast_equals_full(void **state)
+{
+	static const char *const cases[] = {
+		/* what pidboxd and kombu write */
+		"{\"body\": \"" PING_B64 "\", \"content-encoding\": "
+		    "\"utf-8\", " JSON_CT ", \"headers\": {\"ticket\": "
+		    "\"a-b\", \"clock\": 12}, \"properties\": "
+		    "{\"delivery_mode\": 1, \"delivery_info\": "
+		    "{\"exchange\": \"reply.x.pidbox\", \"routing_key\": "
+		    "\"r1\"}, \"priority\": 0, \"body_encoding\": "
+		    "\"base64\", \"delivery_tag\": \"t1\"}}",
+		/* the request's float expires: that object parsed whole */
+		"{\"body\": \"" PING_B64 "\", " JSON_CT ", \"headers\": "
+		    "{\"clock\": 3, \"expires\": 1712345678.25}, "
+		    PROPS(", \"body_encoding\": \"base64\"") "}",
+		/* numbers at the edges */
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": {\"clock\": "
+		    "-7, \"a\": 0, \"b\": 999999999999999999, \"c\": "
+		    "9999999999999999999, \"d\": -0, \"e\": 1e3, \"f\": 01}, "
+		    PROPS("") "}",
+		/* escapes, unicode, null, nesting, arrays, literals */
+		"{\"body\": \"{\\\"a\\\": 1}\", " JSON_CT ", \"headers\": "
+		    "{\"t\": \"x\\u00e9\\ud83d\\ude00\", \"n\": null, \"o\": "
+		    "{\"p\": {\"q\": [1, true, false]}}}, " PROPS("") "}",
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": {\"t\": "
+		    "\"caf\xc3\xa9\"}, " PROPS("") "}",
+		/* duplicates: the last one wins in json-c */
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": {\"clock\": 1, "
+		    "\"clock\": 2}, " PROPS("") "}",
+		"{\"body\": \"e30=\", \"body\": \"{}\", " JSON_CT ", "
+		    PROPS("") "}",
+		/* whitespace, empty objects, null headers */
+		" {\"body\":\"{}\",\n\t\"content-type\":\"application/json\","
+		    "\"headers\":{},\"properties\":{\"delivery_tag\":\"t\"}}"
+		    " ",
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": null, "
+		    PROPS("") "}",
+		/* refused, by either path */
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": {\"a\": 1,}, "
+		    PROPS("") "}",
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": {\"a\" 1}, "
+		    PROPS("") "}",
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": [1], "
+		    PROPS("") "}",
+		"{\"body\": \"{}\", \"content-type\": \"application/x-yaml\", "
+		    PROPS("") "}",
+		"{\"body\": \"{}\", " JSON_CT ", \"properties\": {}}",
+		"{\"body\": \"{}\", " JSON_CT ", \"properties\": "
+		    "{\"delivery_tag\": 5}}",
+		"{\"body\": 5, " JSON_CT ", " PROPS("") "}",
+		"{\"body\": \"!!\", " JSON_CT ", "
+		    PROPS(", \"body_encoding\": \"base64\"") "}",
+		"{\"body\": \"{}\", " JSON_CT ", "
+		    PROPS(", \"body_encoding\": \"rot13\"") "}",
+		"{\"body\": \"{}\", " JSON_CT ", \"headers\": {\"a\": "
+		    "{\"b\": {\"c\": {\"d\": {\"e\": {\"f\": {\"g\": {\"h\": "
+		    "{\"i\": 1}}}}}}}}}, " PROPS("") "}",
+		"{\"content-type\": \"application/json\", " PROPS("") "}",
+	};
+	struct envelope	 a, b;
+	const char	*ea, *eb;
+	char		 buf[2048], *p;
+	size_t		 i, n;
+	int		 ra, rb;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		/* the same document with a member kombu never writes */
+		n = strlen(cases[i]);
+		p = memrchr(cases[i], '}', n);
+		assert_non_null(p);
+		snprintf(buf, sizeof(buf), "%.*s, \"zz-extra\": 0%s",
+		    (int)(p - cases[i]), cases[i], p);
+		ra = envelope_decode(cases[i], n, &a, &ea);
+		rb = envelope_decode(buf, strlen(buf), &b, &eb);
+		if (ra != rb)
+			fail_msg("case %zu: %d vs %d (%s / %s)", i, ra, rb,
+			    ea ? ea : "-", eb ? eb : "-");
+		if (ra == -1) {
+			assert_string_equal(ea, eb);
+			continue;
+		}
+		assert_int_equal(a.bodylen, b.bodylen);
+		assert_memory_equal(a.body, b.body, a.bodylen);
+		assert_string_equal(a.content_type, b.content_type);
+		assert_string_equal(a.delivery_tag, b.delivery_tag);
+		assert_true((a.exchange == NULL) == (b.exchange == NULL));
+		if (a.exchange != NULL)
+			assert_string_equal(a.exchange, b.exchange);
+		assert_true((a.routing_key == NULL) == (b.routing_key == NULL));
+		if (a.routing_key != NULL)
+			assert_string_equal(a.routing_key, b.routing_key);
+		assert_true((a.headers == NULL) == (b.headers == NULL));
+		if (a.headers != NULL)
+			assert_string_equal(json_object_to_json_string_ext(
+			    a.headers, JSON_C_TO_STRING_PLAIN),
+			    json_object_to_json_string_ext(b.headers,
+			    JSON_C_TO_STRING_PLAIN));
+		envelope_free(&a);
+		envelope_free(&b);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_decode_table),
+		cmocka_unit_test(t_fast_equals_full),
 		cmocka_unit_test(t_decode_binary),
 		cmocka_unit_test(t_headers_table),
 		cmocka_unit_test(t_encode_spec),
