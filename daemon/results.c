@@ -3,7 +3,7 @@
  * (pidboxctl --async, --record) has each node's reply added to the
  * namespace's results stream as well as sent, so that `pidboxctl result
  * ID` shows later, from any machine, who answered what. The stream is
- * bounded (XADD MAXLEN ~ results.maxlen) and expires results.ttl s after
+ * bounded (XADD MAXLEN results.maxlen) and expires results.ttl s after
  * the last reply was recorded; a reply larger than RESULTS_MAX_REPLY is
  * recorded as an error saying so. Kombu and Celery nodes record nothing:
  * their replies reach only the client that waits for them.
@@ -80,8 +80,7 @@ results_record(const struct node_req *r, json_object *value)
 	i = 0;
 	argv[i++] = "XADD";
 	argv[i++] = res.keys.results;
-	argv[i++] = "MAXLEN";
-	argv[i++] = "~";
+	argv[i++] = "MAXLEN";	/* exact: the bound is the operator's */
 	argv[i++] = maxlen;
 	argv[i++] = "*";
 	argv[i++] = "ticket";
@@ -94,9 +93,9 @@ results_record(const struct node_req *r, json_object *value)
 	argv[i++] = when;
 	argv[i++] = "reply";
 	argv[i++] = text;
-	for (i = 0; i < 16; i++)
-		argvlen[i] = i == 15 ? len : strlen(argv[i]);
-	if (link_cmd(res.cmd, on_xadd, 16, argv, argvlen) == -1) {
+	for (i = 0; i < 15; i++)
+		argvlen[i] = i == 14 ? len : strlen(argv[i]);
+	if (link_cmd(res.cmd, on_xadd, 15, argv, argvlen) == -1) {
 		res.lost++;
 		json_object_put(big);
 		return;
