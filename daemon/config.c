@@ -178,12 +178,6 @@ static const struct conf_key conf_keys[] = {
 	    .flags = CONF_VALUE },
 	{ .name = "methods", .kind = CK_FUNC, .flags = CONF_RESTART,
 	    .set = methods_conf_parse },
-	{ .name = "metrics_file", .kind = CK_PATH, .off = C(metrics_file),
-	    .flags = CONF_VALUE | CONF_RESTART },
-	{ .name = "metrics_interval", .kind = CK_INT,
-	    .off = C(metrics_interval), .min = 1, .max = 3600,
-	    .expect = "expected seconds from 1 to 3600",
-	    .flags = CONF_VALUE | CONF_RESTART },
 	{ .name = "namespace", .kind = CK_NAME, .off = C(ns),
 	    .flags = CONF_VALUE },
 	{ .name = "pidfile", .kind = CK_PATH, .off = C(pidfile),
@@ -232,7 +226,6 @@ conf_defaults(struct pidboxd_conf *c)
 	c->inventory.forget = DEFAULT_INVENTORY_FORGET;
 	c->results.maxlen = DEFAULT_RESULTS_MAXLEN;
 	c->results.ttl = DEFAULT_RESULTS_TTL;
-	c->metrics_interval = DEFAULT_METRICS_INTERVAL;
 }
 
 static void
@@ -274,7 +267,6 @@ conf_clear(struct pidboxd_conf *c)
 	free(c->signing.pubkeys);
 	free(c->state_dir);
 	json_object_put(c->labels);
-	free(c->metrics_file);
 	free(c->audit.file);
 	conf_strv_free(c->audit.mask, c->audit.nmask);
 	free(c->file);

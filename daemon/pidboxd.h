@@ -116,13 +116,12 @@ struct audit_conf {
 	size_t		 nmask;
 };
 
-/* Fleet operations: inventory.c, results.c, metrics.c. */
+/* Fleet operations: inventory.c, results.c. */
 #define DEFAULT_INVENTORY_TTL	60	/* s an entry lives unrefreshed */
 #define DEFAULT_INVENTORY_FORGET 3600	/* s a stale entry is still shown */
 #define DEFAULT_RESULTS_MAXLEN	10000	/* replies kept in the stream */
 #define DEFAULT_RESULTS_TTL	86400	/* s the stream lives unwritten */
 #define RESULTS_MAX_REPLY	65536	/* bytes of one recorded reply */
-#define DEFAULT_METRICS_INTERVAL 15	/* s between metrics file writes */
 #define MAX_LABELS		64
 struct inventory_conf {
 	int		 enabled;
@@ -160,8 +159,6 @@ struct pidboxd_conf {
 	json_object		*labels;	/* {name: value} strings */
 	struct inventory_conf	 inventory;
 	struct results_conf	 results;
-	char			*metrics_file;	/* NULL: none */
-	int			 metrics_interval; /* s */
 	/* the sections a reload cannot apply in place, canonically */
 	char			*restart_sig;
 	size_t			 restart_siglen;
