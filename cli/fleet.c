@@ -650,7 +650,7 @@ inventory_exec(struct ctl *ctl, struct cmd_args *a)
 	struct json_object_iterator	 it, end;
 	struct fleet			 f;
 	struct fleet_node		 nd;
-	json_object			*o, *entry, *out, *line;
+	json_object			*o, *entry, *out;
 	const char			*name;
 	char				*c[8];
 	size_t				 n = 0, i;
@@ -675,20 +675,8 @@ inventory_exec(struct ctl *ctl, struct cmd_args *a)
 	}
 	if (f.ninvalid > 0)
 		warnx("%s%s", f.invalid, f.ninvalid > 1 ? " (and more)" : "");
-	if (ctl->format == FORMAT_JSONL) {
-		it = json_object_iter_begin(out);
-		end = json_object_iter_end(out);
-		for (; !json_object_iter_equal(&it, &end);
-		    json_object_iter_next(&it)) {
-			line = nodes_line(json_object_iter_peek_name(&it),
-			    json_object_iter_peek_value(&it));
-			puts(json_object_to_json_string_ext(line,
-			    JSON_C_TO_STRING_PLAIN));
-			json_object_put(line);
-		}
-	} else if (ctl->json)
-		puts(json_object_to_json_string_ext(out,
-		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	if (ctl->json)
+		output_node_map(ctl, out);
 	else {
 		printf("%-24s %-8s %-8s %-24s %-12s %-8s %4s %s\n", "NODE",
 		    "STATUS", "KIND", "LABELS", "OS", "ARCH", "CPUS",

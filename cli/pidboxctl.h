@@ -476,6 +476,7 @@ void	 output_result(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
 void	 output_shutdown(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
+void	 output_node_map(struct ctl *, json_object *);
 
 /* sign.c: x-pidbox-* signature headers with a key file (-i). */
 #define SIGN_ECONFIG	-1
