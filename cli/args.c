@@ -32,6 +32,13 @@
 #define OPT_TERMINATE	1001
 #define OPT_SIGNAL	1002
 #define OPT_NAMES	1003
+#define OPT_ASYNC	1004
+#define OPT_RECORD	1005
+#define OPT_BATCH	1006
+#define OPT_BATCH_SLEEP	1007
+#define OPT_CANARY	1008
+#define OPT_STOP_ERROR	1009
+#define OPT_WAIT	1010
 
 /* The command options, each spelt once; a set lists them in order. */
 #define LO_REPLY	{ "reply",	 no_argument,	    NULL, 'r' }
@@ -41,10 +48,34 @@
 #define LO_PATTERN	{ "pattern",	 required_argument, NULL, 'p' }
 #define LO_MATCHER	{ "matcher",	 required_argument, NULL, 'm' }
 #define LO_END		{ NULL, 0, NULL, 0 }
+/* Fleet operations (fleet.c): targeting, jobs, batches. */
+#define LO_FLEET							\
+	{ "fact",	 required_argument, NULL, 'F' },		\
+	{ "select",	 required_argument, NULL, 'S' },		\
+	{ "async",	 no_argument,	    NULL, OPT_ASYNC },		\
+	{ "record",	 no_argument,	    NULL, OPT_RECORD },		\
+	{ "batch",	 required_argument, NULL, OPT_BATCH },		\
+	{ "batch-sleep", required_argument, NULL, OPT_BATCH_SLEEP },	\
+	{ "canary",	 required_argument, NULL, OPT_CANARY },		\
+	{ "stop-on-error", no_argument,	    NULL, OPT_STOP_ERROR }
 
 static const struct option call_longopts[] = {
 	GLOBAL_LONGOPTS, LO_REPLY, LO_TIMEOUT, LO_LIMIT, LO_DEST, LO_PATTERN,
-	LO_MATCHER, LO_END
+	LO_MATCHER, LO_FLEET, LO_END
+};
+static const struct option inventory_longopts[] = {
+	GLOBAL_LONGOPTS,
+	{ "fact",	 required_argument, NULL, 'F' },
+	{ "select",	 required_argument, NULL, 'S' },
+	LO_END
+};
+static const struct option result_longopts[] = {
+	GLOBAL_LONGOPTS, LO_TIMEOUT,
+	{ "wait",	 no_argument,	    NULL, OPT_WAIT },
+	LO_END
+};
+static const struct option jobs_longopts[] = {
+	GLOBAL_LONGOPTS, LO_LIMIT, LO_END
 };
 static const struct option describe_longopts[] = {
 	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_END
@@ -58,11 +89,14 @@ static const struct option gc_longopts[] = {
 };
 static const struct option nodes_longopts[] = {
 	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_PATTERN, LO_MATCHER,
+	{ "fact",	 required_argument, NULL, 'F' },
+	{ "select",	 required_argument, NULL, 'S' },
 	{ "names",	no_argument,		NULL,	OPT_NAMES },
 	LO_END
 };
 static const struct option celery_longopts[] = {
 	GLOBAL_LONGOPTS, LO_TIMEOUT, LO_DEST, LO_PATTERN, LO_MATCHER,
+	LO_FLEET,
 	{ "yes",	 no_argument,		NULL,	'y' },
 	{ "terminate",	 no_argument,		NULL,	OPT_TERMINATE },
 	{ "signal",	 required_argument,	NULL,	OPT_SIGNAL },
@@ -82,11 +116,14 @@ static const struct {
 	const char		*optstring;
 	const struct option	*longopts;
 } optsets[] = {
-	[OPTS_CALL] =	  { GLOBAL_OPTSTRING "rt:l:d:p:m:", call_longopts },
+	[OPTS_CALL] =	  { GLOBAL_OPTSTRING "rt:l:d:p:m:F:S:", call_longopts },
 	[OPTS_DESCRIBE] = { GLOBAL_OPTSTRING "t:d:",	    describe_longopts },
 	[OPTS_GC] =	  { GLOBAL_OPTSTRING "ng:i:",	    gc_longopts },
-	[OPTS_NODES] =	  { GLOBAL_OPTSTRING "t:d:p:m:",    nodes_longopts },
-	[OPTS_CELERY] =	  { GLOBAL_OPTSTRING "t:d:p:m:y",   celery_longopts },
+	[OPTS_NODES] =	  { GLOBAL_OPTSTRING "t:d:p:m:F:S:", nodes_longopts },
+	[OPTS_CELERY] =	  { GLOBAL_OPTSTRING "t:d:p:m:F:S:y", celery_longopts },
+	[OPTS_INVENTORY] = { GLOBAL_OPTSTRING "F:S:",	    inventory_longopts },
+	[OPTS_RESULT] =	  { GLOBAL_OPTSTRING "t:",	    result_longopts },
+	[OPTS_JOBS] =	  { GLOBAL_OPTSTRING "l:",	    jobs_longopts },
 	[OPTS_KEYGEN] =	  { GLOBAL_OPTSTRING "f:C:",	    keygen_longopts },
 	[OPTS_NONE] =	  { GLOBAL_OPTSTRING,		    none_longopts },
 };
@@ -133,6 +170,20 @@ static const struct {
 	{ OPT_TERMINATE, NULL, "also terminate the task's process" },
 	{ OPT_SIGNAL, "SIG", "the signal for --terminate (TERM)" },
 	{ OPT_NAMES, NULL, "only the names of the bound nodes, one a line" },
+	{ 'F', "key=value", "only the nodes whose label or fact matches "
+	    "(=, !=, <, <=, >, >=; globs; repeated: and)" },
+	{ 'S', "expr", "only the nodes the expression selects (and, or, not, "
+	    "parentheses)" },
+	{ OPT_ASYNC, NULL, "send, print the job id, do not wait (pidboxctl "
+	    "result ID)" },
+	{ OPT_RECORD, NULL, "wait, and record the replies for pidboxctl "
+	    "result" },
+	{ OPT_BATCH, "N|N%", "run on this many nodes at a time" },
+	{ OPT_BATCH_SLEEP, "secs", "pause between batches" },
+	{ OPT_CANARY, "N", "run on N nodes first; go on only if all replied OK" },
+	{ OPT_STOP_ERROR, NULL, "no further batch after an error or a missing "
+	    "node" },
+	{ OPT_WAIT, NULL, "wait (up to -t, default 30 s) for every target" },
 };
 
 /* One option's help line, if opthelp has it. */
@@ -401,6 +452,45 @@ bad:
 	    "number", log_viss(s));
 }
 
+/*
+ * One -F (a comparison) or -S (an expression), parsed now so that a
+ * mistake is a usage error before anything is sent; several are ANDed.
+ */
+static int
+add_filter(struct cmd_args *a, int ch, const char *arg, struct args_error *e)
+{
+	struct filter	*f;
+	char		 why[256];
+
+	if ((f = filter_parse(arg, ch == 'F', why, sizeof(why))) == NULL)
+		return fail(e, "-%c %s: %s", ch, log_viss(arg), why);
+	if ((a->filter = filter_and(a->filter, f)) == NULL)
+		err(EX_OSERR, NULL);
+	return 0;
+}
+
+/* --batch N or N%: 1 to MAX_DESTINATIONS nodes, or 1 to 100 percent. */
+static int
+parse_batch(const char *arg, long long *n, int *pct, struct args_error *e)
+{
+	char		 num[32];
+	const char	*errstr;
+	size_t		 len = strlen(arg);
+
+	*pct = len > 0 && arg[len - 1] == '%';
+	if (len - *pct == 0 || len - *pct >= sizeof(num))
+		return fail(e, "--batch %s: a number of nodes or a percentage",
+		    log_viss(arg));
+	memcpy(num, arg, len - *pct);
+	num[len - *pct] = '\0';
+	*n = strtonum(num, 1, *pct ? 100 : MAX_DESTINATIONS, &errstr);
+	if (errstr != NULL)
+		return fail(e, "--batch %s: %s (1 to %d%s)", log_viss(arg),
+		    errstr, *pct ? 100 : MAX_DESTINATIONS, *pct ? "%" :
+		    " nodes");
+	return 0;
+}
+
 /* One option of the command (ch was in its option set). */
 static int
 command_opt(struct cmd_args *a, int ch, const char *arg,
@@ -459,6 +549,31 @@ command_opt(struct cmd_args *a, int ch, const char *arg,
 	case OPT_NAMES:
 		a->names = 1;
 		break;
+	case 'F':
+	case 'S':
+		return add_filter(a, ch, arg, e);
+	case OPT_ASYNC:
+		a->async = 1;
+		break;
+	case OPT_RECORD:
+		a->record = 1;
+		break;
+	case OPT_BATCH:
+		return parse_batch(arg, &a->batch, &a->batch_pct, e);
+	case OPT_BATCH_SLEEP:
+		return parse_secs(arg, "--batch-sleep", &a->batch_sleep, e);
+	case OPT_CANARY:
+		a->canary = strtonum(arg, 1, MAX_DESTINATIONS, &errstr);
+		if (errstr != NULL)
+			return fail(e, "--canary %s: %s (1 to %d nodes)",
+			    log_viss(arg), errstr, MAX_DESTINATIONS);
+		break;
+	case OPT_STOP_ERROR:
+		a->stop_on_error = 1;
+		break;
+	case OPT_WAIT:
+		a->wait = 1;
+		break;
 	case 'y':
 		if (!(a->cmd->flags & CMD_CONFIRM))
 			return fail_usage(e, NULL);
@@ -502,6 +617,35 @@ target_check(struct mailbox_request *req, struct args_error *e)
 	    match_check(req->pattern, req->matcher, &errstr) == -1)
 		return fail(e, "pattern %s (%s): %s", log_viss(req->pattern),
 		    log_viss(req->matcher), errstr);
+	return 0;
+}
+
+/* The fleet options together (fleet.c resolves them once connected). */
+static int
+fleet_check(struct cmd_args *a, struct args_error *e)
+{
+	struct mailbox_request	*req = &a->req;
+	int			 batched = a->batch > 0 || a->canary > 0;
+
+	if (a->filter != NULL && (req->ndestination > 0 ||
+	    req->pattern != NULL))
+		return fail(e, "-F/-S select nodes themselves: not with -d or "
+		    "-p");
+	if (a->async && (batched || a->record))
+		return fail(e, "--async sends once and does not wait: not with "
+		    "--batch, --canary or --record");
+	if (a->async && req->limit > 0)
+		return fail(e, "--async does not wait: not with -l");
+	if (batched && req->limit > 0)
+		return fail(e, "--batch/--canary cover every node: not with -l");
+	if (batched && req->pattern != NULL)
+		return fail(e, "--batch/--canary need the nodes by name: use -F, "
+		    "-S or -d, not -p");
+	if ((a->batch_sleep > 0 || a->stop_on_error) && !batched)
+		return fail(e, "--batch-sleep and --stop-on-error need --batch "
+		    "or --canary");
+	if (batched && !req->reply && a->cmd->args.opts == OPTS_CALL)
+		req->reply = 1;	/* a batch waits for its replies */
 	return 0;
 }
 
@@ -704,8 +848,10 @@ args_parse(struct ctl *ctl, const struct cmd_entry *cmd, int argc,
 		return fail(e, "--signal needs --terminate");
 	if (target_check(req, e) == -1)
 		return ARGS_ERROR;
-	if (req->limit > 0 && !req->reply)
+	if (req->limit > 0 && !req->reply && t->opts != OPTS_JOBS)
 		return fail(e, "-l needs -r");
+	if (fleet_check(a, e) == -1)
+		return ARGS_ERROR;
 
 	if (t->words == WORDS_CELERY) {
 		if (celery_words(cmd, argc, argv, req->arguments, e) == -1)
@@ -734,5 +880,6 @@ args_free(struct cmd_args *a)
 		free((char *)(uintptr_t)a->req.destination[i]);
 	free(a->req.destination);
 	json_object_put(a->req.arguments);
+	filter_free(a->filter);
 	memset(a, 0, sizeof(*a));
 }

@@ -7,6 +7,10 @@
 #include <sys/types.h>
 
 #include <err.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include <json-c/json.h>
@@ -105,22 +109,107 @@ learn_timeout(struct ctl *ctl, struct cmd_args *args)
 	json_object_put(d.arguments);
 }
 
+/*
+ * --batch/--canary: not yet (issue 15.3); refused before anything is
+ * sent.
+ */
+static int
+batch_exec(struct ctl *ctl, struct cmd_args *args, struct fleet *f)
+{
+	(void)ctl;
+	(void)args;
+	(void)f;
+	warnx("--batch and --canary are not implemented yet; nothing sent");
+	return EX_USAGE;
+}
+
+/*
+ * --async: the request went out (a cast asking the nodes to record their
+ * replies); print its id, alone on a line (or a JSON object), for
+ * `pidboxctl result ID`.
+ */
+static void
+print_async(struct ctl *ctl, const struct mailbox_request *req,
+    const struct mailbox_result *res)
+{
+	json_object	*o, *t;
+	size_t		 i;
+
+	if (!ctl->json) {
+		printf("%s\n", res->ticket);
+		ctl_debug(ctl, "sent to %lld receiver%s; see pidboxctl result "
+		    "%s", res->receivers, res->receivers == 1 ? "" : "s",
+		    res->ticket);
+		return;
+	}
+	if ((o = json_object_new_object()) == NULL)
+		errx(EX_OSERR, "out of memory");
+	json_object_object_add(o, "ticket", json_object_new_string(res->ticket));
+	json_object_object_add(o, "method", json_object_new_string(req->method));
+	json_object_object_add(o, "receivers",
+	    json_object_new_int64(res->receivers));
+	t = NULL;
+	if (req->ndestination > 0) {
+		t = json_object_new_array();
+		for (i = 0; i < req->ndestination; i++)
+			json_object_array_add(t,
+			    json_object_new_string(req->destination[i]));
+	}
+	json_object_object_add(o, "targets", t);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
 /* The exec of the table's rows that are one Mailbox call. */
 int
 call_exec(struct ctl *ctl, struct cmd_args *args)
 {
 	struct mailbox_result	res;
+	struct fleet		f;
 	int			rv;
 
+	memset(&f, 0, sizeof(f));
+	/* -F/-S become a destination list before anything is sent */
+	if (args->filter != NULL && (rv = fleet_target(ctl, args, &f)) != 0)
+		goto done;
+	if (args->async) {
+		args->req.reply = 0;
+		args->req.record = 1;
+	}
+	if (args->record)
+		args->req.record = 1;
+	/* nodes: who the inventory says is alive should answer too */
+	if (args->cmd->style == STYLE_NODES && args->filter == NULL &&
+	    args->req.ndestination == 0 && args->req.pattern == NULL &&
+	    fleet_read(ctl, &f) == -1) {
+		rv = EX_TEMPFAIL;
+		goto done;
+	}
+	if (args->batch > 0 || args->canary > 0) {
+		rv = batch_exec(ctl, args, &f);
+		goto done;
+	}
 	if ((args->cmd->flags & CMD_METHOD_WORD) && args->req.reply &&
 	    !args->timeout_set)
 		learn_timeout(ctl, args);
 	ctl->names_only = args->names;
 	output_init(ctl, args->cmd->style);
-	args->req.tick_ms = output_tick_ms();
-	mailbox_call(&ctl->mbox, &args->req, output_event, ctl, &res);
-	output_result(ctl, &args->req, &res);
+	args->req.tick_ms = args->async ? 0 : output_tick_ms();
+	mailbox_call(&ctl->mbox, &args->req, args->async ? NULL :
+	    output_event, ctl, &res);
+	if (args->req.record && res.status == MAILBOX_OK)
+		fleet_job_record(ctl, args, &res);
+	if (f.nodes != NULL)
+		fleet_expect_live(&f, &res);
+	if (args->async && res.status == MAILBOX_OK)
+		print_async(ctl, &args->req, &res);
+	else
+		output_result(ctl, &args->req, &res);
 	rv = call_status(&res);
 	mailbox_result_free(&res);
+done:
+	free((char *)(uintptr_t)args->req.filter);
+	args->req.filter = NULL;
+	fleet_free(&f);
 	return rv;
 }

@@ -5,6 +5,9 @@
  */
 #include <sys/types.h>
 
+#include <err.h>
+#include <stdint.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +59,22 @@ celery_shutdown_exec(struct ctl *ctl, struct cmd_args *args)
 	struct mailbox_request	*req = &args->req;
 	struct mailbox_result	 res;
 	char			 where[MAX_KEY * 3 + 64];
+	struct fleet		 f;
 	int			 rv;
 
+	if (args->async || args->record || args->batch > 0 ||
+	    args->canary > 0) {
+		warnx("shutdown: a worker stops without a reply: no --async, "
+		    "--record, --batch or --canary");
+		return EX_USAGE;
+	}
+	/* -F/-S: the nodes by name, before the question names them */
+	memset(&f, 0, sizeof(f));
+	if (args->filter != NULL && (rv = fleet_target(ctl, args, &f)) != 0) {
+		fleet_free(&f);
+		return rv;
+	}
+	fleet_free(&f);
 	if (!args->yes && isatty(STDIN_FILENO) && !confirm(ctl, req)) {
 		fprintf(stderr, "%s: not confirmed, nothing sent\n",
 		    getprogname());
@@ -80,5 +97,7 @@ celery_shutdown_exec(struct ctl *ctl, struct cmd_args *args)
 		    req->ndestination > 0 && res.nunsub > 0 ? EXIT_MISSING : 0;
 	}
 	mailbox_result_free(&res);
+	free((char *)(uintptr_t)req->filter);
+	req->filter = NULL;
 	return rv;
 }

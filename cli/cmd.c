@@ -15,9 +15,12 @@
 #include "pidboxctl.h"
 
 /* Options of every Celery command. */
-#define CO " [-t secs] [-d node[,...]] [-p pattern [-m glob|pcre]]"
+#define CO " [-t secs] [-d node[,...]] [-p pattern [-m glob|pcre]]\n" \
+	"\t[-F key=value] [-S expr] [--async | --record]\n" \
+	"\t[--batch N|N% [--batch-sleep secs]] [--canary N] [--stop-on-error]"
 #define PING_USAGE "[-t secs] [-l limit] [-d node[,node...]]\n" \
-	"\t[-p pattern [-m glob|pcre]]"
+	"\t[-p pattern [-m glob|pcre]] [-F key=value] [-S expr]\n" \
+	"\t[--batch N|N% [--batch-sleep secs]] [--canary N] [--stop-on-error]"
 
 #define CALL_ARGS	{ .opts = OPTS_CALL, .words = WORDS_KV, .maxkv = -1 }
 #define CELERY_ARGS	{ .opts = OPTS_CELERY, .words = WORDS_CELERY }
@@ -42,7 +45,10 @@
 const struct cmd_entry cmd_table[] = {
 	{ .name = "broadcast", .alias = "bc",
 	  .usage = "method [key=value ...] [-r] [-t secs] [-l limit]\n"
-	    "\t[-d node[,node...]] [-p pattern [-m glob|pcre]]",
+	    "\t[-d node[,node...]] [-p pattern [-m glob|pcre]]\n"
+	    "\t[-F key=value] [-S expr] [--async | --record]\n"
+	    "\t[--batch N|N% [--batch-sleep secs]] [--canary N] "
+	    "[--stop-on-error]",
 	  .args = CALL_ARGS, .flags = CMD_METHOD_WORD, .exec = call_exec },
 	{ .name = "certify",
 	  .usage = "node.pub   (with -i fleet-key)",
@@ -58,16 +64,29 @@ const struct cmd_entry cmd_table[] = {
 	  .usage = "[-n] [-g grace] [-i idle]",
 	  .args = { .opts = OPTS_GC, .words = WORDS_NONE },
 	  .exec = gc_exec },
+	{ .name = "inventory", .alias = "inv",
+	  .usage = "[-F key=value] [-S expr]",
+	  .args = { .opts = OPTS_INVENTORY, .words = WORDS_NONE },
+	  .exec = inventory_exec },
+	{ .name = "jobs",
+	  .usage = "[-l count]",
+	  .args = { .opts = OPTS_JOBS, .words = WORDS_NONE },
+	  .exec = jobs_exec },
 	{ .name = "keygen",
 	  .usage = "[-f file] [-C identity]",
 	  .args = { .opts = OPTS_KEYGEN, .words = WORDS_NONE },
 	  .flags = CMD_LOCAL, .exec = keygen_exec },
 	{ .name = "nodes",
 	  .usage = "[--names] [-t secs] [-d node[,node...]]\n"
-	    "\t[-p pattern [-m glob|pcre]]",
+	    "\t[-p pattern [-m glob|pcre]] [-F key=value] [-S expr]",
 	  .method = "stats", .style = STYLE_NODES,
 	  .args = { .opts = OPTS_NODES, .words = WORDS_NONE },
 	  .flags = CMD_REPLY, .exec = call_exec },
+	{ .name = "result",
+	  .usage = "id [--wait] [-t secs]",
+	  .args = { .opts = OPTS_RESULT, .words = WORDS_CELERY,
+	      .args = { A("id", ARG_STR, 1) } },
+	  .flags = CMD_OWN, .exec = result_exec },
 	/* ping's key=value words are parsed, then refused */
 	{ .name = "ping", .usage = PING_USAGE, .method = "ping",
 	  .args = { .opts = OPTS_CALL, .words = WORDS_KV, .maxkv = 0 },
@@ -225,7 +244,8 @@ int
 cmd_is_celery(const struct cmd_entry *cmd)
 {
 	/* certify reads a Celery-style word, but is pidbox's own */
-	return cmd->args.words == WORDS_CELERY && !(cmd->flags & CMD_LOCAL);
+	return cmd->args.words == WORDS_CELERY &&
+	    !(cmd->flags & (CMD_LOCAL | CMD_OWN));
 }
 
 const struct cmd_entry *

@@ -548,9 +548,9 @@ collect(struct session *s)
  * The node of a bound queue "<node>.<ns>.pidbox" into name; -1 when the
  * queue is not a node queue of this mailbox.
  */
-static int
-bound_name(const struct mailbox *mb, const struct binding *b, char *name,
-    size_t len)
+int
+mailbox_bound_name(const struct mailbox *mb, const struct binding *b,
+    char *name, size_t len)
 {
 	size_t	xlen = strlen(mb->names.exchange), n;
 
@@ -605,7 +605,7 @@ read_bindings(struct session *s)
 		e = r->element[i];
 		if (e->type != REDIS_REPLY_STRING ||
 		    binding_parse(e->str, e->len, &b) == -1 ||
-		    bound_name(mb, &b, name, sizeof(name)) == -1)
+		    mailbox_bound_name(mb, &b, name, sizeof(name)) == -1)
 			continue;
 		json_object_object_add(set, name, NULL);
 	}
@@ -980,7 +980,11 @@ wrap(struct session *s, const char *body, size_t bodylen, size_t *envlen)
 	    json_object_object_add(headers, "clock",
 	    json_object_new_int64(clock_forward(&s->clock))) != 0 ||
 	    json_object_object_add(headers, "expires",
-	    json_object_new_double(now_wall() + s->req->timeout)) != 0)
+	    json_object_new_double(now_wall() + s->req->timeout)) != 0 ||
+	    (s->req->filter != NULL && json_object_object_add(headers,
+	    FILTER_HEADER, json_object_new_string(s->req->filter)) != 0) ||
+	    (s->req->record && json_object_object_add(headers,
+	    RECORD_HEADER, json_object_new_boolean(1)) != 0))
 		errx(EX_OSERR, "out of memory");
 	if ((rv = sign_request(s->mb->key_file, s->mb->key_from,
 	    s->mb->names.exchange,

@@ -1306,8 +1306,7 @@ static void
 output_nodes(struct ctl *ctl, const struct mailbox_result *res)
 {
 	struct json_object_iterator	 it, end;
-	json_object			*out, *line;
-	char				*s;
+	json_object			*out;
 
 	out = nodes_build(res->replies, res->latency, &res->expect);
 	/* --names: for completion and scripts; odd names are left out */
@@ -1321,18 +1320,34 @@ output_nodes(struct ctl *ctl, const struct mailbox_result *res)
 		json_object_put(out);
 		return;
 	}
+	if (ctl->format == FORMAT_TEXT)
+		nodes_table(out, color_out);
+	else
+		output_node_map(ctl, out);
+	json_object_put(out);
+}
+
+/*
+ * A mapping {node: entry} (nodes, inventory) as --json, --yaml (the
+ * mapping) or --jsonl (one {"node": name, ...entry} per line).
+ */
+void
+output_node_map(struct ctl *ctl, json_object *out)
+{
+	struct json_object_iterator	 it, end;
+	json_object			*line;
+	char				*s;
+
 	switch (ctl->format) {
 	case FORMAT_TEXT:
-		nodes_table(out, color_out);
-		break;
-	case FORMAT_YAML:
-		output_yaml(out);
-		break;
 	case FORMAT_JSON:
 		if ((s = pyjson_dumps(out, NULL)) == NULL)
 			err(EX_OSERR, "pyjson_dumps");
 		printf("%s\n", s);
 		free(s);
+		break;
+	case FORMAT_YAML:
+		output_yaml(out);
 		break;
 	case FORMAT_JSONL:
 		it = json_object_iter_begin(out);
@@ -1349,7 +1364,6 @@ output_nodes(struct ctl *ctl, const struct mailbox_result *res)
 		}
 		break;
 	}
-	json_object_put(out);
 }
 
 /* Control's --json: the reply bodies [{node: reply}, ...], in order. */

@@ -180,6 +180,8 @@ struct mailbox_request {
 	double		  timeout;	/* seconds of collection */
 	long long	  limit;	/* stop after this many (0: none) */
 	int		  tick_ms;	/* > 0: a TICK event this often */
+	const char	 *filter;	/* -F/-S as text: x-pidbox-filter */
+	int		  record;	/* x-pidbox-record: replies recorded */
 };
 
 /* Who should have replied: names, or only a count (-1: unknown). */
@@ -284,6 +286,9 @@ enum cmd_opts {
 	OPTS_NODES,	/* -t -d -p -m */
 	OPTS_CELERY,	/* -t -d -p -m -y --terminate --signal */
 	OPTS_KEYGEN,	/* -f -C */
+	OPTS_INVENTORY,	/* -F -S */
+	OPTS_RESULT,	/* -t --wait */
+	OPTS_JOBS,	/* -l */
 	OPTS_NONE,	/* the global options only */
 };
 
@@ -339,6 +344,7 @@ struct cmd_entry {
 #define CMD_HIDDEN	0x40	/* only as inspect X; not in usage */
 #define CMD_LOCAL	0x80	/* no broker: keygen, certify */
 #define CMD_VARIADIC_KV	0x100	/* each variadic word is key=value */
+#define CMD_OWN		0x200	/* pidbox's own, with Celery-style words */
 	int			(*exec)(struct ctl *, struct cmd_args *);
 };
 
@@ -366,6 +372,15 @@ struct cmd_args {
 	int			 terminate;	/* --terminate */
 	const char		*signal;	/* --signal */
 	int			 names;		/* nodes --names */
+	struct filter		*filter;	/* -F and -S, ANDed */
+	int			 async;		/* --async */
+	int			 record;	/* --record */
+	long long		 batch;		/* --batch N (0: none) */
+	int			 batch_pct;	/* ... N% */
+	double			 batch_sleep;	/* --batch-sleep */
+	long long		 canary;	/* --canary N */
+	int			 stop_on_error;	/* --stop-on-error */
+	int			 wait;		/* result --wait */
 };
 
 /* Results of args_global() and args_parse(). */
@@ -437,6 +452,25 @@ void	 mailbox_call(const struct mailbox *, const struct mailbox_request *,
 	    mailbox_cb *, void *, struct mailbox_result *);
 void	 mailbox_result_free(struct mailbox_result *);
 void	 mailbox_where(const struct mailbox *, char *, size_t);
+/* The node of a binding of mb's node binding set; -1 when none. */
+int	 mailbox_bound_name(const struct mailbox *, const struct binding *,
+	    char *, size_t);
+
+/* fleet.c: inventory, targeting by labels and facts, jobs and results. */
+struct fleet {
+	json_object	*nodes;		/* {name: {status, kind, ...}} */
+	size_t		 ninvalid;	/* entries not as pidboxd writes them */
+	char		 invalid[512];	/* the first, and why */
+};
+int	 fleet_read(struct ctl *, struct fleet *);
+void	 fleet_free(struct fleet *);
+int	 fleet_target(struct ctl *, struct cmd_args *, struct fleet *);
+void	 fleet_expect_live(struct fleet *, struct mailbox_result *);
+void	 fleet_job_record(struct ctl *, const struct cmd_args *,
+	    const struct mailbox_result *);
+int	 inventory_exec(struct ctl *, struct cmd_args *);
+int	 result_exec(struct ctl *, struct cmd_args *);
+int	 jobs_exec(struct ctl *, struct cmd_args *);
 
 /* gc.c */
 int	 gc_exec(struct ctl *, struct cmd_args *);
@@ -449,6 +483,7 @@ void	 output_result(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
 void	 output_shutdown(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
+void	 output_node_map(struct ctl *, json_object *);
 
 /* sign.c: x-pidbox-* signature headers with a key file (-i). */
 #define SIGN_ECONFIG	-1

@@ -299,6 +299,50 @@ int	 names_reply_queue(const struct names *n, const char *oid, char *buf,
 int	 names_queue_keys(const struct names *n, const char *queue,
 	    char keys[4][MAX_KEY]);
 
+/*
+ * fleet.c: pidbox's own keys beside kombu's (never under _kombu.), the
+ * inventory entry every pidboxd writes, and target filters over names,
+ * labels and facts (the grammar is in fleet.c).
+ */
+#define FLEET_ENTRY_VERSION	1	/* "pidbox_inventory" of an entry */
+#define FILTER_MAX_LEN		4096	/* bytes of one -F or -S */
+#define FILTER_HEADER		"x-pidbox-filter"
+#define RECORD_HEADER		"x-pidbox-record"
+struct fleet_keys {
+	char	inventory[MAX_KEY];	/* HASH node -> entry (JSON) */
+	char	alive[MAX_KEY];		/* ZSET node -> expiry (wall time) */
+	char	results[MAX_KEY];	/* STREAM of recorded replies */
+	char	jobs[MAX_KEY];		/* STREAM of recorded requests */
+};
+/* What a filter is checked against (borrowed; labels, facts may be NULL). */
+struct fleet_node {
+	const char	*name;
+	json_object	*labels;
+	json_object	*facts;
+};
+struct filter;
+int	 fleet_keys(struct fleet_keys *k, const char *keyprefix,
+	    const char *ns);
+/* 1 when path is a fact pidboxd gathers. */
+int	 fleet_fact_known(const char *path);
+const char *fleet_fact_list(void);
+/* A -S expression, or with one a single -F comparison; NULL with err. */
+struct filter *filter_parse(const char *s, int one, char *err,
+	    size_t errlen);
+/* a and b (either may be NULL); NULL only out of memory. */
+struct filter *filter_and(struct filter *a, struct filter *b);
+void	 filter_free(struct filter *f);
+/* 1 when the filter is definitely true of the node. */
+int	 filter_match(const struct filter *f, const struct fleet_node *nd);
+/* The filter as text filter_parse() reads back (malloc'd). */
+char	*filter_text(const struct filter *f);
+/* cb for every key compared; stops at the first -1 it returns. */
+int	 filter_keys(const struct filter *f, int (*cb)(const char *, void *),
+	    void *arg);
+/* 0 when e is an entry as pidboxd writes it for name in ns; -1, *why. */
+int	 fleet_entry_check(json_object *e, const char *name, const char *ns,
+	    const char **why);
+
 /* binding.c: _kombu.binding.* members and mailbox types. */
 /* member = rk SEP pattern SEP queue into buf; returns its length or -1. */
 int	 binding_member(const char *rk, const char *pattern, const char *queue,

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,10 +37,42 @@ static int	set_public_keys(const struct conf_at *, const struct ynode *,
 static void	check_signing(struct conf_err *, void *, const struct ynode *);
 static int	set_tls(const struct conf_at *, const struct ynode *,
 		    const char **);
+static int	set_labels(const struct conf_at *, const struct ynode *,
+		    const char **);
 
 #define C(f)	offsetof(struct pidboxd_conf, f)
 #define A(f)	offsetof(struct audit_conf, f)
 #define S(f)	offsetof(struct signing_conf, f)
+#define I(f)	offsetof(struct inventory_conf, f)
+#define R(f)	offsetof(struct results_conf, f)
+
+static const struct conf_key inventory_keys[] = {
+	{ .name = "enabled", .kind = CK_BOOL, .off = I(enabled),
+	    .flags = CONF_HINT },
+	{ .name = "forget", .kind = CK_INT, .off = I(forget),
+	    .min = 0, .max = 30 * 86400,
+	    .expect = "expected seconds from 0 to 2592000",
+	    .flags = CONF_HINT },
+	{ .name = "ttl", .kind = CK_INT, .off = I(ttl),
+	    .min = 3, .max = 86400,
+	    .expect = "expected seconds from 3 to 86400", .flags = CONF_HINT },
+};
+static const struct conf_section inventory_section = {
+	inventory_keys, nitems(inventory_keys), NULL
+};
+
+static const struct conf_key results_keys[] = {
+	{ .name = "maxlen", .kind = CK_INT, .off = R(maxlen),
+	    .min = 1, .max = 10000000,
+	    .expect = "expected 1 to 10000000 replies", .flags = CONF_HINT },
+	{ .name = "ttl", .kind = CK_INT, .off = R(ttl),
+	    .min = 1, .max = 30 * 86400,
+	    .expect = "expected seconds from 1 to 2592000",
+	    .flags = CONF_HINT },
+};
+static const struct conf_section results_section = {
+	results_keys, nitems(results_keys), NULL
+};
 
 static const struct conf_key audit_keys[] = {
 	{ .name = "file", .kind = CK_PATH, .off = A(file),
@@ -133,6 +166,9 @@ static const struct conf_key conf_keys[] = {
 	    "expire requests" },
 	{ .name = "hostname", .kind = CK_NAME, .off = C(hostname),
 	    .flags = CONF_VALUE },
+	{ .name = "inventory", .kind = CK_SECTION, .off = C(inventory),
+	    .sub = &inventory_section },
+	{ .name = "labels", .kind = CK_FUNC, .set = set_labels },
 	{ .name = "max_children", .kind = CK_INT, .off = C(max_children),
 	    .min = 1, .max = 200, .expect = "expected 1 to 200",
 	    .flags = CONF_VALUE | CONF_RESTART },
@@ -148,6 +184,8 @@ static const struct conf_key conf_keys[] = {
 	    .flags = CONF_VALUE },
 	{ .name = "policy", .kind = CK_SECTION, .off = C(policy),
 	    .flags = CONF_RESTART, .sub = &policy_section },
+	{ .name = "results", .kind = CK_SECTION, .off = C(results),
+	    .sub = &results_section },
 	{ .name = "reply_ttl", .kind = CK_INT, .off = C(reply_ttl),
 	    .min = 1, .max = 86400,
 	    .expect = "expected seconds from 1 to 86400", .flags = CONF_VALUE },
@@ -166,6 +204,8 @@ static const struct conf_section top_section = {
 #undef C
 #undef A
 #undef S
+#undef I
+#undef R
 
 /* Errors go bare to stderr (pidboxd -t, start-up) until log.c takes them. */
 void
@@ -181,6 +221,11 @@ conf_defaults(struct pidboxd_conf *c)
 	c->policy.default_allow = 1;
 	c->signing.max_ttl = 300;
 	c->signing.nonce_cache = 100000;
+	c->inventory.enabled = 1;
+	c->inventory.ttl = DEFAULT_INVENTORY_TTL;
+	c->inventory.forget = DEFAULT_INVENTORY_FORGET;
+	c->results.maxlen = DEFAULT_RESULTS_MAXLEN;
+	c->results.ttl = DEFAULT_RESULTS_TTL;
 }
 
 static void
@@ -221,6 +266,7 @@ conf_clear(struct pidboxd_conf *c)
 		sign_ed_clear(&c->signing.pubkeys[i]);
 	free(c->signing.pubkeys);
 	free(c->state_dir);
+	json_object_put(c->labels);
 	free(c->audit.file);
 	conf_strv_free(c->audit.mask, c->audit.nmask);
 	free(c->file);
@@ -448,6 +494,57 @@ set_keys(const struct conf_at *at, const struct ynode *v, const char **why)
 		}
 		add_key(at->base, id->value, v->kids[j + 1], at->ce,
 		    "signing.keys");
+	}
+	return 0;
+}
+
+/*
+ * labels: {role: web, dc: eu1}: what targeting (-F role=web) matches,
+ * published in the inventory. Names are filter keys (letters, digits,
+ * "_-@", no dot: a dot is a fact path); values are strings.
+ */
+static int
+set_labels(const struct conf_at *at, const struct ynode *v, const char **why)
+{
+	struct pidboxd_conf	*c = at->base;
+	const struct ynode	*k, *val;
+	size_t			 j, i;
+	int			 bad;
+
+	if (v->type != YNODE_MAP) {
+		*why = "expected a mapping of label: value";
+		return -1;
+	}
+	if (v->nkids / 2 > MAX_LABELS) {
+		*why = "more than 64 labels";
+		return -1;
+	}
+	json_object_put(c->labels);
+	if ((c->labels = json_object_new_object()) == NULL)
+		fatal("%s", __func__);
+	for (j = 0; j + 1 < v->nkids; j += 2) {
+		k = v->kids[j];
+		val = v->kids[j + 1];
+		bad = k->len == 0 || k->len > 64 || strcmp(k->value, "name") == 0;
+		for (i = 0; i < k->len && !bad; i++)
+			bad = !(isalnum((unsigned char)k->value[i]) ||
+			    strchr("_-@", k->value[i]) != NULL);
+		if (bad) {
+			conf_error(at->ce, k, "labels.%s: a label name is 1 to "
+			    "64 of [A-Za-z0-9_-@], not \"name\"",
+			    log_viss(k->value));
+			continue;
+		}
+		if (val->type != YNODE_SCALAR || yconf_is_null(val) ||
+		    val->len > 256 || conf_valid_name(val->value, val->len,
+		    why) == -1) {
+			conf_error(at->ce, val, "labels.%s: expected a value "
+			    "(1 to 256 bytes, no control characters or commas)",
+			    k->value);
+			continue;
+		}
+		json_object_object_add(c->labels, k->value,
+		    json_object_new_string(val->value));
 	}
 	return 0;
 }

@@ -214,6 +214,8 @@ h_stats(const struct call *call, json_object **res)
 	COUNTER_OF(exec_busy, es->busy);
 	COUNTER(audit_lost);
 	COUNTER(duplicates);
+	COUNTER(filtered);
+	COUNTER_OF(results_recorded, results_recorded());
 #undef COUNTER
 #undef COUNTER_OF
 	json_object_object_add(o, "exec_running",

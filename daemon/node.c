@@ -73,6 +73,7 @@ node_init(struct node *n, const struct pidboxd_conf *c,
 		return -1;
 	n->started_mono = now_mono_ms();
 	n->started_wall = now_wall();
+	n->facts = inventory_facts();
 	timer_set(&n->sync_timer, sync_nonces, n);
 	if (c->state_dir != NULL && state_dir_check(c->state_dir, &e) == -1) {
 		snprintf(why, sizeof(why), "state directory %s: %s",
@@ -107,6 +108,8 @@ node_clear(struct node *n)
 {
 	registry_free(n->reg);
 	n->reg = NULL;
+	json_object_put(n->facts);
+	n->facts = NULL;
 	timer_del(&n->sync_timer);
 	nonce_cache_free(n->nonces);	/* synced */
 	n->nonces = NULL;
@@ -306,11 +309,16 @@ done:
 	return rc;
 }
 
-/* Reply value to act (when a reply is wanted); logs a failure. */
+/*
+ * Reply value to act (when a reply is wanted); logs a failure. A reply
+ * the request asked to record goes to the results stream too.
+ */
 static int
 reply_to(struct node *n, const struct node_req *r, json_object *value,
     struct node_action *act)
 {
+	if (r->record && n->record != NULL)
+		n->record(r, value);
 	if (!r->reply)
 		return 0;
 	if (make_reply(n, r, value, act) == -1) {
@@ -609,6 +617,56 @@ refuse(struct node *n, struct node_req *r, const char *why,
 	return rc;
 }
 
+/*
+ * The filter a targeted request carries (pidboxctl -F/-S): pidboxctl
+ * named the nodes from the inventory, which may be stale or forged, so
+ * a pidboxd checks its own labels and facts too. 1 it matches or there
+ * is none; 0 not for us (counted, audited); -1 dropped. x-pidbox-record
+ * is read here too.
+ */
+static int
+check_filter(struct node *n, const struct envelope *env,
+    const struct request *req, struct node_req *r)
+{
+	struct fleet_node	 me;
+	struct filter		*f;
+	json_object		*h;
+	char			 err[256];
+	int			 ok;
+
+	if (env->headers == NULL)
+		return 1;
+	if (json_object_object_get_ex(env->headers, RECORD_HEADER, &h))
+		r->record = json_object_is_type(h, json_type_boolean) &&
+		    json_object_get_boolean(h);
+	if (!json_object_object_get_ex(env->headers, FILTER_HEADER, &h) ||
+	    h == NULL)
+		return 1;
+	if (!json_object_is_type(h, json_type_string) ||
+	    (f = filter_parse(json_object_get_string(h), 0, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("dropped request %s: bad %s header: %s",
+		    log_viss(req->ticket), FILTER_HEADER,
+		    json_object_is_type(h, json_type_string) ? err :
+		    "not a string");
+		n->stats.malformed++;
+		return -1;
+	}
+	me.name = n->conf->hostname;
+	me.labels = n->conf->labels;
+	me.facts = n->facts;
+	ok = filter_match(f, &me);
+	filter_free(f);
+	if (ok)
+		return 1;
+	log_debug("request %s: its filter does not match this node",
+	    log_viss(req->ticket));
+	n->stats.filtered++;
+	audit_req(n, r, "filtered", NULL, "the filter does not match this node",
+	    NULL);
+	return 0;
+}
+
 int
 node_handle(struct node *n, const char *buf, size_t len, double now,
     struct node_action *act)
@@ -694,6 +752,9 @@ node_handle_via(struct node *n, const char *buf, size_t len, double now,
 		rc = 0;
 		goto done;
 	}
+	if ((rc = check_filter(n, &env, &req, r)) != 1)
+		goto done;
+	rc = -1;
 	if (envelope_expires(&env, &expires) == -1) {
 		log_warnx("dropped a request: expires header is not a number");
 		n->stats.malformed++;

@@ -242,6 +242,15 @@ run(struct pidboxd_conf *conf, const char *file, const struct overrides *o,
 		conf->max_message = next.max_message;
 		conf->verbose = next.verbose;
 		log_setverbose(conf->verbose);
+		/* labels, facts and the inventory's timing: re-registered */
+		json_object_put(conf->labels);
+		conf->labels = next.labels;
+		next.labels = NULL;
+		conf->inventory = next.inventory;
+		conf->results = next.results;
+		json_object_put(node.facts);
+		node.facts = inventory_facts();
+		inventory_register();
 		conf_clear(&next);
 		sdnotify_ready(NULL);
 	}

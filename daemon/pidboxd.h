@@ -116,6 +116,23 @@ struct audit_conf {
 	size_t		 nmask;
 };
 
+/* Fleet operations: inventory.c, results.c. */
+#define DEFAULT_INVENTORY_TTL	60	/* s an entry lives unrefreshed */
+#define DEFAULT_INVENTORY_FORGET 3600	/* s a stale entry is still shown */
+#define DEFAULT_RESULTS_MAXLEN	10000	/* replies kept in the stream */
+#define DEFAULT_RESULTS_TTL	86400	/* s the stream lives unwritten */
+#define RESULTS_MAX_REPLY	65536	/* bytes of one recorded reply */
+#define MAX_LABELS		64
+struct inventory_conf {
+	int		 enabled;
+	int		 ttl;		/* s */
+	int		 forget;	/* s */
+};
+struct results_conf {
+	int		 maxlen;
+	int		 ttl;		/* s */
+};
+
 /* config.c */
 struct pidboxd_conf {
 	char			*file;		/* NULL: none */
@@ -139,6 +156,9 @@ struct pidboxd_conf {
 	struct signing_conf	 signing;
 	struct audit_conf	 audit;
 	char			*state_dir;	/* node key, nonces; NULL: none */
+	json_object		*labels;	/* {name: value} strings */
+	struct inventory_conf	 inventory;
+	struct results_conf	 results;
 	/* the sections a reload cannot apply in place, canonically */
 	char			*restart_sig;
 	size_t			 restart_siglen;
@@ -408,6 +428,7 @@ struct node_stats {
 	uint64_t	schema_errors;
 	uint64_t	audit_lost;	/* lines that could not be written */
 	uint64_t	duplicates;	/* a delivery handled moments ago */
+	uint64_t	filtered;	/* x-pidbox-filter did not match us */
 };
 /*
  * What a reply needs once the message is gone: saved for handlers that
@@ -419,6 +440,7 @@ struct node_req {
 	char		 ticket[MAX_NAME + 1];
 	int		 has_ticket;
 	int		 reply;			/* reply_to given */
+	int		 record;		/* x-pidbox-record: true */
 	char		 reply_exchange[MAX_KEY];
 	char		 reply_routing_key[MAX_KEY];
 	char		 identity[MAX_NAME + 1]; /* "" unless signed */
@@ -460,6 +482,10 @@ struct node {
 	size_t			 recent_next;
 	/* twin.c's ping of our own name: not for us to answer */
 	char			 probe_ticket[UUID_STRLEN + 1];
+	json_object		*facts;		/* inventory_facts() */
+	/* records a reply of a request that asked for it (results.c) */
+	void			(*record)(const struct node_req *,
+				    json_object *);
 	/* sends a reply built after node_handle() returned (service.c) */
 	void			(*send)(const struct node_action *);
 };
@@ -669,6 +695,18 @@ void	 health_start(void);
 void	 health_forget(void);
 void	 health_stop(void);
 void	 health_shutdown(void);
+
+/* inventory.c: this node's entry in the namespace's inventory. */
+json_object *inventory_facts(void);
+void	 inventory_init(struct node *n, struct link *cmd);
+void	 inventory_register(void);
+void	 inventory_remove(void);
+void	 inventory_counters(uint64_t *writes, uint64_t *errors);
+
+/* results.c: recorded replies (x-pidbox-record) in a bounded stream. */
+void	 results_init(struct node *n, struct link *cmd);
+void	 results_record(const struct node_req *r, json_object *value);
+uint64_t results_recorded(void);
 
 /* events.c: Celery's worker events (celeryev), for Flower. */
 void	 events_init(struct node *n, struct link *cmd);

@@ -71,6 +71,7 @@ cmd_up(struct link *l, void *arg)
 	health_start();
 	replies_flush();
 	mailbox_in_consume();
+	inventory_register();
 }
 
 /* The script cache was flushed: set the command link up again. */
@@ -133,6 +134,9 @@ service_start(struct node *n, const struct service_hooks *hooks)
 	mailbox_in_init(n, svc.cmd, svc.in, &mailbox_ops);
 	events_init(n, svc.cmd);
 	twin_init(n, svc.cmd);
+	inventory_init(n, svc.cmd);
+	results_init(n, svc.cmd);
+	n->record = results_record;
 	timer_set(&svc.logflush, on_logflush, NULL);
 	/* a flood of bad input must not fill the disk (issue 5) */
 	log_ratelimit(20, 2);
@@ -151,6 +155,7 @@ service_stop(void)
 	svc.stopping = 1;
 	health_shutdown();
 	events_disable();	/* worker-offline, before the binding goes */
+	inventory_remove();	/* no longer expected */
 	replies_stop();
 	timer_del(&svc.logflush);
 	log_ratelimit_flush();

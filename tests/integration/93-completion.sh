@@ -27,7 +27,7 @@ complete_words() {
 }
 
 top=$(complete_words pidboxctl '')
-expect_eq commands "$top" "bc broadcast certify describe gc keygen nodes ping"
+expect_eq commands "$top" "bc broadcast certify describe gc inv inventory jobs keygen nodes ping result"
 celery_top=$(complete_words pidboxctl -N celery '')
 for w in ping broadcast status shutdown revoke terminate heartbeat inspect control; do
 	expect_contains "celery_commands_$w" " $celery_top " " $w "
@@ -54,7 +54,7 @@ for c in broadcast describe gc nodes ping status revoke shutdown; do
 	for o in $(complete_words pidboxctl "$c" --); do
 		case $o in --timeout | --limit | --destination | --pattern | --matcher | --grace | --idle | --signal | \
 		    --broker | --config | --namespace | --type | --app | --color | --sort | --display | \
-		    --identity-file | --verify) continue ;; esac
+		    --identity-file | --verify | --fact | --select | --batch | --batch-sleep | --canary) continue ;; esac
 		"$BUILD/pidboxctl" "$c" "$o" --help >/dev/null 2>&1 || bad="$bad $c:$o"
 	done
 done

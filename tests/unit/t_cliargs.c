@@ -63,6 +63,30 @@ certify_exec(struct ctl *ctl, struct cmd_args *a)
 	return 0;
 }
 
+int
+inventory_exec(struct ctl *ctl, struct cmd_args *a)
+{
+	(void)ctl;
+	(void)a;
+	return 0;
+}
+
+int
+jobs_exec(struct ctl *ctl, struct cmd_args *a)
+{
+	(void)ctl;
+	(void)a;
+	return 0;
+}
+
+int
+result_exec(struct ctl *ctl, struct cmd_args *a)
+{
+	(void)ctl;
+	(void)a;
+	return 0;
+}
+
 struct pcase {
 	const char	*argv[MAXWORDS];	/* as typed after the globals */
 	int		 rc;
@@ -117,6 +141,29 @@ static const struct pcase cases[] = {
 	{ { "nodes" }, ARGS_OK, NULL, 0, "stats", "{}" },
 	{ { "describe", "-p", "x" }, ARGS_ERROR, NULL, 1, NULL, NULL },
 	{ { "describe" }, ARGS_OK, NULL, 0, "describe", "{}" },
+	/* fleet operations (issue 15) */
+	{ { "ping", "-F", "role=web", "-S", "dc=eu1 or not name=x" }, ARGS_OK,
+	  NULL, 0, "ping", "{}" },
+	{ { "ping", "-S", "role=web and (" }, ARGS_ERROR,
+	  "-S role=web and (: at column 15: a comparison (key=value) "
+	  "expected at the end", 0, NULL, NULL },
+	{ { "ping", "-F", "role" }, ARGS_ERROR, "-F role: at column 5: an "
+	  "operator (=, !=, <, <=, >, >=) expected after role", 0, NULL, NULL },
+	{ { "ping", "-F", "a=b", "-d", "x" }, ARGS_ERROR,
+	  "-F/-S select nodes themselves: not with -d or -p", 0, NULL, NULL },
+	{ { "ping", "--batch", "0" }, ARGS_ERROR,
+	  "--batch 0: too small (1 to 4096 nodes)", 0, NULL, NULL },
+	{ { "ping", "--batch", "101%" }, ARGS_ERROR,
+	  "--batch 101%: too large (1 to 100%)", 0, NULL, NULL },
+	{ { "ping", "--batch-sleep", "1" }, ARGS_ERROR,
+	  "--batch-sleep and --stop-on-error need --batch or --canary", 0,
+	  NULL, NULL },
+	{ { "bc", "m", "--async", "-l", "1", "-r" }, ARGS_ERROR,
+	  "--async does not wait: not with -l", 0, NULL, NULL },
+	{ { "result" }, ARGS_ERROR, "result: missing argument id", 1, NULL,
+	  NULL },
+	{ { "jobs", "-l", "0" }, ARGS_ERROR, "limit 0: too small", 0, NULL,
+	  NULL },
 
 	/* Celery's commands: typed positional words */
 	{ { "stats", "extra", "-m", "glob" }, ARGS_ERROR,
