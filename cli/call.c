@@ -110,20 +110,6 @@ learn_timeout(struct ctl *ctl, struct cmd_args *args)
 }
 
 /*
- * --batch/--canary: not yet (issue 15.3); refused before anything is
- * sent.
- */
-static int
-batch_exec(struct ctl *ctl, struct cmd_args *args, struct fleet *f)
-{
-	(void)ctl;
-	(void)args;
-	(void)f;
-	warnx("--batch and --canary are not implemented yet; nothing sent");
-	return EX_USAGE;
-}
-
-/*
  * --async: the request went out (a cast asking the nodes to record their
  * replies); print its id, alone on a line (or a JSON object), for
  * `pidboxctl result ID`.
@@ -185,13 +171,13 @@ call_exec(struct ctl *ctl, struct cmd_args *args)
 		rv = EX_TEMPFAIL;
 		goto done;
 	}
+	if ((args->cmd->flags & CMD_METHOD_WORD) && args->req.reply &&
+	    !args->timeout_set)
+		learn_timeout(ctl, args);
 	if (args->batch > 0 || args->canary > 0) {
 		rv = batch_exec(ctl, args, &f);
 		goto done;
 	}
-	if ((args->cmd->flags & CMD_METHOD_WORD) && args->req.reply &&
-	    !args->timeout_set)
-		learn_timeout(ctl, args);
 	ctl->names_only = args->names;
 	output_init(ctl, args->cmd->style);
 	args->req.tick_ms = args->async ? 0 : output_tick_ms();

@@ -210,6 +210,13 @@ output_tick(void)
 		progress_draw(now);
 }
 
+/* Erase the progress line before a line of ours (a batch's). */
+void
+output_progress_clear(void)
+{
+	progress_clear();
+}
+
 /* Collection is over: erase the progress line for good. */
 static void
 output_progress_end(void)

@@ -472,6 +472,9 @@ int	 inventory_exec(struct ctl *, struct cmd_args *);
 int	 result_exec(struct ctl *, struct cmd_args *);
 int	 jobs_exec(struct ctl *, struct cmd_args *);
 
+/* batch.c: --batch, --canary (the target set split, in order). */
+int	 batch_exec(struct ctl *, struct cmd_args *, struct fleet *);
+
 /* gc.c */
 int	 gc_exec(struct ctl *, struct cmd_args *);
 
@@ -484,6 +487,7 @@ void	 output_result(struct ctl *, const struct mailbox_request *,
 void	 output_shutdown(struct ctl *, const struct mailbox_request *,
 	    const struct mailbox_result *);
 void	 output_node_map(struct ctl *, json_object *);
+void	 output_progress_clear(void);
 
 /* sign.c: x-pidbox-* signature headers with a key file (-i). */
 #define SIGN_ECONFIG	-1
