@@ -87,7 +87,7 @@ NODE_DEPS	 = $(D)/node.o $(D)/registry.o $(D)/handlers.o $(D)/celery.o \
 		   $(D)/policy.o $(D)/nonce.o $(D)/replies.o $(D)/service.o \
 		   $(D)/mailbox_in.o $(D)/health.o $(D)/link.o $(D)/events.o \
 		   $(D)/config.o $(D)/conftab.o $(D)/methods_conf.o $(D)/state.o \
-		   $(D)/twin.o $(D)/inventory.o $(D)/results.o
+		   $(D)/twin.o $(D)/inventory.o $(D)/results.o $(D)/metrics.o
 UNIT_DEPS_t_node	= $(NODE_DEPS)
 UNIT_DEPS_t_sdnotify	= $(D)/sdnotify.o $(D)/loop.o
 UNIT_DEPS_t_config	= $(NODE_DEPS)

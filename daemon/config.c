@@ -178,6 +178,12 @@ static const struct conf_key conf_keys[] = {
 	    .flags = CONF_VALUE },
 	{ .name = "methods", .kind = CK_FUNC, .flags = CONF_RESTART,
 	    .set = methods_conf_parse },
+	{ .name = "metrics_file", .kind = CK_PATH, .off = C(metrics_file),
+	    .flags = CONF_VALUE | CONF_RESTART },
+	{ .name = "metrics_interval", .kind = CK_INT,
+	    .off = C(metrics_interval), .min = 1, .max = 3600,
+	    .expect = "expected seconds from 1 to 3600",
+	    .flags = CONF_VALUE | CONF_RESTART },
 	{ .name = "namespace", .kind = CK_NAME, .off = C(ns),
 	    .flags = CONF_VALUE },
 	{ .name = "pidfile", .kind = CK_PATH, .off = C(pidfile),
@@ -226,6 +232,7 @@ conf_defaults(struct pidboxd_conf *c)
 	c->inventory.forget = DEFAULT_INVENTORY_FORGET;
 	c->results.maxlen = DEFAULT_RESULTS_MAXLEN;
 	c->results.ttl = DEFAULT_RESULTS_TTL;
+	c->metrics_interval = DEFAULT_METRICS_INTERVAL;
 }
 
 static void
@@ -271,6 +278,7 @@ conf_clear(struct pidboxd_conf *c)
 	conf_strv_free(c->audit.mask, c->audit.nmask);
 	free(c->file);
 	free(c->pidfile);
+	free(c->metrics_file);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -112,6 +112,7 @@ struct link {
 	const struct link_ops	*ops;
 	void			*arg;
 	uint64_t		 reconnects;
+	double			 contact;	/* wall time of the last reply */
 	struct link_call	 calls[LINK_MAXCALLS];
 	size_t			 ncalls;
 	/* Sentinel: the master found for this connection attempt */
@@ -918,6 +919,8 @@ call_reply(redisAsyncContext *ac, void *r, void *priv)
 	struct link_call *c = priv;
 
 	(void)ac;
+	if (r != NULL)
+		c->l->contact = now_wall();
 	c->fn(c->l, r, c->l->arg);
 }
 
@@ -961,6 +964,12 @@ link_cmd(struct link *l, link_reply_fn fn, int argc, const char **argv,
 		return -1;
 	}
 	return 0;
+}
+
+double
+link_contact(const struct link *l)
+{
+	return l != NULL ? l->contact : 0;
 }
 
 /* PUBLISH msg[len] to channel, no reply wanted; -1 when it cannot. */

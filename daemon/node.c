@@ -188,6 +188,9 @@ audit_req(struct node *n, const struct node_req *r, const char *decision,
 	char		 ts[64];
 	int		 ms;
 
+	/* only the registry's names are labels: the broker's are hostile */
+	metrics_request(registry_lookup(n->reg, r->method) != NULL ?
+	    r->method : NULL, decision);
 	if (n->conf->audit.file == NULL && !n->conf->audit.syslog)
 		return;
 	t = (time_t)r->received;

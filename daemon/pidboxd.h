@@ -123,6 +123,7 @@ struct audit_conf {
 #define DEFAULT_RESULTS_TTL	86400	/* s the stream lives unwritten */
 #define RESULTS_MAX_REPLY	65536	/* bytes of one recorded reply */
 #define MAX_LABELS		64
+#define DEFAULT_METRICS_INTERVAL 15	/* s between metrics_file writes */
 struct inventory_conf {
 	int		 enabled;
 	int		 ttl;		/* s */
@@ -159,6 +160,8 @@ struct pidboxd_conf {
 	json_object		*labels;	/* {name: value} strings */
 	struct inventory_conf	 inventory;
 	struct results_conf	 results;
+	char			*metrics_file;	/* NULL: none (metrics.c) */
+	int			 metrics_interval; /* s */
 	/* the sections a reload cannot apply in place, canonically */
 	char			*restart_sig;
 	size_t			 restart_siglen;
@@ -312,6 +315,8 @@ void	 link_stop(struct link *l);
 void	 link_close(struct link *l);
 int	 link_is_up(const struct link *l);
 int	 link_is_down(const struct link *l);
+/* Wall time of the last reply the broker sent on l; 0: none yet. */
+double	 link_contact(const struct link *l);
 int	 link_cmd(struct link *l, link_reply_fn fn, int argc,
 	    const char **argv, const size_t *argvlen);
 int	 link_publish(struct link *l, const char *channel, const char *msg,
@@ -649,6 +654,10 @@ void	 service_stop(void);
 int	 service_stopped(void);
 void	 service_abort(void);
 uint64_t service_reconnects(void);
+/* Wall time the broker last answered on either link; 0: never. */
+double	 service_last_contact(void);
+/* 1 while the command link is up. */
+int	 service_connected(void);
 
 /* mailbox_in.c: binding declare/refresh/remove, SUBSCRIBE or BRPOP. */
 struct mailbox_in_ops {
@@ -676,6 +685,7 @@ struct reply_counters {
 	uint64_t	replied;
 	uint64_t	unrouted;
 	uint64_t	foreign;	/* bindings naming another queue seen */
+	uint64_t	held;		/* waiting for the link (a gauge) */
 };
 void	 replies_init(struct node *n, struct link *cmd, void (*resync)(void));
 void	 replies_load_script(void);
@@ -695,6 +705,22 @@ void	 health_start(void);
 void	 health_forget(void);
 void	 health_stop(void);
 void	 health_shutdown(void);
+
+/*
+ * metrics.c: the counters in Prometheus text format, written to
+ * metrics_file for node_exporter's textfile collector.
+ */
+/*
+ * A request was audited with decision ("run", "refused"...): method is
+ * the registry's name of it, NULL for a name the registry does not know.
+ */
+void	 metrics_request(const char *method, const char *decision);
+/* Write now and every metrics_interval s (nothing without metrics_file). */
+void	 metrics_init(struct node *n);
+/* A clean stop: the last write, no more. */
+void	 metrics_stop(void);
+/* The exposition text of now (malloc'd, *len bytes); NULL on ENOMEM. */
+char	*metrics_text(size_t *len);
 
 /* inventory.c: this node's entry in the namespace's inventory. */
 json_object *inventory_facts(void);

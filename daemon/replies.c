@@ -277,4 +277,5 @@ void
 replies_counters(struct reply_counters *c)
 {
 	*c = rs.count;
+	c->held = (uint64_t)rs.nheld;
 }

@@ -137,6 +137,7 @@ service_start(struct node *n, const struct service_hooks *hooks)
 	inventory_init(n, svc.cmd);
 	results_init(n, svc.cmd);
 	n->record = results_record;
+	metrics_init(n);
 	timer_set(&svc.logflush, on_logflush, NULL);
 	/* a flood of bad input must not fill the disk (issue 5) */
 	log_ratelimit(20, 2);
@@ -157,6 +158,7 @@ service_stop(void)
 	events_disable();	/* worker-offline, before the binding goes */
 	inventory_remove();	/* no longer expected */
 	replies_stop();
+	metrics_stop();		/* the counts as we leave */
 	timer_del(&svc.logflush);
 	log_ratelimit_flush();
 	twin_stop();
@@ -186,4 +188,18 @@ uint64_t
 service_reconnects(void)
 {
 	return svc.reconnects;
+}
+
+double
+service_last_contact(void)
+{
+	double a = link_contact(svc.cmd), b = link_contact(svc.in);
+
+	return a > b ? a : b;
+}
+
+int
+service_connected(void)
+{
+	return svc.cmd != NULL && link_is_up(svc.cmd);
 }

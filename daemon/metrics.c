@@ -1,0 +1,332 @@
+/*
+ * Metrics: the node's counters in Prometheus's text exposition format,
+ * written to metrics_file for node_exporter's textfile collector, at
+ * start, every metrics_interval s and once at a clean stop.
+ *
+ * The counters stay owned by their modules (node.c's stats, replies.c,
+ * exec.c, service.c) and are read through their functions; this file
+ * owns only requests by method and decision, fed by node.c wherever it
+ * audits a decision. Method names come from the broker: only names the
+ * registry knows get a label of their own (a bounded table), anything
+ * else is counted as method="(unknown)", so a flood of made-up names
+ * can neither grow the file nor break its format.
+ *
+ * The file is written to a temporary file in its directory and renamed
+ * over the old one: a reader (the collector) sees the old text or the
+ * new, never a part. The temporary name does not end in ".prom", which
+ * the collector would read.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pidboxd.h"
+
+#define METRICS_MAX_METHODS	256	/* labelled; more go to (unknown) */
+#define UNKNOWN_METHOD		"(unknown)"
+
+/* The decisions of the audit trail (node.c's audit_req()). */
+static const char *const decisions[] = {
+	"run", "refused", "filtered", "expired", "unknown_method",
+};
+#define NDECISIONS	nitems(decisions)
+
+struct method_count {
+	char		 name[MAX_NAME + 1];
+	uint64_t	 n[NDECISIONS];
+};
+
+static struct {
+	struct node		*node;
+	struct timer		 timer;
+	struct method_count	 methods[METRICS_MAX_METHODS];
+	size_t			 nmethods;
+	struct method_count	 unknown;
+	uint64_t		 write_errors;
+	int			 failing;	/* the last write failed */
+} mx;
+
+void
+metrics_request(const char *method, const char *decision)
+{
+	struct method_count	*m = NULL;
+	size_t			 d, i;
+
+	for (d = 0; d < NDECISIONS; d++)
+		if (strcmp(decisions[d], decision) == 0)
+			break;
+	if (d == NDECISIONS) {
+		log_debug("metrics: no such decision %s", decision);
+		return;
+	}
+	if (method != NULL && strlen(method) <= MAX_NAME) {
+		for (i = 0; i < mx.nmethods; i++)
+			if (strcmp(mx.methods[i].name, method) == 0) {
+				m = &mx.methods[i];
+				break;
+			}
+		if (m == NULL && mx.nmethods < METRICS_MAX_METHODS) {
+			m = &mx.methods[mx.nmethods++];
+			strlcpy(m->name, method, sizeof(m->name));
+		}
+	}
+	if (m == NULL)
+		m = &mx.unknown;
+	m->n[d]++;
+}
+
+/* A label value as the format wants it: \\, \" and \n escaped. */
+static void
+label_value(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+one(FILE *f, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void
+requests(FILE *f, const struct method_count *m)
+{
+	size_t d;
+
+	for (d = 0; d < NDECISIONS; d++) {
+		if (m->n[d] == 0)
+			continue;
+		fputs("pidbox_requests_total{method=\"", f);
+		label_value(f, m->name);
+		fprintf(f, "\",decision=\"%s\"} %llu\n", decisions[d],
+		    (unsigned long long)m->n[d]);
+	}
+}
+
+char *
+metrics_text(size_t *len)
+{
+	const struct node_stats	*s;
+	const struct exec_stats	*es = exec_stats();
+	struct reply_counters	 rc;
+	FILE			*f;
+	char			*buf = NULL;
+	size_t			 i;
+	static const struct {
+		const char	*reason;
+		size_t		 off;
+	} refusals[] = {
+#define R(r, f)	{ r, offsetof(struct node_stats, f) }
+		R("policy", refused_policy),
+		R("reply_to", refused_reply_to),
+		R("unsigned", unsigned_refused),
+		R("signature", forged),
+		R("signature_expired", sig_expired),
+		R("replayed", replayed),
+		R("before_replay_cache", sig_before_cache),
+#undef R
+	};
+
+	if (mx.node == NULL || (f = open_memstream(&buf, len)) == NULL)
+		return NULL;
+	s = &mx.node->stats;
+	replies_counters(&rc);
+	family(f, "pidbox_requests_total", "counter", "Requests by method "
+	    "and decision, as the audit trail records them; methods this "
+	    "node does not offer are counted as method=\"" UNKNOWN_METHOD
+	    "\".");
+	for (i = 0; i < mx.nmethods; i++)
+		requests(f, &mx.methods[i]);
+	requests(f, &mx.unknown);
+	one(f, "pidbox_received_total", "counter",
+	    "Messages taken off the mailbox.", s->received);
+	one(f, "pidbox_malformed_total", "counter",
+	    "Messages dropped as malformed.", s->malformed);
+	one(f, "pidbox_duplicates_total", "counter",
+	    "Deliveries handled already, not run again.", s->duplicates);
+	one(f, "pidbox_errors_total", "counter",
+	    "Requests that failed: unknown method, handler error, exec "
+	    "handler that could not start or exited non-zero.",
+	    s->errors + es->errors);
+	family(f, "pidbox_refused_total", "counter",
+	    "Requests refused, by reason.");
+	for (i = 0; i < nitems(refusals); i++)
+		fprintf(f, "pidbox_refused_total{reason=\"%s\"} %llu\n",
+		    refusals[i].reason, (unsigned long long)
+		    *(const uint64_t *)(const void *)((const char *)s +
+		    refusals[i].off));
+	one(f, "pidbox_replies_total", "counter",
+	    "Replies routed to their client.", rc.replied);
+	one(f, "pidbox_replies_unrouted_total", "counter",
+	    "Replies dropped: the client's binding was gone.", rc.unrouted);
+	one(f, "pidbox_replies_held", "gauge",
+	    "Replies waiting for the broker connection.", rc.held);
+	one(f, "pidbox_reconnects_total", "counter",
+	    "Times the broker connection was lost.", service_reconnects());
+	one(f, "pidbox_broker_connected", "gauge",
+	    "1 while the broker connection is up.", service_connected());
+	family(f, "pidbox_last_broker_contact_timestamp_seconds", "gauge",
+	    "When the broker last answered (Unix time; 0: never).");
+	fprintf(f, "pidbox_last_broker_contact_timestamp_seconds %.3f\n",
+	    service_last_contact());
+	one(f, "pidbox_exec_started_total", "counter",
+	    "Operator-defined method handlers started.", es->started);
+	one(f, "pidbox_exec_running", "gauge",
+	    "Operator-defined method handlers running.",
+	    (uint64_t)exec_running());
+	one(f, "pidbox_exec_timeouts_total", "counter",
+	    "Handlers killed at their timeout.", es->timeouts);
+	one(f, "pidbox_exec_busy_total", "counter",
+	    "Requests refused for want of a free handler slot.", es->busy);
+	one(f, "pidbox_audit_lost_total", "counter",
+	    "Audit lines that could not be written.", s->audit_lost);
+	one(f, "pidbox_metrics_write_errors_total", "counter",
+	    "Writes of this file that failed.", mx.write_errors);
+	family(f, "pidbox_start_time_seconds", "gauge",
+	    "When the node started (Unix time).");
+	fprintf(f, "pidbox_start_time_seconds %.3f\n",
+	    mx.node->started_wall);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * Write text to a temporary file next to path and rename it over path.
+ * The loop forks exec handlers only between callbacks, so the descriptor
+ * (closed before we return) cannot leak into one.
+ */
+static int
+write_atomic(const char *path, const char *text, size_t len,
+    const char **errstr)
+{
+	char	 tmp[PATH_MAX];
+	ssize_t	 w;
+	size_t	 off = 0;
+	int	 fd, save;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp)) {
+		*errstr = "path too long";
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		*errstr = "cannot create a temporary file";
+		return -1;
+	}
+	/* the collector runs as another user */
+	if (fchmod(fd, 0644) == -1)
+		goto fail;
+	while (off < len) {
+		if ((w = write(fd, text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		*errstr = "cannot rename the temporary file";
+		goto out;
+	}
+	return 0;
+fail:
+	*errstr = "cannot write the temporary file";
+out:
+	save = errno;	/* what failed, not the clean-up */
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = save;
+	return -1;
+}
+
+static void
+metrics_write(void)
+{
+	const char	*file, *errstr;
+	char		*text;
+	size_t		 len;
+	int		 save;
+
+	if (mx.node == NULL || (file = mx.node->conf->metrics_file) == NULL)
+		return;
+	if ((text = metrics_text(&len)) == NULL) {
+		errstr = "out of memory";
+		save = ENOMEM;
+	} else if (write_atomic(file, text, len, &errstr) == 0) {
+		free(text);
+		if (mx.failing)
+			log_info("metrics: %s written again", file);
+		mx.failing = 0;
+		return;
+	} else
+		save = errno;
+	free(text);
+	mx.write_errors++;
+	/* once per failure, not every interval */
+	if (!mx.failing)
+		log_warnx("metrics: %s: %s: %s", file, errstr, strerror(save));
+	mx.failing = 1;
+}
+
+static void
+on_timer(void *arg)
+{
+	(void)arg;
+	metrics_write();
+	timer_add(&mx.timer, (int64_t)mx.node->conf->metrics_interval * 1000);
+}
+
+void
+metrics_init(struct node *n)
+{
+	memset(&mx, 0, sizeof(mx));
+	strlcpy(mx.unknown.name, UNKNOWN_METHOD, sizeof(mx.unknown.name));
+	mx.node = n;
+	timer_set(&mx.timer, on_timer, NULL);
+	if (n->conf->metrics_file != NULL)
+		on_timer(NULL);
+}
+
+void
+metrics_stop(void)
+{
+	timer_del(&mx.timer);
+	metrics_write();
+}
