@@ -103,12 +103,12 @@ family(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A gauge of a wall time, in seconds with milliseconds. */
 static void
-one(FILE *f, const char *name, const char *type, const char *help,
-    uint64_t v)
+one_time(FILE *f, const char *name, const char *help, double t)
 {
-	family(f, name, type, help);
-	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+	family(f, name, "gauge", help);
+	fprintf(f, "%s %.3f\n", name, t);
 }
 
 static void
@@ -126,11 +126,66 @@ requests(FILE *f, const struct method_count *m)
 	}
 }
 
+/* The counters and gauges without labels. */
+static void
+plain(FILE *f, const struct node_stats *s, const struct reply_counters *r)
+{
+	const struct exec_stats	*es = exec_stats();
+	size_t			 i;
+	const struct {
+		const char	*name, *type, *help;
+		uint64_t	 v;
+	} m[] = {
+		{ "pidbox_received_total", "counter",
+		    "Messages taken off the mailbox.", s->received },
+		{ "pidbox_malformed_total", "counter",
+		    "Messages dropped as malformed.", s->malformed },
+		{ "pidbox_duplicates_total", "counter",
+		    "Deliveries handled already, not run again.",
+		    s->duplicates },
+		{ "pidbox_errors_total", "counter", "Requests that failed: "
+		    "unknown method, handler error, exec handler that could "
+		    "not start or exited non-zero.", s->errors + es->errors },
+		{ "pidbox_replies_total", "counter",
+		    "Replies routed to their client.", r->replied },
+		{ "pidbox_replies_unrouted_total", "counter",
+		    "Replies dropped: the client's binding was gone.",
+		    r->unrouted },
+		{ "pidbox_replies_held", "gauge",
+		    "Replies waiting for the broker connection.", r->held },
+		{ "pidbox_reconnects_total", "counter",
+		    "Times the broker connection was lost.",
+		    service_reconnects() },
+		{ "pidbox_broker_connected", "gauge",
+		    "1 while the broker connection is up.",
+		    (uint64_t)service_connected() },
+		{ "pidbox_exec_started_total", "counter",
+		    "Operator-defined method handlers started.", es->started },
+		{ "pidbox_exec_running", "gauge",
+		    "Operator-defined method handlers running.",
+		    (uint64_t)exec_running() },
+		{ "pidbox_exec_timeouts_total", "counter",
+		    "Handlers killed at their timeout.", es->timeouts },
+		{ "pidbox_exec_busy_total", "counter",
+		    "Requests refused for want of a free handler slot.",
+		    es->busy },
+		{ "pidbox_audit_lost_total", "counter",
+		    "Audit lines that could not be written.", s->audit_lost },
+		{ "pidbox_metrics_write_errors_total", "counter",
+		    "Writes of this file that failed.", mx.write_errors },
+	};
+
+	for (i = 0; i < nitems(m); i++) {
+		family(f, m[i].name, m[i].type, m[i].help);
+		fprintf(f, "%s %llu\n", m[i].name,
+		    (unsigned long long)m[i].v);
+	}
+}
+
 char *
 metrics_text(size_t *len)
 {
 	const struct node_stats	*s;
-	const struct exec_stats	*es = exec_stats();
 	struct reply_counters	 rc;
 	FILE			*f;
 	char			*buf = NULL;
@@ -161,16 +216,6 @@ metrics_text(size_t *len)
 	for (i = 0; i < mx.nmethods; i++)
 		requests(f, &mx.methods[i]);
 	requests(f, &mx.unknown);
-	one(f, "pidbox_received_total", "counter",
-	    "Messages taken off the mailbox.", s->received);
-	one(f, "pidbox_malformed_total", "counter",
-	    "Messages dropped as malformed.", s->malformed);
-	one(f, "pidbox_duplicates_total", "counter",
-	    "Deliveries handled already, not run again.", s->duplicates);
-	one(f, "pidbox_errors_total", "counter",
-	    "Requests that failed: unknown method, handler error, exec "
-	    "handler that could not start or exited non-zero.",
-	    s->errors + es->errors);
 	family(f, "pidbox_refused_total", "counter",
 	    "Requests refused, by reason.");
 	for (i = 0; i < nitems(refusals); i++)
@@ -178,37 +223,12 @@ metrics_text(size_t *len)
 		    refusals[i].reason, (unsigned long long)
 		    *(const uint64_t *)(const void *)((const char *)s +
 		    refusals[i].off));
-	one(f, "pidbox_replies_total", "counter",
-	    "Replies routed to their client.", rc.replied);
-	one(f, "pidbox_replies_unrouted_total", "counter",
-	    "Replies dropped: the client's binding was gone.", rc.unrouted);
-	one(f, "pidbox_replies_held", "gauge",
-	    "Replies waiting for the broker connection.", rc.held);
-	one(f, "pidbox_reconnects_total", "counter",
-	    "Times the broker connection was lost.", service_reconnects());
-	one(f, "pidbox_broker_connected", "gauge",
-	    "1 while the broker connection is up.", service_connected());
-	family(f, "pidbox_last_broker_contact_timestamp_seconds", "gauge",
-	    "When the broker last answered (Unix time; 0: never).");
-	fprintf(f, "pidbox_last_broker_contact_timestamp_seconds %.3f\n",
+	plain(f, s, &rc);
+	one_time(f, "pidbox_last_broker_contact_timestamp_seconds",
+	    "When the broker last answered (Unix time; 0: never).",
 	    service_last_contact());
-	one(f, "pidbox_exec_started_total", "counter",
-	    "Operator-defined method handlers started.", es->started);
-	one(f, "pidbox_exec_running", "gauge",
-	    "Operator-defined method handlers running.",
-	    (uint64_t)exec_running());
-	one(f, "pidbox_exec_timeouts_total", "counter",
-	    "Handlers killed at their timeout.", es->timeouts);
-	one(f, "pidbox_exec_busy_total", "counter",
-	    "Requests refused for want of a free handler slot.", es->busy);
-	one(f, "pidbox_audit_lost_total", "counter",
-	    "Audit lines that could not be written.", s->audit_lost);
-	one(f, "pidbox_metrics_write_errors_total", "counter",
-	    "Writes of this file that failed.", mx.write_errors);
-	family(f, "pidbox_start_time_seconds", "gauge",
-	    "When the node started (Unix time).");
-	fprintf(f, "pidbox_start_time_seconds %.3f\n",
-	    mx.node->started_wall);
+	one_time(f, "pidbox_start_time_seconds",
+	    "When the node started (Unix time).", mx.node->started_wall);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);
