@@ -182,7 +182,8 @@ plain(FILE *f, const struct node_stats *s, const struct reply_counters *r)
 	}
 }
 
-char *
+/* The exposition text of now (malloc'd, *len bytes); NULL on ENOMEM. */
+static char *
 metrics_text(size_t *len)
 {
 	const struct node_stats	*s;

@@ -719,8 +719,6 @@ void	 metrics_request(const char *method, const char *decision);
 void	 metrics_init(struct node *n);
 /* A clean stop: the last write, no more. */
 void	 metrics_stop(void);
-/* The exposition text of now (malloc'd, *len bytes); NULL on ENOMEM. */
-char	*metrics_text(size_t *len);
 
 /* inventory.c: this node's entry in the namespace's inventory. */
 json_object *inventory_facts(void);
