@@ -253,10 +253,10 @@ t_parse_fast_equals_tokener(void **state)
 {
 	static const char *const docs[] = {
 		/* a ping request as kombu writes it: the fast path */
-		"{\"method\": \"ping\", \"arguments\": {}, \"destination\": "
+		("{\"method\": \"ping\", \"arguments\": {}, \"destination\": "
 		    "null, \"pattern\": null, \"matcher\": null, \"ticket\": "
 		    "\"3f1c\", \"reply_to\": {\"exchange\": \"reply.celery."
-		    "pidbox\", \"routing_key\": \"a-b\"}}",
+		    "pidbox\", \"routing_key\": \"a-b\"}}"),
 		"{\"node\": {\"ok\": \"pong\"}}",
 		" {\"a\":true,\"b\":false,\"c\":null,\"d\":{\"e\":-12}}\n",
 		"{\"n\": 999999999999999999, \"m\": -999999999999999999}",
@@ -266,8 +266,9 @@ t_parse_fast_equals_tokener(void **state)
 		"{\"n\": 1e3}", "{\"n\": -0}", "{\"n\": 01}", "{\"n\": -}",
 		"{\"s\": \"caf\xc3\xa9\"}", "{\"s\": \"a\\\"b\\u00e9\"}",
 		"{\"a\": [1, true]}", "{\"a\": 1, \"a\": 2}",
-		"{\"a\": {\"b\": {\"c\": {\"d\": {\"e\": {\"f\": {\"g\": "
-		    "{\"h\": {\"i\": 1}}}}}}}}}",
+		/* nine levels: deeper than the scanner takes */
+		("{\"a\": {\"b\": {\"c\": {\"d\": {\"e\": {\"f\": {\"g\": "
+		    "{\"h\": {\"i\": 1}}}}}}}}}"),
 		"[1]", "\"x\"",
 		/* refused by both */
 		"{\"a\": tru}", "{\"a\": nullx}", "{\"a\": truex}",
