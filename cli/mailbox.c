@@ -567,49 +567,70 @@ mailbox_bound_name(const struct mailbox *mb, const struct binding *b,
 }
 
 /*
- * Read who is bound to the mailbox (res->bound), before publishing so
- * that a node starting meanwhile is not named as silent. Not fatal: a
- * broker that refuses EVAL (an ACL) or a set too large leaves it NULL
- * and the receiver count alone says how many should answer. -1 only
- * after broker_fail().
+ * Before publishing, in one round trip (issue 17: whole-process ping):
+ * with bind, SADD our reply binding, or fast replies are lost; with
+ * bindings, read who is bound to the mailbox (res->bound), so that a
+ * node starting meanwhile is not named as silent. The binding read is
+ * not fatal: a broker that refuses EVAL (an ACL) or a set too large
+ * leaves res->bound NULL and the receiver count alone says how many
+ * should answer. A refused SADD is: nothing is published then. The
+ * PUBLISH stays a round trip of its own for that reason (a broker out
+ * of memory refuses SADD but still delivers a PUBLISH). -1 only after
+ * broker_fail().
  */
 static int
-read_bindings(struct session *s)
+prepare(struct session *s, int bind, int bindings)
 {
 	const struct mailbox	*mb = s->mb;
 	struct binding		 b;
-	struct rcmd		 cmd;
-	redisReply		*r, *e;
+	struct rcmd		 cmds[2];
+	redisReply		*r[2], *e;
 	json_object		*set;
-	char			 lim[16], name[MAX_NAME + 1];
-	size_t			 i;
+	char			 lim[16], name[MAX_NAME + 1], why[256];
+	size_t			 i, n = 0;
 
-	snprintf(lim, sizeof(lim), "%d", MAX_BOUND);
-	rcmd_init(&cmd, "EVAL");
-	rcmd_adds(&cmd, bound_lua);
-	rcmd_adds(&cmd, "1");
-	rcmd_adds(&cmd, mb->names.node_binding_key);
-	rcmd_adds(&cmd, lim);
-	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 1, &cmd, &r) !=
+	if (bind) {
+		s->bound = 1;
+		rcmd_init(&cmds[n], "SADD");
+		rcmd_adds(&cmds[n], mb->names.reply_binding_key);
+		rcmd_add(&cmds[n++], s->member, s->memberlen);
+	}
+	if (bindings) {
+		snprintf(lim, sizeof(lim), "%d", MAX_BOUND);
+		rcmd_init(&cmds[n], "EVAL");
+		rcmd_adds(&cmds[n], bound_lua);
+		rcmd_adds(&cmds[n], "1");
+		rcmd_adds(&cmds[n], mb->names.node_binding_key);
+		rcmd_adds(&cmds[n++], lim);
+	}
+	if (n == 0)
+		return 0;
+	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, n, cmds, r) !=
 	    RCONN_OK) {
-		broker_fail(s, "EVAL", s->rc.err);
+		broker_fail(s, bind ? "SADD" : "EVAL", s->rc.err);
 		return -1;
 	}
-	if (r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
+	if (bind && r[0]->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof(why), "%s", log_viss(r[0]->str));
+		replies_free(r, n);
+		broker_fail(s, "SADD", why);
+		return -1;
+	}
+	if (!bindings || r[n - 1]->type != REDIS_REPLY_ARRAY) {
+		replies_free(r, n);
 		return 0;
 	}
 	if ((set = json_object_new_object()) == NULL)
 		err(EX_OSERR, NULL);
-	for (i = 0; i < r->elements; i++) {
-		e = r->element[i];
+	for (i = 0; i < r[n - 1]->elements; i++) {
+		e = r[n - 1]->element[i];
 		if (e->type != REDIS_REPLY_STRING ||
 		    binding_parse(e->str, e->len, &b) == -1 ||
 		    mailbox_bound_name(mb, &b, name, sizeof(name)) == -1)
 			continue;
 		json_object_object_add(set, name, NULL);
 	}
-	freeReplyObject(r);
+	replies_free(r, n);
 	s->res->bound = set;
 	return 0;
 }
@@ -1019,8 +1040,6 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 {
 	struct session		*s;
 	struct mailbox_event	 ev;
-	struct rcmd		 cmd;
-	redisReply		*r;
 	char			*body, *env;
 	char			 where[MAX_KEY * 3 + 64];
 	size_t			 bodylen, envlen;
@@ -1057,27 +1076,11 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 		res->status = MAILBOX_INTERRUPTED;
 		goto done;
 	}
-	if (req->reply) {
-		/* Bind before publishing, or fast replies are lost. */
-		s->bound = 1;
-		rcmd_init(&cmd, "SADD");
-		rcmd_adds(&cmd, mb->names.reply_binding_key);
-		rcmd_add(&cmd, s->member, s->memberlen);
-		if ((r = command(s, "SADD", &cmd)) == NULL)
-			goto done;
-		freeReplyObject(r);
-	}
-	if ((env = wrap(s, body, bodylen, &envlen)) == NULL) {
-		/*
-		 * As it always did, this leaves the binding member behind
-		 * (a behaviour-preserving refactor; gc removes it).
-		 */
-		s->bound = 0;
+	/* Wrapped (and signed) first: a refusal leaves nothing bound. */
+	if ((env = wrap(s, body, bodylen, &envlen)) == NULL)
 		goto done;
-	}
-
-	if ((req->reply || req->ndestination > 0 || req->pattern != NULL) &&
-	    read_bindings(s) == -1) {
+	if (prepare(s, req->reply, req->reply || req->ndestination > 0 ||
+	    req->pattern != NULL) == -1) {
 		free(env);
 		goto done;
 	}

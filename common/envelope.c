@@ -81,169 +81,12 @@ ctype_refused(json_object *v)
  * only the five members kombu writes, each at most once, the three
  * strings without escapes and printable ASCII -- is scanned here; the
  * base64 body never becomes a json-c string, and only "headers" and
- * "properties" (small) go through pyjson_parse() as they are. Anything
+ * "properties" (small) go through pyjson_parse() (whose own fast path,
+ * jscan_obj(), builds them when they are simple). Anything
  * else (escapes, other members, duplicates, deep nesting, other types)
  * returns 1 and the whole document goes through pyjson_parse(), so the
  * fast path decides nothing the full parse would decide otherwise.
  */
-#define FAST_DEPTH	8	/* nesting allowed inside headers/properties */
-
-struct fast {
-	const char	*p, *end;
-};
-
-static void
-fast_ws(struct fast *f)
-{
-	while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' ||
-	    *f->p == '\n' || *f->p == '\r'))
-		f->p++;
-}
-
-/* A string of printable ASCII without escapes: its text, or -1. */
-static int
-fast_str(struct fast *f, const char **s, size_t *len)
-{
-	const char	*q;
-
-	if (f->p >= f->end || *f->p != '"')
-		return -1;
-	for (q = ++f->p; q < f->end && *q != '"'; q++)
-		if (*q < 0x20 || *q > 0x7e || *q == '\\')
-			return -1;
-	if (q >= f->end)
-		return -1;
-	*s = f->p;
-	*len = (size_t)(q - f->p);
-	f->p = q + 1;
-	return 0;
-}
-
-/*
- * The extent of one object value (its syntax is checked by the parse
- * that follows): strings with escapes skipped, brackets counted. -1 when
- * unbalanced or nested deeper than FAST_DEPTH.
- */
-static int
-fast_skip(struct fast *f)
-{
-	int	depth = 0;
-
-	if (f->p >= f->end || *f->p != '{')
-		return -1;
-	for (; f->p < f->end; f->p++) {
-		switch (*f->p) {
-		case '"':
-			for (f->p++; f->p < f->end && *f->p != '"'; f->p++)
-				if (*f->p == '\\')
-					f->p++;
-			if (f->p >= f->end)
-				return -1;
-			break;
-		case '{':
-		case '[':
-			if (++depth > FAST_DEPTH)
-				return -1;
-			break;
-		case '}':
-		case ']':
-			if (--depth == 0) {
-				f->p++;
-				return 0;
-			}
-			break;
-		}
-	}
-	return -1;
-}
-
-/*
- * A small object built without json-c's tokener: members with simple
- * keys whose values are simple strings, integers of at most 18 digits
- * (no sign but '-', no leading zero), null, or such objects again (up to
- * FAST_DEPTH). NULL for anything else (floats, escapes, arrays, duplicate
- * keys, ...): the caller parses that value with pyjson_parse() instead.
- * json-c's own number parsing makes a locale per number (newlocale,
- * duplocale, freelocale), which made the three numbers of a reply
- * envelope cost as much as the rest of it.
- */
-static json_object *
-fast_obj(struct fast *f, int depth)
-{
-	json_object	*o, *v;
-	const char	*k, *s, *q;
-	char		 key[128];
-	size_t		 kl, sl;
-	int64_t		 n;
-	int		 neg;
-
-	if (depth > FAST_DEPTH || f->p >= f->end || *f->p != '{')
-		return NULL;
-	f->p++;
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
-	fast_ws(f);
-	if (f->p < f->end && *f->p == '}') {
-		f->p++;
-		return o;
-	}
-	for (;;) {
-		fast_ws(f);
-		if (fast_str(f, &k, &kl) == -1 || kl >= sizeof(key))
-			goto fail;
-		memcpy(key, k, kl);
-		key[kl] = '\0';
-		if (json_object_object_get_ex(o, key, NULL))
-			goto fail;
-		fast_ws(f);
-		if (f->p >= f->end || *f->p++ != ':')
-			goto fail;
-		fast_ws(f);
-		if (f->p >= f->end)
-			goto fail;
-		if (*f->p == '"') {
-			if (fast_str(f, &s, &sl) == -1 ||
-			    (v = json_object_new_string_len(s, (int)sl)) ==
-			    NULL)
-				goto fail;
-		} else if (*f->p == '{') {
-			if ((v = fast_obj(f, depth + 1)) == NULL)
-				goto fail;
-		} else if (f->end - f->p >= 4 && memcmp(f->p, "null", 4) == 0) {
-			f->p += 4;
-			v = NULL;
-		} else {
-			neg = *f->p == '-';
-			q = f->p + neg;
-			for (n = 0, s = q; q < f->end && *q >= '0' && *q <= '9' &&
-			    q - s < 18; q++)
-				n = n * 10 + (*q - '0');
-			/* a float, an exponent, a leading zero, too long */
-			if (q == s || (q < f->end && strchr(".eE0123456789",
-			    *q) != NULL) || (*s == '0' && (q - s > 1 || neg)))
-				goto fail;
-			f->p = q;
-			if ((v = json_object_new_int64(neg ? -n : n)) == NULL)
-				goto fail;
-		}
-		if (json_object_object_add(o, key, v) != 0) {
-			json_object_put(v);
-			goto fail;
-		}
-		fast_ws(f);
-		if (f->p < f->end && *f->p == ',') {
-			f->p++;
-			continue;
-		}
-		if (f->p < f->end && *f->p++ == '}')
-			return o;
-		goto fail;
-	}
-fail:
-	json_object_put(o);
-	return NULL;
-}
-
 /*
  * The scan: 0 with *rootp (content-type, headers and properties only)
  * and the body text in *body; 1 when buf is not of the simple shape.
@@ -254,7 +97,7 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 {
 	static const char *const keys[] = { "body", "content-encoding",
 	    "content-type", "headers", "properties" };
-	struct fast	 f = { buf, buf + len };
+	struct jscan	 f = { buf, buf + len };
 	json_object	*root, *v;
 	const char	*k, *s, *errstr, *start;
 	size_t		 kl, sl, i;
@@ -264,14 +107,14 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	*rootp = NULL;
 	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL)
 		return 1;
-	fast_ws(&f);
+	jscan_ws(&f);
 	if (f.p >= f.end || *f.p++ != '{')
 		return 1;
 	if ((root = json_object_new_object()) == NULL)
 		return 1;
 	for (;;) {
-		fast_ws(&f);
-		if (fast_str(&f, &k, &kl) == -1)
+		jscan_ws(&f);
+		if (jscan_str(&f, &k, &kl) == -1)
 			goto slow;
 		for (i = 0; i < nitems(keys); i++)
 			if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
@@ -279,12 +122,12 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 		if (i == nitems(keys) || (seen & (1u << i)))
 			goto slow;
 		seen |= 1u << i;
-		fast_ws(&f);
+		jscan_ws(&f);
 		if (f.p >= f.end || *f.p++ != ':')
 			goto slow;
-		fast_ws(&f);
+		jscan_ws(&f);
 		if (i < 3) {
-			if (fast_str(&f, &s, &sl) == -1)
+			if (jscan_str(&f, &s, &sl) == -1)
 				goto slow;
 			if (i == 0) {
 				*body = s;
@@ -295,16 +138,15 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 				goto slow;
 		} else {
 			start = f.p;
-			if ((v = fast_obj(&f, 1)) == NULL && (f.p = start,
-			    fast_skip(&f) == -1 || (v = pyjson_parse(start,
-			    (size_t)(f.p - start), &isnull, &errstr)) == NULL))
+			if (jscan_skip(&f) == -1 || (v = pyjson_parse(start,
+			    (size_t)(f.p - start), &isnull, &errstr)) == NULL)
 				goto slow;
 			if (json_object_object_add(root, keys[i], v) != 0) {
 				json_object_put(v);
 				goto slow;
 			}
 		}
-		fast_ws(&f);
+		jscan_ws(&f);
 		if (f.p < f.end && *f.p == ',') {
 			f.p++;
 			continue;
@@ -313,7 +155,7 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 			break;
 		goto slow;
 	}
-	fast_ws(&f);
+	jscan_ws(&f);
 	if (f.p != f.end || !(seen & 1))
 		goto slow;
 	*rootp = root;

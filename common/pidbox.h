@@ -135,6 +135,22 @@ char	*pyjson_dumps(json_object *obj, size_t *lenp);
 json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
 	    const char **errstr);
 /*
+ * The scanner behind pyjson_parse()'s fast path (issue 17), shared with
+ * envelope_decode()'s: objects of a simple shape are built without
+ * json-c's tokener. jscan_obj() returns NULL for anything it does not
+ * take (the caller then parses the text in full), never an error of its
+ * own; jscan_str() takes only printable ASCII without escapes;
+ * jscan_skip() finds the end of an object value without checking it.
+ */
+#define JSCAN_DEPTH	8	/* nesting jscan_obj() takes */
+struct jscan {
+	const char	*p, *end;
+};
+void	 jscan_ws(struct jscan *);
+int	 jscan_str(struct jscan *, const char **, size_t *);
+int	 jscan_skip(struct jscan *);
+json_object *jscan_obj(struct jscan *, int);
+/*
  * Python repr() of a JSON value as kombu's error strings use it:
  * 'text' / "it's", None, True, 5, 1.5. For arrays and objects, the
  * Python type name ("list", "dict") is returned. Caller frees.

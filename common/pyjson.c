@@ -723,12 +723,180 @@ fix_pairs(const char *buf, size_t len, char *out, size_t *outlen)
 	return n;
 }
 
+/*
+ * The scanner (issue 17): json-c's tokener walks every character through
+ * its state machine, allocates per token, and makes a locale per number
+ * (newlocale, duplocale, freelocale); a request or reply body of the
+ * shape kombu writes cost it ~20k instructions. Only what Python's
+ * json.loads() would read the same way is taken here.
+ */
+void
+jscan_ws(struct jscan *f)
+{
+	while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' ||
+	    *f->p == '\n' || *f->p == '\r'))
+		f->p++;
+}
+
+/* A string of printable ASCII without escapes: its text, or -1. */
+int
+jscan_str(struct jscan *f, const char **s, size_t *len)
+{
+	const char	*q;
+
+	if (f->p >= f->end || *f->p != '"')
+		return -1;
+	for (q = ++f->p; q < f->end && *q != '"'; q++)
+		if (*q < 0x20 || *q > 0x7e || *q == '\\')
+			return -1;
+	if (q >= f->end)
+		return -1;
+	*s = f->p;
+	*len = (size_t)(q - f->p);
+	f->p = q + 1;
+	return 0;
+}
+
+/*
+ * The extent of one object value (its syntax is checked by the parse
+ * that follows): strings with escapes skipped, brackets counted. -1 when
+ * unbalanced or nested deeper than JSCAN_DEPTH.
+ */
+int
+jscan_skip(struct jscan *f)
+{
+	int	depth = 0;
+
+	if (f->p >= f->end || *f->p != '{')
+		return -1;
+	for (; f->p < f->end; f->p++) {
+		switch (*f->p) {
+		case '"':
+			for (f->p++; f->p < f->end && *f->p != '"'; f->p++)
+				if (*f->p == '\\')
+					f->p++;
+			if (f->p >= f->end)
+				return -1;
+			break;
+		case '{':
+		case '[':
+			if (++depth > JSCAN_DEPTH)
+				return -1;
+			break;
+		case '}':
+		case ']':
+			if (--depth == 0) {
+				f->p++;
+				return 0;
+			}
+			break;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A small object built without json-c's tokener: members with simple
+ * keys whose values are simple strings, integers of at most 18 digits
+ * (no sign but '-', no leading zero), null, true, false, or such objects (up to
+ * JSCAN_DEPTH). NULL for anything else (floats, escapes, arrays, duplicate
+ * keys, ...): the caller parses that value with pyjson_parse() instead.
+ * json-c's own number parsing makes a locale per number (newlocale,
+ * duplocale, freelocale), which made the three numbers of a reply
+ * envelope cost as much as the rest of it.
+ */
+json_object *
+jscan_obj(struct jscan *f, int depth)
+{
+	json_object	*o, *v;
+	const char	*k, *s, *q;
+	char		 key[128];
+	size_t		 kl, sl;
+	int64_t		 n;
+	int		 neg;
+
+	if (depth > JSCAN_DEPTH || f->p >= f->end || *f->p != '{')
+		return NULL;
+	f->p++;
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	jscan_ws(f);
+	if (f->p < f->end && *f->p == '}') {
+		f->p++;
+		return o;
+	}
+	for (;;) {
+		jscan_ws(f);
+		if (jscan_str(f, &k, &kl) == -1 || kl >= sizeof(key))
+			goto fail;
+		memcpy(key, k, kl);
+		key[kl] = '\0';
+		if (json_object_object_get_ex(o, key, NULL))
+			goto fail;
+		jscan_ws(f);
+		if (f->p >= f->end || *f->p++ != ':')
+			goto fail;
+		jscan_ws(f);
+		if (f->p >= f->end)
+			goto fail;
+		if (*f->p == '"') {
+			if (jscan_str(f, &s, &sl) == -1 ||
+			    (v = json_object_new_string_len(s, (int)sl)) ==
+			    NULL)
+				goto fail;
+		} else if (*f->p == '{') {
+			if ((v = jscan_obj(f, depth + 1)) == NULL)
+				goto fail;
+		} else if (f->end - f->p >= 4 && memcmp(f->p, "null", 4) == 0) {
+			f->p += 4;
+			v = NULL;
+		} else if (f->end - f->p >= 4 && memcmp(f->p, "true", 4) == 0) {
+			f->p += 4;
+			if ((v = json_object_new_boolean(1)) == NULL)
+				goto fail;
+		} else if (f->end - f->p >= 5 && memcmp(f->p, "false", 5) == 0) {
+			f->p += 5;
+			if ((v = json_object_new_boolean(0)) == NULL)
+				goto fail;
+		} else {
+			neg = *f->p == '-';
+			q = f->p + neg;
+			for (n = 0, s = q; q < f->end && *q >= '0' && *q <= '9' &&
+			    q - s < 18; q++)
+				n = n * 10 + (*q - '0');
+			/* a float, an exponent, a leading zero, too long */
+			if (q == s || (q < f->end && strchr(".eE0123456789",
+			    *q) != NULL) || (*s == '0' && (q - s > 1 || neg)))
+				goto fail;
+			f->p = q;
+			if ((v = json_object_new_int64(neg ? -n : n)) == NULL)
+				goto fail;
+		}
+		if (json_object_object_add(o, key, v) != 0) {
+			json_object_put(v);
+			goto fail;
+		}
+		jscan_ws(f);
+		if (f->p < f->end && *f->p == ',') {
+			f->p++;
+			continue;
+		}
+		if (f->p < f->end && *f->p++ == '}')
+			return o;
+		goto fail;
+	}
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
 static struct json_tokener *parse_tok;
 
 json_object *
 pyjson_parse(const char *buf, size_t len, int *isnull, const char **errstr)
 {
 	struct json_tokener	*tok;
+	struct jscan		 f;
 	json_object		*obj;
 	enum json_tokener_error	 jerr;
 	char			*fixed = NULL;
@@ -749,6 +917,16 @@ pyjson_parse(const char *buf, size_t len, int *isnull, const char **errstr)
 	if (memchr(buf, '\0', len) != NULL) {
 		*errstr = "NUL byte in JSON document";
 		return NULL;
+	}
+	/* An object of the simple shape needs no tokener (jscan_obj()). */
+	f.p = buf;
+	f.end = buf + len;
+	jscan_ws(&f);
+	if ((obj = jscan_obj(&f, 1)) != NULL) {
+		jscan_ws(&f);
+		if (f.p == f.end)
+			return obj;
+		json_object_put(obj);
 	}
 	if (fix_pairs(buf, len, NULL, &fixedlen) > 0) {
 		if ((fixed = malloc(len)) == NULL) {

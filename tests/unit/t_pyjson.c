@@ -242,6 +242,76 @@ t_parse_table(void **state)
 	}
 }
 
+/*
+ * pyjson_parse()'s fast path (jscan_obj(), issue 17) builds what json-c's
+ * tokener builds, or leaves the document to it: each document is parsed
+ * by pyjson_parse() and by a plain strict tokener, and the two results
+ * must be equal, types included (json_object_equal), or both refused.
+ */
+static void
+t_parse_fast_equals_tokener(void **state)
+{
+	static const char *const docs[] = {
+		/* a ping request as kombu writes it: the fast path */
+		("{\"method\": \"ping\", \"arguments\": {}, \"destination\": "
+		    "null, \"pattern\": null, \"matcher\": null, \"ticket\": "
+		    "\"3f1c\", \"reply_to\": {\"exchange\": \"reply.celery."
+		    "pidbox\", \"routing_key\": \"a-b\"}}"),
+		"{\"node\": {\"ok\": \"pong\"}}",
+		" {\"a\":true,\"b\":false,\"c\":null,\"d\":{\"e\":-12}}\n",
+		"{\"n\": 999999999999999999, \"m\": -999999999999999999}",
+		"{}", " { } ",
+		/* the tokener's: floats, big and odd numbers, escapes, ... */
+		"{\"n\": 9999999999999999999}", "{\"n\": 1.5}",
+		"{\"n\": 1e3}", "{\"n\": -0}", "{\"n\": 01}", "{\"n\": -}",
+		"{\"s\": \"caf\xc3\xa9\"}", "{\"s\": \"a\\\"b\\u00e9\"}",
+		"{\"a\": [1, true]}", "{\"a\": 1, \"a\": 2}",
+		/* nine levels: deeper than the scanner takes */
+		("{\"a\": {\"b\": {\"c\": {\"d\": {\"e\": {\"f\": {\"g\": "
+		    "{\"h\": {\"i\": 1}}}}}}}}}"),
+		"[1]", "\"x\"",
+		/* refused by both */
+		"{\"a\": tru}", "{\"a\": nullx}", "{\"a\": truex}",
+		"{\"a\": 1,}", "{\"a\" 1}", "{\"a\": 1} x", "{\"a\": 1}}",
+		"{\"a\": 1", "{\"a\": \"\x01\"}", "{\"a\": 00}",
+	};
+	struct json_tokener	*tok;
+	json_object		*o, *ref;
+	const char		*errstr;
+	size_t			 i, len, end;
+	int			 isnull, refok;
+
+	(void)state;
+	for (i = 0; i < nitems(docs); i++) {
+		len = strlen(docs[i]);
+		o = pyjson_parse(docs[i], len, &isnull, &errstr);
+		tok = json_tokener_new_ex(MAX_JSON_DEPTH);
+		assert_non_null(tok);
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+		    JSON_TOKENER_VALIDATE_UTF8);
+		ref = json_tokener_parse_ex(tok, docs[i], (int)len);
+		if (json_tokener_get_error(tok) == json_tokener_continue)
+			ref = json_tokener_parse_ex(tok, "", 1);
+		refok = json_tokener_get_error(tok) == json_tokener_success;
+		/* Python refuses trailing garbage; json-c stops before it */
+		for (end = json_tokener_get_parse_end(tok); refok &&
+		    end < len; end++)
+			if (strchr(" \t\n\r", docs[i][end]) == NULL)
+				refok = 0;
+		if (refok != (o != NULL || isnull))
+			fail_msg("doc %zu (%s): %s by pyjson_parse, %s by "
+			    "json-c", i, docs[i], errstr ? errstr : "taken",
+			    refok ? "taken" : "refused");
+		if (refok && !json_object_equal(o, ref))
+			fail_msg("doc %zu (%s): %s != %s", i, docs[i],
+			    json_object_to_json_string(o),
+			    json_object_to_json_string(ref));
+		json_object_put(o);
+		json_object_put(ref);
+		json_tokener_free(tok);
+	}
+}
+
 /* Length bounds: not NUL-terminated input, NUL bytes, depth, size. */
 static void
 t_parse_bounds(void **state)
@@ -399,6 +469,7 @@ main(void)
 		cmocka_unit_test(t_dumps_built),
 		cmocka_unit_test(t_parse_table),
 		cmocka_unit_test(t_parse_bounds),
+		cmocka_unit_test(t_parse_fast_equals_tokener),
 		cmocka_unit_test(t_repr_table),
 		cmocka_unit_test(t_repr_built),
 	};

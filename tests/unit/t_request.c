@@ -426,6 +426,32 @@ t_encode_arguments(void **state)
 	json_object_put(out.arguments);
 }
 
+/* uuid4(): 8-4-4-4-12 lower-case hex, version 4, RFC 4122 variant. */
+static void
+t_uuid4_format(void **state)
+{
+	char	u[UUID_STRLEN + 1], prev[UUID_STRLEN + 1] = "";
+	size_t	i;
+	int	n;
+
+	(void)state;
+	for (n = 0; n < 100; n++) {
+		memset(u, 'X', sizeof(u));
+		uuid4(u);
+		assert_int_equal(strlen(u), UUID_STRLEN);
+		for (i = 0; i < UUID_STRLEN; i++)
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				assert_int_equal(u[i], '-');
+			else
+				assert_non_null(strchr("0123456789abcdef",
+				    u[i]));
+		assert_int_equal(u[14], '4');
+		assert_non_null(strchr("89ab", u[19]));
+		assert_string_not_equal(u, prev);
+		memcpy(prev, u, sizeof(prev));
+	}
+}
+
 int
 main(void)
 {
@@ -435,6 +461,7 @@ main(void)
 		cmocka_unit_test(t_decode_bounds),
 		cmocka_unit_test(t_encode_table),
 		cmocka_unit_test(t_encode_arguments),
+		cmocka_unit_test(t_uuid4_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
