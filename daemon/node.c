@@ -189,8 +189,7 @@ audit_req(struct node *n, const struct node_req *r, const char *decision,
 	int		 ms;
 
 	/* only the registry's names are labels: the broker's are hostile */
-	metrics_request(registry_lookup(n->reg, r->method) != NULL ?
-	    r->method : NULL, decision);
+	metrics_request(r->known ? r->method : NULL, decision);
 	if (n->conf->audit.file == NULL && !n->conf->audit.syslog)
 		return;
 	t = (time_t)r->received;
@@ -746,6 +745,8 @@ node_handle_via(struct node *n, const char *buf, size_t len, double now,
 		rc = 0;
 		goto done;
 	}
+	m = registry_lookup(n->reg, req.method);
+	r->known = m != NULL;
 	if (!request_addressed(&req, n->conf->hostname)) {
 		log_debug("request %s not addressed to us",
 		    log_viss(req.ticket));
@@ -789,15 +790,11 @@ node_handle_via(struct node *n, const char *buf, size_t len, double now,
 		goto done;
 	}
 	clock_adjust(&n->clock, clk);
-	if (req.method != NULL) {
-		m = registry_lookup(n->reg, req.method);
-		if (!policy_allows(&n->conf->policy, req.method,
-		    registry_dangerous(n->reg, req.method), r->identity,
-		    &why)) {
-			n->stats.refused_policy++;
-			rc = refuse(n, r, why, act);
-			goto done;
-		}
+	if (req.method != NULL && !policy_allows(&n->conf->policy, req.method,
+	    registry_method_dangerous(m, req.method), r->identity, &why)) {
+		n->stats.refused_policy++;
+		rc = refuse(n, r, why, act);
+		goto done;
 	}
 	/* Arguments are audited only for a method that runs. */
 	if (m != NULL &&

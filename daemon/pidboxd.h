@@ -390,6 +390,8 @@ const struct method *registry_lookup(const struct registry *r,
  * that stop or reshape a node.
  */
 int	 registry_dangerous(const struct registry *r, const char *name);
+/* The same for m, name's row as registry_lookup() found it (or NULL). */
+int	 registry_method_dangerous(const struct method *m, const char *name);
 /*
  * {name: {help, kind, args[, timeout], dangerous, allowed}} of every
  * method, for describe; allowed as policy p answers identity.
@@ -451,6 +453,7 @@ struct node_req {
 	char		 identity[MAX_NAME + 1]; /* "" unless signed */
 	json_object	*args;			/* audit_args() copy, owned */
 	size_t		 args_size;		/* bytes, as compact JSON */
+	int		 known;			/* the registry offers method */
 	double		 received;		/* wall clock */
 	int64_t		 start_ms;		/* monotonic */
 };
@@ -578,7 +581,7 @@ int	 exec_job_main(int argc, char **argv);
 /* policy.c */
 /*
  * 1 allowed, 0 refused (rule or default in *why). dangerous: the
- * registry's word for method (registry_dangerous()).
+ * registry's word for method (registry_method_dangerous()).
  */
 int	 policy_allows(const struct policy_conf *p, const char *method,
 	    int dangerous, const char *identity, const char **why);

@@ -109,9 +109,13 @@ registry_lookup(const struct registry *r, const char *name)
 int
 registry_dangerous(const struct registry *r, const char *name)
 {
-	const struct method *m;
+	return registry_method_dangerous(registry_lookup(r, name), name);
+}
 
-	if ((m = registry_lookup(r, name)) != NULL)
+int
+registry_method_dangerous(const struct method *m, const char *name)
+{
+	if (m != NULL)
 		return (m->flags & M_DANGEROUS) != 0;
 	return dangerous_name(name);
 }

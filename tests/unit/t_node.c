@@ -617,6 +617,12 @@ test_registry(void **state)
 	assert_true(registry_dangerous(r, "pool_restart")); /* not offered */
 	assert_false(registry_dangerous(r, "ping"));
 	assert_false(registry_dangerous(r, "nosuch"));
+	/* node.c's form: the row it looked up, NULL when not offered */
+	assert_true(registry_method_dangerous(m, "deploy"));
+	assert_false(registry_method_dangerous(registry_lookup(r, "ping"),
+	    "ping"));
+	assert_true(registry_method_dangerous(NULL, "pool_restart"));
+	assert_false(registry_method_dangerous(NULL, "nosuch"));
 	assert_null(registry_lookup(r, "nosuch"));
 	assert_null(registry_lookup(r, NULL));
 
