@@ -181,9 +181,3 @@ events_heartbeat(void)
 	if (ev.on)
 		send_event("heartbeat", 0);
 }
-
-int
-events_enabled(void)
-{
-	return ev.on;
-}

@@ -63,8 +63,6 @@ static struct {
 	struct link		*cmd;
 	struct fleet_keys	 keys;
 	struct timer		 refresh;
-	uint64_t		 writes;
-	uint64_t		 errors;
 } inv;
 
 /* Text a JSON reader takes back: strict UTF-8 without NULs. */
@@ -247,11 +245,9 @@ on_register(struct link *l, const redisReply *r, void *arg)
 	if (link_readonly(l, r))
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
-		inv.errors++;
 		log_warnx("inventory: %s", log_viss(r->str));
 		return;
 	}
-	inv.writes++;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
 		log_info("inventory: forgot %lld entries expired more than "
 		    "%d s ago", r->integer, inv.node->conf->inventory.forget);
@@ -294,8 +290,7 @@ inventory_register(void)
 	argv[9] = kttl;
 	for (i = 0; i < nitems(argv); i++)
 		argvlen[i] = i == 6 ? elen : strlen(argv[i]);
-	if (link_cmd(inv.cmd, on_register, nitems(argv), argv, argvlen) == -1)
-		inv.errors++;
+	(void)link_cmd(inv.cmd, on_register, nitems(argv), argv, argvlen);
 	free(e);
 }
 
@@ -338,11 +333,4 @@ inventory_remove(void)
 		argvlen[i] = strlen(argv[i]);
 	if (link_cmd(inv.cmd, NULL, 6, argv, argvlen) == -1)
 		log_warnx("inventory: cannot remove our entry");
-}
-
-void
-inventory_counters(uint64_t *writes, uint64_t *errors)
-{
-	*writes = inv.writes;
-	*errors = inv.errors;
 }

@@ -728,7 +728,6 @@ json_object *inventory_facts(void);
 void	 inventory_init(struct node *n, struct link *cmd);
 void	 inventory_register(void);
 void	 inventory_remove(void);
-void	 inventory_counters(uint64_t *writes, uint64_t *errors);
 
 /* results.c: recorded replies (x-pidbox-record) in a bounded stream. */
 void	 results_init(struct node *n, struct link *cmd);
@@ -740,7 +739,6 @@ void	 events_init(struct node *n, struct link *cmd);
 int	 events_enable(void);
 int	 events_disable(void);
 void	 events_heartbeat(void);
-int	 events_enabled(void);
 
 /* sdnotify.c: systemd's notify protocol over NOTIFY_SOCKET, by hand. */
 void	 sdnotify_ready(const char *status);

@@ -21,7 +21,6 @@ static struct {
 	struct link		*cmd;
 	struct fleet_keys	 keys;
 	uint64_t		 recorded;
-	uint64_t		 lost;
 } res;
 
 static void
@@ -30,10 +29,8 @@ on_xadd(struct link *l, const redisReply *r, void *arg)
 	(void)arg;
 	if (r == NULL || link_readonly(l, r))
 		return;
-	if (r->type == REDIS_REPLY_ERROR) {
-		res.lost++;
+	if (r->type == REDIS_REPLY_ERROR)
 		log_warnx("results: %s", log_viss(r->str));
-	}
 }
 
 void
@@ -68,7 +65,6 @@ results_record(const struct node_req *r, json_object *value)
 		    JSON_C_TO_STRING_PLAIN, &len);
 	}
 	if (!link_is_up(res.cmd)) {
-		res.lost++;
 		log_warnx("results: request %s: the broker is down; reply not "
 		    "recorded", log_viss(r->ticket));
 		json_object_put(big);
@@ -96,7 +92,6 @@ results_record(const struct node_req *r, json_object *value)
 	for (i = 0; i < 15; i++)
 		argvlen[i] = i == 14 ? len : strlen(argv[i]);
 	if (link_cmd(res.cmd, on_xadd, 15, argv, argvlen) == -1) {
-		res.lost++;
 		json_object_put(big);
 		return;
 	}
@@ -104,9 +99,7 @@ results_record(const struct node_req *r, json_object *value)
 	argv[2] = ttl;
 	argvlen[0] = 6;
 	argvlen[2] = strlen(ttl);
-	if (link_cmd(res.cmd, NULL, 3, argv, argvlen) == -1)
-		res.lost++;
-	else
+	if (link_cmd(res.cmd, NULL, 3, argv, argvlen) == 0)
 		res.recorded++;
 	json_object_put(big);
 }
