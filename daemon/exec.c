@@ -319,10 +319,6 @@ on_exit_fd(int fd, int revents, void *arg)
 }
 
 /*
- * Without pidfd_open (kernels before 5.3, or valgrind, which does not
- * implement it) poll for the exit; WNOWAIT leaves the child for finish().
- */
-/*
  * Our own binary, for the --exec-job supervisor. readlink() rather than
  * spawning "/proc/self/exe" itself: under valgrind that link is valgrind,
  * while valgrind's readlink() gives the program it runs.
@@ -345,6 +341,10 @@ self_exe(void)
 	return path;
 }
 
+/*
+ * Without pidfd_open (kernels before 5.3, or valgrind, which does not
+ * implement it) poll for the exit; WNOWAIT leaves the child for finish().
+ */
 static void
 on_reap_poll(void *arg)
 {
