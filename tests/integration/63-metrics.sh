@@ -164,20 +164,35 @@ check reader_read [ "${reads:-0}" -gt 10 ]
 check file_replaced [ "${inodes:-0}" -gt 1 ]
 expect_eq no_temp_files "$(find "$T/prom" -mindepth 1 ! -name pidbox.prom | wc -l)" 0
 
-# --- a clean stop writes the last counts (the interval never came)
+# --- a clean stop writes the last counts (the interval never came); an
+# operator method that answers later (exec) and a known method the policy
+# refuses are counted under their own names
 prom2=$T/prom/m2.prom
 cat >"$T/m2.yaml" <<YAML
 namespace: other
 metrics_file: $prom2
 metrics_interval: 3600
+methods:
+  hi:
+    argv: [/bin/true]
+policy:
+  rules:
+    - deny: [clock]
+    - allow: ["*"]
 YAML
 start_pidboxd m2 -c "$T/m2.yaml" -N other || exit 1
 wait_for "[ -s '$prom2' ]" 10
 expect_eq m2_starts_at_0 "$(value "$prom2" "$PING")" ""
 ctl -N other ping >/dev/null 2>&1
+ctl -N other broadcast hi -r -d m2 -t 5 >/dev/null 2>&1
+ctl -N other broadcast clock -r -d m2 -t 5 >/dev/null 2>&1
 stop_pidboxd m2
 expect_eq m2_clean_stop_rc "$REAP_RC" 0
 expect_eq stop_writes_counts "$(value "$prom2" "$PING")" 1
+expect_eq exec_counted_by_name \
+    "$(value "$prom2" 'pidbox_requests_total{decision=run,method=hi}')" 1
+expect_eq refused_counted_by_name \
+    "$(value "$prom2" 'pidbox_requests_total{decision=refused,method=clock}')" 1
 
 # --- a relative path is refused with file:line:col
 cat >"$T/bad.yaml" <<'YAML'
