@@ -111,7 +111,6 @@ struct link {
 	const struct redis_url	*url;
 	const struct link_ops	*ops;
 	void			*arg;
-	uint64_t		 reconnects;
 	double			 contact;	/* wall time of the last reply */
 	struct link_call	 calls[LINK_MAXCALLS];
 	size_t			 ncalls;
@@ -425,11 +424,10 @@ static void
 on_setup_done(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct link	*l = priv;
-
 	redisReply	*reply = r;
 
 	on_setup_reply(ac, r, priv);
-	if (r == NULL || l->state != LINK_SETUP)
+	if (reply == NULL || l->state != LINK_SETUP)
 		return;
 	if (l->url->nsentinels > 0 && (reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements < 1 ||
@@ -473,7 +471,6 @@ on_connect(const redisAsyncContext *cac, int status)
 			log_warnx("%s: cannot connect to the broker: %s; "
 			    "retrying", l->name, cac->errstr);
 		l->failing = 1;
-		l->reconnects++;
 		l->state = LINK_DOWN;
 		schedule_retry(l);
 		return;
@@ -544,7 +541,6 @@ on_disconnect(const redisAsyncContext *cac, int status)
 	}
 	if (was_up)
 		l->ops->down(l, l->arg);
-	l->reconnects++;
 	schedule_retry(l);
 }
 
@@ -585,7 +581,6 @@ on_conn_deadline(void *arg)
 	}
 	redisAsyncFree(l->ev.ac);	/* no onDisconnect: never connected */
 	l->state = LINK_DOWN;
-	l->reconnects++;
 	schedule_retry(l);
 }
 
@@ -650,7 +645,6 @@ attach_tls(struct link *l, redisAsyncContext *ac, const struct redis_tls *t,
 			log_warnx("%s: cannot connect to the broker at %s: %s; "
 			    "retrying", l->name, l->peer, err);
 		l->failing = 1;
-		l->reconnects++;
 		return -1;
 	}
 	tls_ctx_free(tc);	/* the session holds its own reference */
@@ -712,7 +706,6 @@ resolve_next(struct link *l)
 		    l->sentinel_why[0] != '\0' ? ": " : "", l->sentinel_why);
 	l->sentinel_why[0] = '\0';
 	l->failing = 1;
-	l->reconnects++;
 	schedule_retry(l);
 }
 
@@ -816,8 +809,7 @@ link_connect(void *arg)
 	if (l->stopping || l->state != LINK_DOWN)
 		return;
 	if (l->url->nsentinels > 0 && !l->have_master) {
-		if (l->state == LINK_DOWN && l->sentinel_tries >=
-		    l->url->nsentinels)
+		if (l->sentinel_tries >= l->url->nsentinels)
 			l->sentinel_tries = 0;
 		resolve(l);
 		return;
@@ -836,7 +828,6 @@ link_connect(void *arg)
 		l->failing = 1;
 		if (ac != NULL)
 			redisAsyncFree(ac);
-		l->reconnects++;
 		schedule_retry(l);
 		return;
 	}
