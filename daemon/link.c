@@ -403,6 +403,23 @@ schedule_retry(struct link *l)
 	timer_add(&l->retry, delay);
 }
 
+/*
+ * Free l's context and retry. hiredis calls onDisconnect (which
+ * reschedules) only for a context that was connected; for one that never
+ * was, that is done here.
+ */
+static void
+drop(struct link *l)
+{
+	int connected = (l->ev.ac->c.flags & REDIS_CONNECTED) != 0;
+
+	redisAsyncFree(l->ev.ac);
+	if (!connected) {
+		l->state = LINK_DOWN;
+		schedule_retry(l);
+	}
+}
+
 static void
 on_setup_reply(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -575,13 +592,7 @@ on_conn_deadline(void *arg)
 		    l->state == LINK_SETUP ? "broker set-up" : "connect",
 		    l->url->connect_timeout);
 	l->failing = 1;
-	if (l->state == LINK_SETUP) {
-		redisAsyncFree(l->ev.ac);	/* on_disconnect reschedules */
-		return;
-	}
-	redisAsyncFree(l->ev.ac);	/* no onDisconnect: never connected */
-	l->state = LINK_DOWN;
-	schedule_retry(l);
+	drop(l);
 }
 
 /*
@@ -855,12 +866,7 @@ link_reset(struct link *l, const char *why)
 		return;
 	log_warnx("%s: resetting the broker connection: %s", l->name, why);
 	l->failing = 1;
-	if (!(l->ev.ac->c.flags & REDIS_CONNECTED)) {
-		redisAsyncFree(l->ev.ac);	/* no onDisconnect */
-		l->state = LINK_DOWN;
-		schedule_retry(l);
-	} else
-		redisAsyncFree(l->ev.ac);	/* on_disconnect reschedules */
+	drop(l);
 }
 
 void
