@@ -213,7 +213,6 @@ static const struct conf_section top_section = {
 #undef I
 #undef R
 
-/* Errors go bare to stderr (pidboxd -t, start-up) until log.c takes them. */
 void
 conf_defaults(struct pidboxd_conf *c)
 {
@@ -282,7 +281,7 @@ conf_clear(struct pidboxd_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* A name that is safe inside kombu's keys: no separator, no control. */
+/* The broker URL s, parsed into c->url; -1 with err (c untouched) if bad. */
 int
 conf_set_broker(struct pidboxd_conf *c, const char *s, char *err,
     size_t errlen)
@@ -384,10 +383,6 @@ set_broker_password_file(const struct conf_at *at, const struct ynode *v,
 	return 0;
 }
 
-/*
- * A list of non-empty strings (a single scalar counts as one) into
- * *out[*n], replacing what was there; what names it in messages.
- */
 static int
 set_policy_default(const struct conf_at *at, const struct ynode *v,
     const char **why)

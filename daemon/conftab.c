@@ -18,6 +18,7 @@
 
 static int	conf_to_log;
 
+/* Errors go bare to stderr (pidboxd -t, start-up) until log.c takes them. */
 void
 conf_log_errors(int on)
 {
@@ -71,7 +72,7 @@ conf_strv_free(char **v, size_t n)
 	free(v);
 }
 
-
+/* A name that is safe inside kombu's keys: no separator, no control. */
 int
 conf_valid_name(const char *s, size_t len, const char **why)
 {
@@ -93,6 +94,10 @@ conf_valid_name(const char *s, size_t len, const char **why)
 	return 0;
 }
 
+/*
+ * A list of non-empty strings (a single scalar counts as one) into
+ * *out[*n], replacing what was there; what names it in messages.
+ */
 void
 conf_strlist(struct conf_err *ce, const struct ynode *v, char ***out,
     size_t *n, const char *what)

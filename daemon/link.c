@@ -111,7 +111,6 @@ struct link {
 	const struct redis_url	*url;
 	const struct link_ops	*ops;
 	void			*arg;
-	uint64_t		 reconnects;
 	double			 contact;	/* wall time of the last reply */
 	struct link_call	 calls[LINK_MAXCALLS];
 	size_t			 ncalls;
@@ -404,6 +403,23 @@ schedule_retry(struct link *l)
 	timer_add(&l->retry, delay);
 }
 
+/*
+ * Free l's context and retry. hiredis calls onDisconnect (which
+ * reschedules) only for a context that was connected; for one that never
+ * was, that is done here.
+ */
+static void
+drop(struct link *l)
+{
+	int connected = (l->ev.ac->c.flags & REDIS_CONNECTED) != 0;
+
+	redisAsyncFree(l->ev.ac);
+	if (!connected) {
+		l->state = LINK_DOWN;
+		schedule_retry(l);
+	}
+}
+
 static void
 on_setup_reply(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -425,11 +441,10 @@ static void
 on_setup_done(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct link	*l = priv;
-
 	redisReply	*reply = r;
 
 	on_setup_reply(ac, r, priv);
-	if (r == NULL || l->state != LINK_SETUP)
+	if (reply == NULL || l->state != LINK_SETUP)
 		return;
 	if (l->url->nsentinels > 0 && (reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements < 1 ||
@@ -473,7 +488,6 @@ on_connect(const redisAsyncContext *cac, int status)
 			log_warnx("%s: cannot connect to the broker: %s; "
 			    "retrying", l->name, cac->errstr);
 		l->failing = 1;
-		l->reconnects++;
 		l->state = LINK_DOWN;
 		schedule_retry(l);
 		return;
@@ -544,7 +558,6 @@ on_disconnect(const redisAsyncContext *cac, int status)
 	}
 	if (was_up)
 		l->ops->down(l, l->arg);
-	l->reconnects++;
 	schedule_retry(l);
 }
 
@@ -579,14 +592,7 @@ on_conn_deadline(void *arg)
 		    l->state == LINK_SETUP ? "broker set-up" : "connect",
 		    l->url->connect_timeout);
 	l->failing = 1;
-	if (l->state == LINK_SETUP) {
-		redisAsyncFree(l->ev.ac);	/* on_disconnect reschedules */
-		return;
-	}
-	redisAsyncFree(l->ev.ac);	/* no onDisconnect: never connected */
-	l->state = LINK_DOWN;
-	l->reconnects++;
-	schedule_retry(l);
+	drop(l);
 }
 
 /*
@@ -650,7 +656,6 @@ attach_tls(struct link *l, redisAsyncContext *ac, const struct redis_tls *t,
 			log_warnx("%s: cannot connect to the broker at %s: %s; "
 			    "retrying", l->name, l->peer, err);
 		l->failing = 1;
-		l->reconnects++;
 		return -1;
 	}
 	tls_ctx_free(tc);	/* the session holds its own reference */
@@ -712,7 +717,6 @@ resolve_next(struct link *l)
 		    l->sentinel_why[0] != '\0' ? ": " : "", l->sentinel_why);
 	l->sentinel_why[0] = '\0';
 	l->failing = 1;
-	l->reconnects++;
 	schedule_retry(l);
 }
 
@@ -816,8 +820,7 @@ link_connect(void *arg)
 	if (l->stopping || l->state != LINK_DOWN)
 		return;
 	if (l->url->nsentinels > 0 && !l->have_master) {
-		if (l->state == LINK_DOWN && l->sentinel_tries >=
-		    l->url->nsentinels)
+		if (l->sentinel_tries >= l->url->nsentinels)
 			l->sentinel_tries = 0;
 		resolve(l);
 		return;
@@ -836,7 +839,6 @@ link_connect(void *arg)
 		l->failing = 1;
 		if (ac != NULL)
 			redisAsyncFree(ac);
-		l->reconnects++;
 		schedule_retry(l);
 		return;
 	}
@@ -864,12 +866,7 @@ link_reset(struct link *l, const char *why)
 		return;
 	log_warnx("%s: resetting the broker connection: %s", l->name, why);
 	l->failing = 1;
-	if (!(l->ev.ac->c.flags & REDIS_CONNECTED)) {
-		redisAsyncFree(l->ev.ac);	/* no onDisconnect */
-		l->state = LINK_DOWN;
-		schedule_retry(l);
-	} else
-		redisAsyncFree(l->ev.ac);	/* on_disconnect reschedules */
+	drop(l);
 }
 
 void

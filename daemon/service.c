@@ -74,11 +74,15 @@ cmd_up(struct link *l, void *arg)
 	inventory_register();
 }
 
-/* The script cache was flushed: set the command link up again. */
+/*
+ * The script cache was flushed: set the command link up again; not once
+ * leaving, when that would declare the binding after its SREM.
+ */
 static void
 resync(void)
 {
-	cmd_up(svc.cmd, NULL);
+	if (!svc.stopping)
+		cmd_up(svc.cmd, NULL);
 }
 
 static void
