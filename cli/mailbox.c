@@ -426,7 +426,9 @@ broker_lost(struct session *s, double bound)
 /*
  * Collect replies until `expected` of ours arrived (when trusted) or the
  * hard deadline passes. BRPOP with the remaining time as a fractional
- * server timeout, then drain what is already queued without blocking.
+ * server timeout, then, when it popped a reply, drain what else is
+ * already queued without blocking (after an empty BRPOP the next BRPOP
+ * sees whatever a drain would).
  * -1 after broker_fail().
  *
  * A BRPOP waits at most COLLECT_CHUNK_MS, and the server must answer it
@@ -444,7 +446,7 @@ collect(struct session *s)
 	int64_t			 deadline, end, remain, wait, silent, answer_by;
 	int64_t			 grace_end = 0;
 	double			 bound;
-	int			 i, rv, drain_ok = 1, float_ok = 1;
+	int			 i, rv, popped, drain_ok = 1, float_ok = 1;
 
 	bound = s->mb->url.connect_timeout > 0 ? s->mb->url.connect_timeout :
 	    5.0;
@@ -512,12 +514,14 @@ collect(struct session *s)
 			broker_fail(s, "BRPOP", e);
 			return -1;
 		}
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+		/* Nil: the server timed out, the lists were empty. */
+		popped = r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+		if (popped)
 			handle_popped(s, r->element[1]);
 		freeReplyObject(r);
 		memset(&ev, 0, sizeof(ev));
 		emit(s, &ev, MAILBOX_EV_TICK);
-		if (complete(s) || !drain_ok)
+		if (!popped || complete(s) || !drain_ok)
 			continue;
 
 		for (i = 0; i < 4; i++) {
