@@ -751,15 +751,6 @@ publish(struct session *s, const char *env, size_t envlen)
 	return n;
 }
 
-/* Celery's rule: an object with "error" and without "ok" is an error. */
-static int
-is_error(json_object *v)
-{
-	return json_object_is_type(v, json_type_object) &&
-	    json_object_object_get_ex(v, "error", NULL) &&
-	    !json_object_object_get_ex(v, "ok", NULL);
-}
-
 /* Node names in GNU version order: web-2 before web-10. */
 static int
 cmpname(const void *a, const void *b)
@@ -802,7 +793,7 @@ tally(const struct mailbox_request *req, struct mailbox_result *res)
 		else
 			res->nunverified++;
 		/* FORGED is an error; unverified too with --verify required */
-		if (is_error(json_object_iter_peek_value(&it)) ||
+		if (reply_is_error(json_object_iter_peek_value(&it)) ||
 		    (mark != NULL && strcmp(mark, "FORGED") == 0) ||
 		    (res->verify_required && (mark == NULL ||
 		    strcmp(mark, "verified") != 0)))
