@@ -1293,6 +1293,22 @@ output_yaml(json_object *v)
 
 /* ------------------------------------------------------------- end */
 
+/* One document of a command that streams nothing: YAML, else JSON. */
+static void
+put_doc(const struct ctl *ctl, json_object *o)
+{
+	char	*s;
+
+	if (ctl->format == FORMAT_YAML) {
+		output_yaml(o);
+		return;
+	}
+	if ((s = pyjson_dumps(o, NULL)) == NULL)
+		err(EX_OSERR, "pyjson_dumps");
+	printf("%s\n", s);
+	free(s);
+}
+
 /* Printable ASCII without a character a shell would act on. */
 static int
 plain_name(const char *s)
@@ -1342,35 +1358,16 @@ void
 output_node_map(struct ctl *ctl, json_object *out)
 {
 	struct json_object_iterator	 it, end;
-	json_object			*line;
-	char				*s;
 
-	switch (ctl->format) {
-	case FORMAT_TEXT:
-	case FORMAT_JSON:
-		if ((s = pyjson_dumps(out, NULL)) == NULL)
-			err(EX_OSERR, "pyjson_dumps");
-		printf("%s\n", s);
-		free(s);
-		break;
-	case FORMAT_YAML:
-		output_yaml(out);
-		break;
-	case FORMAT_JSONL:
-		it = json_object_iter_begin(out);
-		end = json_object_iter_end(out);
-		for (; !json_object_iter_equal(&it, &end);
-		    json_object_iter_next(&it)) {
-			line = nodes_line(json_object_iter_peek_name(&it),
-			    json_object_iter_peek_value(&it));
-			if ((s = pyjson_dumps(line, NULL)) == NULL)
-				err(EX_OSERR, "pyjson_dumps");
-			printf("%s\n", s);
-			free(s);
-			json_object_put(line);
-		}
-		break;
+	if (ctl->format != FORMAT_JSONL) {
+		put_doc(ctl, out);
+		return;
 	}
+	it = json_object_iter_begin(out);
+	end = json_object_iter_end(out);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		put_jsonline(nodes_line(json_object_iter_peek_name(&it),
+		    json_object_iter_peek_value(&it)));
 }
 
 /* Control's --json: the reply bodies [{node: reply}, ...], in order. */
@@ -1405,8 +1402,6 @@ static void
 output_end(struct ctl *ctl, const struct mailbox_result *res)
 {
 	json_object	*doc;
-	char		*s;
-	size_t		 len;
 	int		 n;
 
 	n = json_object_object_length(res->replies);
@@ -1420,11 +1415,7 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 	else if (ctl->format == FORMAT_JSON) {
 		doc = style == STYLE_CONTROL ? bodies(res->replies) :
 		    json_object_get(res->replies);
-		if ((s = pyjson_dumps(doc, &len)) == NULL)
-			err(EX_OSERR, "pyjson_dumps");
-		fwrite(s, 1, len, stdout);
-		putchar('\n');
-		free(s);
+		put_doc(ctl, doc);
 		json_object_put(doc);
 		/* celery status --json: the count line after the JSON */
 		if (style == STYLE_STATUS)
@@ -1438,22 +1429,6 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 		printf("\n%d %s online.\n", n, n == 1 ? "node" : "nodes");
 	fflush(stdout);
 	summary(ctl, res, n);
-}
-
-/* One document of a command that streams nothing: YAML, else JSON. */
-static void
-put_doc(const struct ctl *ctl, json_object *o)
-{
-	char	*s;
-
-	if (ctl->format == FORMAT_YAML) {
-		output_yaml(o);
-		return;
-	}
-	if ((s = pyjson_dumps(o, NULL)) == NULL)
-		err(EX_OSERR, "pyjson_dumps");
-	printf("%s\n", s);
-	free(s);
 }
 
 /*
