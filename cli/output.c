@@ -39,7 +39,6 @@
 #define C_YELLOW	"\033[33m"
 #define C_RESET		"\033[0m"
 #define ERASE_LINE	"\r\033[K"
-#define PROGRESS_EVERY	100000	/* us between progress redraws */
 
 static enum call_style	 style;
 static int		 tty;		/* stdout is a terminal */
@@ -74,7 +73,10 @@ static struct {
  */
 #define REPLY_WARN_MAX	3
 
-/* On a TTY, wake up this often (ms) to refresh the progress line. */
+/*
+ * On a TTY, wake up this often (ms) to refresh the progress line, and
+ * redraw it no more often than that.
+ */
 #define PROGRESS_MS	100
 
 /*
@@ -206,7 +208,7 @@ output_tick(void)
 	if (!prog.on)
 		return;
 	now = ctl_now_us();
-	if (now - prog.last >= PROGRESS_EVERY)
+	if (now - prog.last >= PROGRESS_MS * 1000)
 		progress_draw(now);
 }
 
@@ -765,12 +767,6 @@ put_exec(const char *node, json_object *v, json_object *r, int error,
 	put_stream(r, "stderr", "stderr: ", max);
 }
 
-/*
- * Print one reply at once as text or --jsonl. A node's second reply (a
- * twin node, or anyone who can LPUSH into our reply list) is printed as
- * well, as Celery does, but --json, --yaml and the summary keep the
- * first.
- */
 /* Whether --display shows a reply that is (not) an error. */
 static int
 displayed(int error)
@@ -788,7 +784,6 @@ displayed(int error)
 	return 0;
 }
 
-/* One reply as text: Celery's, or an operator method's. */
 /* o's member key as a string, or NULL. */
 static const char *
 json_str(json_object *o, const char *key)
@@ -800,6 +795,7 @@ json_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* One reply as text: Celery's, or an operator method's. */
 static void
 put_reply(const char *node, json_object *value, const char *vmark,
     const char *why)
@@ -822,6 +818,12 @@ put_reply(const char *node, json_object *value, const char *vmark,
 	free(buf);
 }
 
+/*
+ * Print one reply at once as text or --jsonl. A node's second reply (a
+ * twin node, or anyone who can LPUSH into our reply list) is printed as
+ * well, as Celery does, but --json, --yaml and the summary keep the
+ * first.
+ */
 static void
 output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 {
