@@ -996,13 +996,14 @@ put_latency(FILE *f, json_object *latency)
  * parseable.
  */
 static void
-summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
+summary(struct ctl *ctl, const struct mailbox_result *res)
 {
 	const struct expect	 *ex = &res->expect;
 	const char		**errs = res->errors, **missing = res->missing;
 	size_t			  nerrs = res->nerrors;
 	size_t			  nmissing = res->nmissing;
 	long long		  nmiss = res->nsilent;
+	int			  nodes = json_object_object_length(res->replies);
 	FILE			 *f = ctl->json ? stderr : stdout;
 	int		 col = ctl->json ? color_err : color_out;
 	const char	*red = col && nerrs > 0 ? C_RED : "";
@@ -1430,7 +1431,7 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 	else if (ctl->format == FORMAT_TEXT && style != STYLE_CONTROL)
 		printf("\n%d %s online.\n", n, n == 1 ? "node" : "nodes");
 	fflush(stdout);
-	summary(ctl, res, n);
+	summary(ctl, res);
 }
 
 /*
@@ -1631,7 +1632,7 @@ output_result(struct ctl *ctl, const struct mailbox_request *req,
 				puts(style == STYLE_CONTROL ? "[]" : "{}");
 			if (ctl->format == FORMAT_JSONL)
 				put_jsonl_missing(res);
-			summary(ctl, res, 0);
+			summary(ctl, res);
 		} else
 			output_end(ctl, res);
 		break;
