@@ -166,6 +166,20 @@ progress_clear(void)
 	prog.shown = 0;
 }
 
+/* A node name as it is shown on a terminal. */
+#define tty_name(node)	ctl_escape(node)
+
+/* Widen the name column (a terminal's) to node's name as shown. */
+static void
+widen(const char *node)
+{
+	char	*esc = tty_name(node);
+
+	if (strlen(esc) > namew)
+		namew = strlen(esc);
+	free(esc);
+}
+
 /*
  * Collection starts: who is expected (for alignment and the progress
  * line), how many replies end it (trusted) and when the request went out.
@@ -175,11 +189,10 @@ output_begin(const struct mailbox_request *req,
     const struct mailbox_result *res)
 {
 	const struct expect	*ex = &res->expect;
-	size_t			 i, len;
+	size_t			 i;
 
-	for (i = 0; ex->names != NULL && i < ex->nnames; i++)
-		if ((len = strlen(log_viss(ex->names[i]))) > namew)
-			namew = len;
+	for (i = 0; align && ex->names != NULL && i < ex->nnames; i++)
+		widen(ex->names[i]);
 	if (!prog.on)
 		return;
 	strlcpy(prog.method, log_viss(req->method), sizeof(prog.method));
@@ -589,9 +602,6 @@ put_jsonl_missing(const struct mailbox_result *res)
 		put_jsonline(o);
 	}
 }
-
-/* A node name as it is shown on a terminal. */
-#define tty_name(node)	ctl_escape(node)
 
 /*
  * Celery's "->  node: OK" line; aligned and colored on a terminal. An
@@ -1097,7 +1107,6 @@ output_view(const struct mailbox_result *res)
 	struct shown			*v;
 	json_object			*l, *pair;
 	const char			*kept, *mark;
-	char				*esc;
 	size_t				 i, j, n;
 
 	n = (size_t)json_object_object_length(res->replies);
@@ -1111,12 +1120,8 @@ output_view(const struct mailbox_result *res)
 		v[i].value = json_object_iter_peek_value(&it);
 		v[i].latency = json_object_object_get_ex(res->latency,
 		    v[i].node, &l) ? json_object_get_double(l) : 0;
-		if (align) {
-			esc = tty_name(v[i].node);
-			if (strlen(esc) > namew)
-				namew = strlen(esc);
-			free(esc);
-		}
+		if (align)
+			widen(v[i].node);
 	}
 	n = i;
 	qsort(v, n, sizeof(*v), sort_by == SORT_LATENCY ? cmpshown_latency :
