@@ -231,7 +231,7 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	enum trust_mark		 mark;
 	int64_t			 clock;
 	size_t			 i;
-	int			 ours, replacing;
+	int			 ours, replacing, counts;
 
 	memset(&env, 0, sizeof(env));
 	memset(&ev, 0, sizeof(ev));
@@ -303,12 +303,16 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	for (i = 0; i < s->req->ndestination; i++)
 		if (strcmp(s->req->destination[i], ev.node) == 0)
 			break;
-	/* A FORGED reply does not end the wait for the real one. */
-	ev.counted = (s->req->ndestination == 0 ||
-	    i < s->req->ndestination) && mark != TRUST_FORGED && !replacing;
-	if (ev.counted || (replacing && mark != TRUST_FORGED &&
-	    (s->req->ndestination == 0 || i < s->req->ndestination)))
+	/*
+	 * A FORGED reply does not end the wait for the real one; the real
+	 * one that replaces it counts then (the event says it is no new
+	 * node).
+	 */
+	counts = (s->req->ndestination == 0 || i < s->req->ndestination) &&
+	    mark != TRUST_FORGED;
+	if (counts)
 		res->ncounted++;
+	ev.counted = counts && !replacing;
 	if (res->expset != NULL &&
 	    json_object_object_get_ex(res->expset, ev.node, NULL))
 		res->nnamed++;
