@@ -231,7 +231,7 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	enum trust_mark		 mark;
 	int64_t			 clock;
 	size_t			 i;
-	int			 ours, replacing;
+	int			 ours, replacing, counts;
 
 	memset(&env, 0, sizeof(env));
 	memset(&ev, 0, sizeof(ev));
@@ -303,12 +303,16 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	for (i = 0; i < s->req->ndestination; i++)
 		if (strcmp(s->req->destination[i], ev.node) == 0)
 			break;
-	/* A FORGED reply does not end the wait for the real one. */
-	ev.counted = (s->req->ndestination == 0 ||
-	    i < s->req->ndestination) && mark != TRUST_FORGED && !replacing;
-	if (ev.counted || (replacing && mark != TRUST_FORGED &&
-	    (s->req->ndestination == 0 || i < s->req->ndestination)))
+	/*
+	 * A FORGED reply does not end the wait for the real one; the real
+	 * one that replaces it counts then (the event says it is no new
+	 * node).
+	 */
+	counts = (s->req->ndestination == 0 || i < s->req->ndestination) &&
+	    mark != TRUST_FORGED;
+	if (counts)
 		res->ncounted++;
+	ev.counted = counts && !replacing;
 	if (res->expset != NULL &&
 	    json_object_object_get_ex(res->expset, ev.node, NULL))
 		res->nnamed++;
@@ -426,7 +430,9 @@ broker_lost(struct session *s, double bound)
 /*
  * Collect replies until `expected` of ours arrived (when trusted) or the
  * hard deadline passes. BRPOP with the remaining time as a fractional
- * server timeout, then drain what is already queued without blocking.
+ * server timeout, then, when it popped a reply, drain what else is
+ * already queued without blocking (after an empty BRPOP the next BRPOP
+ * sees whatever a drain would).
  * -1 after broker_fail().
  *
  * A BRPOP waits at most COLLECT_CHUNK_MS, and the server must answer it
@@ -444,7 +450,7 @@ collect(struct session *s)
 	int64_t			 deadline, end, remain, wait, silent, answer_by;
 	int64_t			 grace_end = 0;
 	double			 bound;
-	int			 i, rv, drain_ok = 1, float_ok = 1;
+	int			 i, rv, popped, drain_ok = 1, float_ok = 1;
 
 	bound = s->mb->url.connect_timeout > 0 ? s->mb->url.connect_timeout :
 	    5.0;
@@ -512,12 +518,14 @@ collect(struct session *s)
 			broker_fail(s, "BRPOP", e);
 			return -1;
 		}
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+		/* Nil: the server timed out, the lists were empty. */
+		popped = r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+		if (popped)
 			handle_popped(s, r->element[1]);
 		freeReplyObject(r);
 		memset(&ev, 0, sizeof(ev));
 		emit(s, &ev, MAILBOX_EV_TICK);
-		if (complete(s) || !drain_ok)
+		if (!popped || complete(s) || !drain_ok)
 			continue;
 
 		for (i = 0; i < 4; i++) {
@@ -747,15 +755,6 @@ publish(struct session *s, const char *env, size_t envlen)
 	return n;
 }
 
-/* Celery's rule: an object with "error" and without "ok" is an error. */
-static int
-is_error(json_object *v)
-{
-	return json_object_is_type(v, json_type_object) &&
-	    json_object_object_get_ex(v, "error", NULL) &&
-	    !json_object_object_get_ex(v, "ok", NULL);
-}
-
 /* Node names in GNU version order: web-2 before web-10. */
 static int
 cmpname(const void *a, const void *b)
@@ -798,7 +797,7 @@ tally(const struct mailbox_request *req, struct mailbox_result *res)
 		else
 			res->nunverified++;
 		/* FORGED is an error; unverified too with --verify required */
-		if (is_error(json_object_iter_peek_value(&it)) ||
+		if (reply_is_error(json_object_iter_peek_value(&it)) ||
 		    (mark != NULL && strcmp(mark, "FORGED") == 0) ||
 		    (res->verify_required && (mark == NULL ||
 		    strcmp(mark, "verified") != 0)))

@@ -39,7 +39,6 @@
 #define C_YELLOW	"\033[33m"
 #define C_RESET		"\033[0m"
 #define ERASE_LINE	"\r\033[K"
-#define PROGRESS_EVERY	100000	/* us between progress redraws */
 
 static enum call_style	 style;
 static int		 tty;		/* stdout is a terminal */
@@ -74,7 +73,10 @@ static struct {
  */
 #define REPLY_WARN_MAX	3
 
-/* On a TTY, wake up this often (ms) to refresh the progress line. */
+/*
+ * On a TTY, wake up this often (ms) to refresh the progress line, and
+ * redraw it no more often than that.
+ */
 #define PROGRESS_MS	100
 
 /*
@@ -164,6 +166,20 @@ progress_clear(void)
 	prog.shown = 0;
 }
 
+/* A node name as it is shown on a terminal. */
+#define tty_name(node)	ctl_escape(node)
+
+/* Widen the name column (a terminal's) to node's name as shown. */
+static void
+widen(const char *node)
+{
+	char	*esc = tty_name(node);
+
+	if (strlen(esc) > namew)
+		namew = strlen(esc);
+	free(esc);
+}
+
 /*
  * Collection starts: who is expected (for alignment and the progress
  * line), how many replies end it (trusted) and when the request went out.
@@ -173,11 +189,10 @@ output_begin(const struct mailbox_request *req,
     const struct mailbox_result *res)
 {
 	const struct expect	*ex = &res->expect;
-	size_t			 i, len;
+	size_t			 i;
 
-	for (i = 0; ex->names != NULL && i < ex->nnames; i++)
-		if ((len = strlen(log_viss(ex->names[i]))) > namew)
-			namew = len;
+	for (i = 0; align && ex->names != NULL && i < ex->nnames; i++)
+		widen(ex->names[i]);
 	if (!prog.on)
 		return;
 	strlcpy(prog.method, log_viss(req->method), sizeof(prog.method));
@@ -206,7 +221,7 @@ output_tick(void)
 	if (!prog.on)
 		return;
 	now = ctl_now_us();
-	if (now - prog.last >= PROGRESS_EVERY)
+	if (now - prog.last >= PROGRESS_MS * 1000)
 		progress_draw(now);
 }
 
@@ -588,9 +603,6 @@ put_jsonl_missing(const struct mailbox_result *res)
 	}
 }
 
-/* A node name as it is shown on a terminal. */
-#define tty_name(node)	ctl_escape(node)
-
 /*
  * Celery's "->  node: OK" line; aligned and colored on a terminal. An
  * operator method's line adds its exit status and duration (extra). With
@@ -765,12 +777,6 @@ put_exec(const char *node, json_object *v, json_object *r, int error,
 	put_stream(r, "stderr", "stderr: ", max);
 }
 
-/*
- * Print one reply at once as text or --jsonl. A node's second reply (a
- * twin node, or anyone who can LPUSH into our reply list) is printed as
- * well, as Celery does, but --json, --yaml and the summary keep the
- * first.
- */
 /* Whether --display shows a reply that is (not) an error. */
 static int
 displayed(int error)
@@ -788,7 +794,6 @@ displayed(int error)
 	return 0;
 }
 
-/* One reply as text: Celery's, or an operator method's. */
 /* o's member key as a string, or NULL. */
 static const char *
 json_str(json_object *o, const char *key)
@@ -800,6 +805,7 @@ json_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* One reply as text: Celery's, or an operator method's. */
 static void
 put_reply(const char *node, json_object *value, const char *vmark,
     const char *why)
@@ -822,6 +828,12 @@ put_reply(const char *node, json_object *value, const char *vmark,
 	free(buf);
 }
 
+/*
+ * Print one reply at once as text or --jsonl. A node's second reply (a
+ * twin node, or anyone who can LPUSH into our reply list) is printed as
+ * well, as Celery does, but --json, --yaml and the summary keep the
+ * first.
+ */
 static void
 output_reply(struct ctl *ctl, const struct mailbox_event *rep)
 {
@@ -994,13 +1006,14 @@ put_latency(FILE *f, json_object *latency)
  * parseable.
  */
 static void
-summary(struct ctl *ctl, const struct mailbox_result *res, int nodes)
+summary(struct ctl *ctl, const struct mailbox_result *res)
 {
 	const struct expect	 *ex = &res->expect;
 	const char		**errs = res->errors, **missing = res->missing;
 	size_t			  nerrs = res->nerrors;
 	size_t			  nmissing = res->nmissing;
 	long long		  nmiss = res->nsilent;
+	int			  nodes = json_object_object_length(res->replies);
 	FILE			 *f = ctl->json ? stderr : stdout;
 	int		 col = ctl->json ? color_err : color_out;
 	const char	*red = col && nerrs > 0 ? C_RED : "";
@@ -1094,7 +1107,6 @@ output_view(const struct mailbox_result *res)
 	struct shown			*v;
 	json_object			*l, *pair;
 	const char			*kept, *mark;
-	char				*esc;
 	size_t				 i, j, n;
 
 	n = (size_t)json_object_object_length(res->replies);
@@ -1108,12 +1120,8 @@ output_view(const struct mailbox_result *res)
 		v[i].value = json_object_iter_peek_value(&it);
 		v[i].latency = json_object_object_get_ex(res->latency,
 		    v[i].node, &l) ? json_object_get_double(l) : 0;
-		if (align) {
-			esc = tty_name(v[i].node);
-			if (strlen(esc) > namew)
-				namew = strlen(esc);
-			free(esc);
-		}
+		if (align)
+			widen(v[i].node);
 	}
 	n = i;
 	qsort(v, n, sizeof(*v), sort_by == SORT_LATENCY ? cmpshown_latency :
@@ -1293,6 +1301,22 @@ output_yaml(json_object *v)
 
 /* ------------------------------------------------------------- end */
 
+/* One document of a command that streams nothing: YAML, else JSON. */
+static void
+put_doc(const struct ctl *ctl, json_object *o)
+{
+	char	*s;
+
+	if (ctl->format == FORMAT_YAML) {
+		output_yaml(o);
+		return;
+	}
+	if ((s = pyjson_dumps(o, NULL)) == NULL)
+		err(EX_OSERR, "pyjson_dumps");
+	printf("%s\n", s);
+	free(s);
+}
+
 /* Printable ASCII without a character a shell would act on. */
 static int
 plain_name(const char *s)
@@ -1342,35 +1366,16 @@ void
 output_node_map(struct ctl *ctl, json_object *out)
 {
 	struct json_object_iterator	 it, end;
-	json_object			*line;
-	char				*s;
 
-	switch (ctl->format) {
-	case FORMAT_TEXT:
-	case FORMAT_JSON:
-		if ((s = pyjson_dumps(out, NULL)) == NULL)
-			err(EX_OSERR, "pyjson_dumps");
-		printf("%s\n", s);
-		free(s);
-		break;
-	case FORMAT_YAML:
-		output_yaml(out);
-		break;
-	case FORMAT_JSONL:
-		it = json_object_iter_begin(out);
-		end = json_object_iter_end(out);
-		for (; !json_object_iter_equal(&it, &end);
-		    json_object_iter_next(&it)) {
-			line = nodes_line(json_object_iter_peek_name(&it),
-			    json_object_iter_peek_value(&it));
-			if ((s = pyjson_dumps(line, NULL)) == NULL)
-				err(EX_OSERR, "pyjson_dumps");
-			printf("%s\n", s);
-			free(s);
-			json_object_put(line);
-		}
-		break;
+	if (ctl->format != FORMAT_JSONL) {
+		put_doc(ctl, out);
+		return;
 	}
+	it = json_object_iter_begin(out);
+	end = json_object_iter_end(out);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		put_jsonline(nodes_line(json_object_iter_peek_name(&it),
+		    json_object_iter_peek_value(&it)));
 }
 
 /* Control's --json: the reply bodies [{node: reply}, ...], in order. */
@@ -1405,8 +1410,6 @@ static void
 output_end(struct ctl *ctl, const struct mailbox_result *res)
 {
 	json_object	*doc;
-	char		*s;
-	size_t		 len;
 	int		 n;
 
 	n = json_object_object_length(res->replies);
@@ -1420,11 +1423,7 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 	else if (ctl->format == FORMAT_JSON) {
 		doc = style == STYLE_CONTROL ? bodies(res->replies) :
 		    json_object_get(res->replies);
-		if ((s = pyjson_dumps(doc, &len)) == NULL)
-			err(EX_OSERR, "pyjson_dumps");
-		fwrite(s, 1, len, stdout);
-		putchar('\n');
-		free(s);
+		put_doc(ctl, doc);
 		json_object_put(doc);
 		/* celery status --json: the count line after the JSON */
 		if (style == STYLE_STATUS)
@@ -1437,23 +1436,7 @@ output_end(struct ctl *ctl, const struct mailbox_result *res)
 	else if (ctl->format == FORMAT_TEXT && style != STYLE_CONTROL)
 		printf("\n%d %s online.\n", n, n == 1 ? "node" : "nodes");
 	fflush(stdout);
-	summary(ctl, res, n);
-}
-
-/* One document of a command that streams nothing: YAML, else JSON. */
-static void
-put_doc(const struct ctl *ctl, json_object *o)
-{
-	char	*s;
-
-	if (ctl->format == FORMAT_YAML) {
-		output_yaml(o);
-		return;
-	}
-	if ((s = pyjson_dumps(o, NULL)) == NULL)
-		err(EX_OSERR, "pyjson_dumps");
-	printf("%s\n", s);
-	free(s);
+	summary(ctl, res);
 }
 
 /*
@@ -1654,7 +1637,7 @@ output_result(struct ctl *ctl, const struct mailbox_request *req,
 				puts(style == STYLE_CONTROL ? "[]" : "{}");
 			if (ctl->format == FORMAT_JSONL)
 				put_jsonl_missing(res);
-			summary(ctl, res, 0);
+			summary(ctl, res);
 		} else
 			output_end(ctl, res);
 		break;
