@@ -101,9 +101,12 @@ const char *log_viss(const char *s);	/* NUL-terminated, NULL -> "(null)" */
  * escape as vis(3) writes it (VIS_OCTAL | VIS_CSTYLE | VIS_NOSLASH |
  * VIS_NL | VIS_TAB), never VIS_SAFE's raw CR, BS and BEL; so does every
  * byte >= 0x80 unless ESC_UTF8 keeps well-formed printable UTF-8 as it
- * is. Backslashes pass. dst holds 4 * len + 1 bytes; returns its length.
+ * is. Backslashes pass, unless ESC_SLASH doubles them (vis(3) without
+ * VIS_NOSLASH, as log_vis() writes). dst holds 4 * len + 1 bytes;
+ * returns its length.
  */
 #define ESC_UTF8	0x01
+#define ESC_SLASH	0x02
 size_t	 esc_text(char *dst, const char *src, size_t len, int flags);
 
 /*
