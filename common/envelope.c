@@ -102,7 +102,7 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	const char	*k, *s, *errstr, *start;
 	size_t		 kl, sl, i;
 	unsigned	 seen = 0;
-	int		 isnull;
+	int		 isnull, r;
 
 	*rootp = NULL;
 	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL)
@@ -112,9 +112,8 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 		return 1;
 	if ((root = json_object_new_object()) == NULL)
 		return 1;
-	for (;;) {
-		jscan_ws(&f);
-		if (jscan_str(&f, &k, &kl) == -1)
+	do {
+		if (jscan_key(&f, &k, &kl) == -1)
 			goto slow;
 		for (i = 0; i < nitems(keys); i++)
 			if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
@@ -122,10 +121,6 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 		if (i == nitems(keys) || (seen & (1u << i)))
 			goto slow;
 		seen |= 1u << i;
-		jscan_ws(&f);
-		if (f.p >= f.end || *f.p++ != ':')
-			goto slow;
-		jscan_ws(&f);
 		if (i < 3) {
 			if (jscan_str(&f, &s, &sl) == -1)
 				goto slow;
@@ -146,17 +141,9 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 				goto slow;
 			}
 		}
-		jscan_ws(&f);
-		if (f.p < f.end && *f.p == ',') {
-			f.p++;
-			continue;
-		}
-		if (f.p < f.end && *f.p++ == '}')
-			break;
-		goto slow;
-	}
+	} while ((r = jscan_next(&f)) == 1);
 	jscan_ws(&f);
-	if (f.p != f.end || !(seen & 1))
+	if (r == -1 || f.p != f.end || !(seen & 1))
 		goto slow;
 	*rootp = root;
 	return 0;

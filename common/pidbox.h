@@ -143,7 +143,9 @@ json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
  * json-c's tokener. jscan_obj() returns NULL for anything it does not
  * take (the caller then parses the text in full), never an error of its
  * own; jscan_str() takes only printable ASCII without escapes;
- * jscan_skip() finds the end of an object value without checking it.
+ * jscan_key() takes a member's key and ':', jscan_next() the ',' or '}'
+ * after its value (1, 0, or -1); jscan_skip() finds the end of an object
+ * value without checking it.
  */
 #define JSCAN_DEPTH	8	/* nesting jscan_obj() takes */
 struct jscan {
@@ -151,6 +153,8 @@ struct jscan {
 };
 void	 jscan_ws(struct jscan *);
 int	 jscan_str(struct jscan *, const char **, size_t *);
+int	 jscan_key(struct jscan *, const char **, size_t *);
+int	 jscan_next(struct jscan *);
 int	 jscan_skip(struct jscan *);
 json_object *jscan_obj(struct jscan *, int);
 /*
