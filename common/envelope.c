@@ -99,8 +99,8 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	    "content-type", "headers", "properties" };
 	struct jscan	 f = { buf, buf + len };
 	json_object	*root, *v;
-	const char	*k, *s, *errstr, *start;
-	size_t		 kl, sl, i;
+	const char	*k, *s, *errstr, *start, *b = NULL;
+	size_t		 kl, sl, i, bl = 0;
 	unsigned	 seen = 0;
 	int		 isnull, r;
 
@@ -125,8 +125,8 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 			if (jscan_str(&f, &s, &sl) == -1)
 				goto slow;
 			if (i == 0) {
-				*body = s;
-				*bodylen = sl;
+				b = s;
+				bl = sl;
 			} else if (i == 2 && json_object_object_add(root,
 			    keys[i], json_object_new_string_len(s,
 			    (int)sl)) != 0)
@@ -145,7 +145,10 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	jscan_ws(&f);
 	if (r == -1 || f.p != f.end || !(seen & 1))
 		goto slow;
+	/* Only now: the full parse takes the last of duplicate bodies. */
 	*rootp = root;
+	*body = b;
+	*bodylen = bl;
 	return 0;
 slow:
 	json_object_put(root);
