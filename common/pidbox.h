@@ -484,6 +484,8 @@ int64_t	 clock_forward(struct lamport *c);		  /* v+1 */
 #define UUID_STRLEN 36
 /* A random (version 4) UUID string, lowercase, into out[UUID_STRLEN + 1]. */
 void	 uuid4(char *out);
+/* n bytes as 2n lower-case hex digits at out, without a NUL. */
+void	 hex_put(char *out, const unsigned char *b, size_t n);
 
 /* kv.c: key=value arguments of the CLI. */
 /*
