@@ -99,10 +99,10 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	    "content-type", "headers", "properties" };
 	struct jscan	 f = { buf, buf + len };
 	json_object	*root, *v;
-	const char	*k, *s, *errstr, *start;
-	size_t		 kl, sl, i;
+	const char	*k, *s, *errstr, *start, *b = NULL;
+	size_t		 kl, sl, i, bl = 0;
 	unsigned	 seen = 0;
-	int		 isnull;
+	int		 isnull, r;
 
 	*rootp = NULL;
 	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL)
@@ -112,9 +112,8 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 		return 1;
 	if ((root = json_object_new_object()) == NULL)
 		return 1;
-	for (;;) {
-		jscan_ws(&f);
-		if (jscan_str(&f, &k, &kl) == -1)
+	do {
+		if (jscan_key(&f, &k, &kl) == -1)
 			goto slow;
 		for (i = 0; i < nitems(keys); i++)
 			if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
@@ -122,16 +121,12 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 		if (i == nitems(keys) || (seen & (1u << i)))
 			goto slow;
 		seen |= 1u << i;
-		jscan_ws(&f);
-		if (f.p >= f.end || *f.p++ != ':')
-			goto slow;
-		jscan_ws(&f);
 		if (i < 3) {
 			if (jscan_str(&f, &s, &sl) == -1)
 				goto slow;
 			if (i == 0) {
-				*body = s;
-				*bodylen = sl;
+				b = s;
+				bl = sl;
 			} else if (i == 2 && json_object_object_add(root,
 			    keys[i], json_object_new_string_len(s,
 			    (int)sl)) != 0)
@@ -146,19 +141,14 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 				goto slow;
 			}
 		}
-		jscan_ws(&f);
-		if (f.p < f.end && *f.p == ',') {
-			f.p++;
-			continue;
-		}
-		if (f.p < f.end && *f.p++ == '}')
-			break;
-		goto slow;
-	}
+	} while ((r = jscan_next(&f)) == 1);
 	jscan_ws(&f);
-	if (f.p != f.end || !(seen & 1))
+	if (r == -1 || f.p != f.end || !(seen & 1))
 		goto slow;
+	/* Only now: the full parse takes the last of duplicate bodies. */
 	*rootp = root;
+	*body = b;
+	*bodylen = bl;
 	return 0;
 slow:
 	json_object_put(root);

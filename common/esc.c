@@ -69,6 +69,11 @@ esc_text(char *dst, const char *src, size_t len, int flags)
 	size_t			 i, n;
 
 	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && (flags & ESC_SLASH)) {
+			*d++ = '\\';
+			*d++ = '\\';
+			continue;
+		}
 		if (s[i] >= 0x20 && s[i] < 0x7f) {
 			*d++ = (char)s[i];
 			continue;

@@ -14,9 +14,6 @@
 #include <syslog.h>
 #include <time.h>
 
-#define LIBBSD_NETBSD_VIS
-#include <vis.h>
-
 #include "pidbox.h"
 
 static int	 log_foreground = 1;
@@ -309,10 +306,12 @@ log_vis(const char *s, size_t len)
 		return "(null)";
 	n = len > VIS_MAXIN ? VIS_MAXIN : len;
 	/*
-	 * Not VIS_SAFE: it lets CR, BS and BEL through, and a method name
-	 * with "\r" could then rewrite the log line on a terminal.
+	 * esc.c's escaper, backslashes doubled: what vis(3) VIS_OCTAL |
+	 * VIS_CSTYLE | VIS_NL | VIS_TAB writes. Not VIS_SAFE: it lets CR, BS
+	 * and BEL through, and a method name with "\r" could then rewrite
+	 * the log line on a terminal.
 	 */
-	strvisx(b, s, n, VIS_OCTAL | VIS_CSTYLE | VIS_NL | VIS_TAB);
+	esc_text(b, s, n, ESC_SLASH);
 	if (n < len)
 		strlcat(b, "...", sizeof(bufs[0]));
 	return b;

@@ -101,9 +101,12 @@ const char *log_viss(const char *s);	/* NUL-terminated, NULL -> "(null)" */
  * escape as vis(3) writes it (VIS_OCTAL | VIS_CSTYLE | VIS_NOSLASH |
  * VIS_NL | VIS_TAB), never VIS_SAFE's raw CR, BS and BEL; so does every
  * byte >= 0x80 unless ESC_UTF8 keeps well-formed printable UTF-8 as it
- * is. Backslashes pass. dst holds 4 * len + 1 bytes; returns its length.
+ * is. Backslashes pass, unless ESC_SLASH doubles them (vis(3) without
+ * VIS_NOSLASH, as log_vis() writes). dst holds 4 * len + 1 bytes;
+ * returns its length.
  */
 #define ESC_UTF8	0x01
+#define ESC_SLASH	0x02
 size_t	 esc_text(char *dst, const char *src, size_t len, int flags);
 
 /*
@@ -140,7 +143,9 @@ json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
  * json-c's tokener. jscan_obj() returns NULL for anything it does not
  * take (the caller then parses the text in full), never an error of its
  * own; jscan_str() takes only printable ASCII without escapes;
- * jscan_skip() finds the end of an object value without checking it.
+ * jscan_key() takes a member's key and ':', jscan_next() the ',' or '}'
+ * after its value (1, 0, or -1); jscan_skip() finds the end of an object
+ * value without checking it.
  */
 #define JSCAN_DEPTH	8	/* nesting jscan_obj() takes */
 struct jscan {
@@ -148,6 +153,8 @@ struct jscan {
 };
 void	 jscan_ws(struct jscan *);
 int	 jscan_str(struct jscan *, const char **, size_t *);
+int	 jscan_key(struct jscan *, const char **, size_t *);
+int	 jscan_next(struct jscan *);
 int	 jscan_skip(struct jscan *);
 json_object *jscan_obj(struct jscan *, int);
 /*
@@ -477,6 +484,8 @@ int64_t	 clock_forward(struct lamport *c);		  /* v+1 */
 #define UUID_STRLEN 36
 /* A random (version 4) UUID string, lowercase, into out[UUID_STRLEN + 1]. */
 void	 uuid4(char *out);
+/* n bytes as 2n lower-case hex digits at out, without a NUL. */
+void	 hex_put(char *out, const unsigned char *b, size_t n);
 
 /* kv.c: key=value arguments of the CLI. */
 /*

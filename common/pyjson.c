@@ -758,6 +758,37 @@ jscan_str(struct jscan *f, const char **s, size_t *len)
 }
 
 /*
+ * A member's key and its ':', whitespace around both skipped: the key's
+ * text (jscan_str()'s), or -1.
+ */
+int
+jscan_key(struct jscan *f, const char **k, size_t *kl)
+{
+	jscan_ws(f);
+	if (jscan_str(f, k, kl) == -1)
+		return -1;
+	jscan_ws(f);
+	if (f->p >= f->end || *f->p++ != ':')
+		return -1;
+	jscan_ws(f);
+	return 0;
+}
+
+/* After a member: 1 for ',' (another follows), 0 for '}', else -1. */
+int
+jscan_next(struct jscan *f)
+{
+	jscan_ws(f);
+	if (f->p < f->end && *f->p == ',') {
+		f->p++;
+		return 1;
+	}
+	if (f->p < f->end && *f->p++ == '}')
+		return 0;
+	return -1;
+}
+
+/*
  * The extent of one object value (its syntax is checked by the parse
  * that follows): strings with escapes skipped, brackets counted. -1 when
  * unbalanced or nested deeper than JSCAN_DEPTH.
@@ -813,7 +844,7 @@ jscan_obj(struct jscan *f, int depth)
 	char		 key[128];
 	size_t		 kl, sl;
 	int64_t		 n;
-	int		 neg;
+	int		 neg, r;
 
 	if (depth > JSCAN_DEPTH || f->p >= f->end || *f->p != '{')
 		return NULL;
@@ -825,19 +856,12 @@ jscan_obj(struct jscan *f, int depth)
 		f->p++;
 		return o;
 	}
-	for (;;) {
-		jscan_ws(f);
-		if (jscan_str(f, &k, &kl) == -1 || kl >= sizeof(key))
+	do {
+		if (jscan_key(f, &k, &kl) == -1 || kl >= sizeof(key))
 			goto fail;
 		memcpy(key, k, kl);
 		key[kl] = '\0';
-		if (json_object_object_get_ex(o, key, NULL))
-			goto fail;
-		jscan_ws(f);
-		if (f->p >= f->end || *f->p++ != ':')
-			goto fail;
-		jscan_ws(f);
-		if (f->p >= f->end)
+		if (json_object_object_get_ex(o, key, NULL) || f->p >= f->end)
 			goto fail;
 		if (*f->p == '"') {
 			if (jscan_str(f, &s, &sl) == -1 ||
@@ -876,15 +900,9 @@ jscan_obj(struct jscan *f, int depth)
 			json_object_put(v);
 			goto fail;
 		}
-		jscan_ws(f);
-		if (f->p < f->end && *f->p == ',') {
-			f->p++;
-			continue;
-		}
-		if (f->p < f->end && *f->p++ == '}')
-			return o;
-		goto fail;
-	}
+	} while ((r = jscan_next(f)) == 1);
+	if (r == 0)
+		return o;
 fail:
 	json_object_put(o);
 	return NULL;

@@ -177,13 +177,12 @@ sign_compute(const unsigned char *key, size_t keylen, const char *exchange,
     const char *identity, const char *nonce, int64_t issued, int64_t expires,
     const char *body, size_t bodylen, char *hex)
 {
-	static const char hexd[] = "0123456789abcdef";
 	EVP_MAC		*mac = NULL;
 	EVP_MAC_CTX	*ctx = NULL;
 	OSSL_PARAM	 params[2];
 	unsigned char	 md[32];
 	char		 head[MAX_KEY * 2 + 256];
-	size_t		 mdlen = 0, i;
+	size_t		 mdlen = 0;
 	int		 hl, rc = -1;
 
 	if ((hl = request_head(head, sizeof(head), issued < 0 ?
@@ -203,10 +202,7 @@ sign_compute(const unsigned char *key, size_t keylen, const char *exchange,
 	    !crypto.mac_update(ctx, (const unsigned char *)body, bodylen) ||
 	    !crypto.mac_final(ctx, md, &mdlen, sizeof(md)) || mdlen != 32)
 		goto done;
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = hexd[md[i] >> 4];
-		hex[2 * i + 1] = hexd[md[i] & 0xf];
-	}
+	hex_put(hex, md, sizeof(md));
 	hex[SIGN_HEXLEN] = '\0';
 	rc = 0;
 done:
@@ -230,15 +226,10 @@ sign_equal(const char *a, const char *b)
 void
 sign_nonce(char *out)
 {
-	static const char hexd[] = "0123456789abcdef";
 	unsigned char	r[SIGN_NONCELEN / 2];
-	size_t		i;
 
 	arc4random_buf(r, sizeof(r));
-	for (i = 0; i < sizeof(r); i++) {
-		out[2 * i] = hexd[r[i] >> 4];
-		out[2 * i + 1] = hexd[r[i] & 0xf];
-	}
+	hex_put(out, r, sizeof(r));
 	out[SIGN_NONCELEN] = '\0';
 }
 

@@ -43,6 +43,11 @@ static const struct decode_case decode_cases[] = {
 	    PROPS("") "}", 0, "{}" },
 	{ "{\"body\": \"{}\", " JSON_CT ", \"headers\": {}, "
 	    PROPS("") "}", 0, "{}" },
+	/* duplicate members: the last one, as Python's json.loads() */
+	{ "{\"body\": \"e30=\", \"body\": \"{}\", " JSON_CT ", "
+	    PROPS("") "}", 0, "{}" },
+	{ "{\"body\": \"{}\", " JSON_CT ", \"body\": \"e30=\", "
+	    PROPS(", \"body_encoding\": \"base64\"") "}", 0, "{}" },
 	/* content types */
 	{ "{\"body\": \"{}\", " PROPS("") "}", -1, "content-type" },
 	{ "{\"body\": \"{}\", \"content-type\": null, " PROPS("") "}", -1,

@@ -72,7 +72,10 @@ has_control(const char *s)
 	return bad;
 }
 
-/* Without ESC_UTF8: exactly vis(3), for every byte and pair of bytes. */
+/*
+ * Without ESC_UTF8: exactly vis(3), for every byte and pair of bytes;
+ * with ESC_SLASH (log_vis()), exactly vis(3) without VIS_NOSLASH.
+ */
 static void
 test_same_as_vis(void **state)
 {
@@ -89,10 +92,14 @@ test_same_as_vis(void **state)
 		in[1] = '\0';
 		strvisx(want, in, 1, VIS_FLAGS);
 		assert_string_equal(esc(in, 1, 0), want);
+		strvisx(want, in, 1, VIS_FLAGS & ~VIS_NOSLASH);
+		assert_string_equal(esc(in, 1, ESC_SLASH), want);
 		for (b = 0; b < 256; b++) {
 			in[1] = (char)b;
 			strvisx(want, in, 2, VIS_FLAGS);
 			assert_string_equal(esc(in, 2, 0), want);
+			strvisx(want, in, 2, VIS_FLAGS & ~VIS_NOSLASH);
+			assert_string_equal(esc(in, 2, ESC_SLASH), want);
 		}
 	}
 }

@@ -452,6 +452,22 @@ t_uuid4_format(void **state)
 	}
 }
 
+/* hex_put() (uuid4's, the signatures' and nonces'): no NUL written. */
+static void
+t_hex_put(void **state)
+{
+	static const unsigned char b[] = { 0x00, 0x01, 0x7f, 0x80, 0xab,
+	    0xff };
+	char	out[2 * sizeof(b) + 1];
+
+	(void)state;
+	memset(out, 'X', sizeof(out));
+	hex_put(out, b, sizeof(b));
+	assert_int_equal(out[sizeof(out) - 1], 'X');
+	out[sizeof(out) - 1] = '\0';
+	assert_string_equal(out, "00017f80abff");
+}
+
 int
 main(void)
 {
@@ -462,6 +478,7 @@ main(void)
 		cmocka_unit_test(t_encode_table),
 		cmocka_unit_test(t_encode_arguments),
 		cmocka_unit_test(t_uuid4_format),
+		cmocka_unit_test(t_hex_put),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
