@@ -281,6 +281,48 @@ failover() {
 	fi
 }
 
+# start_sentinels MASTER_PORT PORT...: a sentinel on each PORT (config
+# $T/sentinelN.conf, log $T/sentinelN.log) monitoring mymaster at
+# 127.0.0.1:MASTER_PORT, quorum 2, down after 1 s. The lines on stdin are
+# added to each configuration with @PORT@ replaced by its port: the
+# listening port ("port @PORT@", or TLS) and any passwords.
+start_sentinels() {
+	local mport=$1 extra i=0 p
+	shift
+	extra=$(cat)
+	for p in "$@"; do
+		i=$((i + 1))
+		cat >"$T/sentinel$i.conf" <<EOC
+bind 127.0.0.1
+protected-mode no
+dir $T
+logfile $T/sentinel$i.log
+sentinel monitor mymaster 127.0.0.1 $mport 2
+sentinel down-after-milliseconds mymaster 1000
+sentinel failover-timeout mymaster 5000
+sentinel parallel-syncs mymaster 1
+${extra//@PORT@/$p}
+EOC
+		redis-server "$T/sentinel$i.conf" --sentinel >/dev/null 2>&1 &
+		_track "$!"
+	done
+}
+
+# sentinels_ready 'REPLICA-CLI' REPLICA_PORT SENTINEL_PORT: ok topology_up
+# once the replica (asked with the command REPLICA-CLI) is linked to its
+# master and the sentinel on SENTINEL_PORT (asked with the caller's
+# "sent PORT ARGS...") knows the replica and the two other sentinels;
+# else fail and finish.
+sentinels_ready() {
+	if wait_for "[ \"\$($1 INFO replication | tr -d '\r' | sed -n 's/^master_link_status://p')\" = up ]" 15 &&
+	    wait_for "sent $3 SENTINEL replicas mymaster | grep -q $2 && [ \"\$(sent $3 SENTINEL sentinels mymaster | grep -c '^name\$')\" = 2 ]" 20; then
+		ok topology_up
+	else
+		fail topology_up "replica/sentinels not ready: $(tail -n 3 "$T/sentinel1.log")"
+		finish
+	fi
+}
+
 # ---------------------------------------------------------------- TLS
 
 # make_certs: a private PKI in $PKI (made with the openssl command): ca.pem
