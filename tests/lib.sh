@@ -323,6 +323,16 @@ sentinels_ready() {
 	fi
 }
 
+# hmac_key FILE...: a fresh HMAC signing secret (32 random bytes, hex) in
+# each FILE, mode 0600.
+hmac_key() {
+	local f
+	for f in "$@"; do
+		(umask 077 && head -c 32 /dev/urandom | od -An -tx1 |
+		    tr -d ' \n' >"$f")
+	done
+}
+
 # ---------------------------------------------------------------- TLS
 
 # make_certs: a private PKI in $PKI (made with the openssl command): ca.pem
