@@ -122,6 +122,16 @@ json_eq() {
 sys.exit(0 if json.loads(sys.argv[1]) == json.loads(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
 }
 
+# json_field JSON PATH...: the member at PATH (object keys, array
+# indexes) of JSON, strings raw, anything else as JSON.
+json_field() {
+	"$PY" -c 'import json, sys
+v = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    v = v[k] if isinstance(v, dict) else v[int(k)]
+print(v if isinstance(v, str) else json.dumps(v))' "$@"
+}
+
 # expect_faster NAME START_MS LIMIT_S: the time since START_MS is below
 # LIMIT_S seconds (scaled under valgrind).
 expect_faster() {
