@@ -14,7 +14,8 @@ import base64
 import json
 import sys
 
-from hostile_node import serve
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from hostile_node import serve  # noqa: E402
 
 
 def main():
