@@ -122,6 +122,16 @@ json_eq() {
 sys.exit(0 if json.loads(sys.argv[1]) == json.loads(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
 }
 
+# json_field JSON PATH...: the member at PATH (object keys, array
+# indexes) of JSON, strings raw, anything else as JSON.
+json_field() {
+	"$PY" -c 'import json, sys
+v = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    v = v[k] if isinstance(v, dict) else v[int(k)]
+print(v if isinstance(v, str) else json.dumps(v))' "$@"
+}
+
 # expect_faster NAME START_MS LIMIT_S: the time since START_MS is below
 # LIMIT_S seconds (scaled under valgrind).
 expect_faster() {
@@ -279,6 +289,58 @@ failover() {
 	else
 		fail answers_after_failover "$(pidboxd_log "$3" | tail -n 5)"
 	fi
+}
+
+# start_sentinels MASTER_PORT PORT...: a sentinel on each PORT (config
+# $T/sentinelN.conf, log $T/sentinelN.log) monitoring mymaster at
+# 127.0.0.1:MASTER_PORT, quorum 2, down after 1 s. The lines on stdin are
+# added to each configuration with @PORT@ replaced by its port: the
+# listening port ("port @PORT@", or TLS) and any passwords.
+start_sentinels() {
+	local mport=$1 extra i=0 p
+	shift
+	extra=$(cat)
+	for p in "$@"; do
+		i=$((i + 1))
+		cat >"$T/sentinel$i.conf" <<EOC
+bind 127.0.0.1
+protected-mode no
+dir $T
+logfile $T/sentinel$i.log
+sentinel monitor mymaster 127.0.0.1 $mport 2
+sentinel down-after-milliseconds mymaster 1000
+sentinel failover-timeout mymaster 5000
+sentinel parallel-syncs mymaster 1
+${extra//@PORT@/$p}
+EOC
+		redis-server "$T/sentinel$i.conf" --sentinel >/dev/null 2>&1 &
+		_track "$!"
+	done
+}
+
+# sentinels_ready 'REPLICA-CLI' REPLICA_PORT SENTINEL_PORT: ok topology_up
+# once the replica (asked with the command REPLICA-CLI) is linked to its
+# master and the sentinel on SENTINEL_PORT (asked with the caller's
+# "sent PORT ARGS...") knows the replica and the two other sentinels;
+# else fail and finish.
+sentinels_ready() {
+	if wait_for "[ \"\$($1 INFO replication | tr -d '\r' | sed -n 's/^master_link_status://p')\" = up ]" 15 &&
+	    wait_for "sent $3 SENTINEL replicas mymaster | grep -q $2 && [ \"\$(sent $3 SENTINEL sentinels mymaster | grep -c '^name\$')\" = 2 ]" 20; then
+		ok topology_up
+	else
+		fail topology_up "replica/sentinels not ready: $(tail -n 3 "$T/sentinel1.log")"
+		finish
+	fi
+}
+
+# hmac_key FILE...: a fresh HMAC signing secret (32 random bytes, hex) in
+# each FILE, mode 0600.
+hmac_key() {
+	local f
+	for f in "$@"; do
+		(umask 077 && head -c 32 /dev/urandom | od -An -tx1 |
+		    tr -d ' \n' >"$f")
+	done
 }
 
 # ---------------------------------------------------------------- TLS

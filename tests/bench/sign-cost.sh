@@ -20,7 +20,7 @@ N2=${2:-120}
 start_redis
 pidboxctl keygen -f "$T/ops" -C ops >/dev/null 2>&1
 umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/hmac.key"
+hmac_key "$T/hmac.key"
 cat >"$T/signed.yaml" <<YAML
 signing:
   require_signed: true

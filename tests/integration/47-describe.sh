@@ -13,7 +13,7 @@ need_cmd tmux
 start_redis
 
 umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/ops.key"
+hmac_key "$T/ops.key"
 cat >"$T/n1.yaml" <<YAML
 methods:
   greet:

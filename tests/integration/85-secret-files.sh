@@ -12,7 +12,7 @@ start_redis
 umask 077
 PW=Zq9-secret-pw
 printf '%s\n' "$PW" >"$T/pw"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/key"
+hmac_key "$T/key"
 mkfifo "$T/fifo"
 ln -s "$T/pw" "$T/pw.link"
 ln -s "$T/key" "$T/key.link"

@@ -31,7 +31,7 @@ pidboxctl keygen -f "$T/ops2" -C ops >/dev/null 2>&1	# the rotation's new key
 pidboxctl keygen -f "$T/mallory" -C ops >/dev/null 2>&1	# not trusted
 pidboxctl keygen -f "$T/carol" -C carol >/dev/null 2>&1
 umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/hmac.key"
+hmac_key "$T/hmac.key"
 
 # --- a node holds no key that can sign: refused at -t with file:line:col
 cat >"$T/bad.yaml" <<YAML

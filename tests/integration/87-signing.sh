@@ -9,9 +9,7 @@ need pidboxd pidboxctl
 start_redis
 
 umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/alice.key"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/bob.key"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/mallory.key"
+hmac_key "$T/alice.key" "$T/bob.key" "$T/mallory.key"
 conf=$T/signed.yaml
 cat >"$conf" <<YAML
 methods:

@@ -75,11 +75,7 @@ children() {	# pidboxd n1's children (supervisors), zombies included
 fds0=$(nfds)
 
 field() {	# JSON PATH...: one field of n1's reply (strings raw)
-	"$PY" -c 'import json, sys
-v = json.loads(sys.argv[1])["n1"]
-for k in sys.argv[2:]:
-    v = v[k]
-print(v if isinstance(v, str) else json.dumps(v))' "$@" 2>/dev/null
+	json_field "$1" n1 "${@:2}" 2>/dev/null
 }
 running() {	# N...: each marked sleep N runs (as the program itself)
 	local n

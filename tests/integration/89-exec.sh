@@ -59,41 +59,34 @@ call() {	# METHOD ARGS...: the reply value of n1 as JSON
 	ctl --json broadcast "$m" "$@" --reply -d n1 --timeout 10 2>>"$T/ctl.err" |
 	    "$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["n1"]))'
 }
-field() {	# JSON PATH...: one field, as JSON (strings raw)
-	"$PY" -c 'import json, sys
-v = json.loads(sys.argv[1])
-for k in sys.argv[2:]:
-    v = v[k] if isinstance(v, dict) else v[int(k)]
-print(v if isinstance(v, str) else json.dumps(v))' "$@"
-}
 
 # --- describe lists the methods with their schema and help
 d=$(ctl --json describe -d n1 --timeout 5)
-expect_eq describe_type "$(field "$d" n1 methods echo args text type)" string
-expect_eq describe_required "$(field "$d" n1 methods echo args text required)" true
-expect_eq describe_regex "$(field "$d" n1 methods echo args word regex)" '^[a-z]+$'
-expect_eq describe_help "$(field "$d" n1 methods echo help)" 'print the text argument, one argv element'
-expect_eq describe_builtin "$(field "$d" n1 methods ping kind)" builtin
-expect_eq describe_default "$(field "$d" n1 methods typed args flag default)" false
+expect_eq describe_type "$(json_field "$d" n1 methods echo args text type)" string
+expect_eq describe_required "$(json_field "$d" n1 methods echo args text required)" true
+expect_eq describe_regex "$(json_field "$d" n1 methods echo args word regex)" '^[a-z]+$'
+expect_eq describe_help "$(json_field "$d" n1 methods echo help)" 'print the text argument, one argv element'
+expect_eq describe_builtin "$(json_field "$d" n1 methods ping kind)" builtin
+expect_eq describe_default "$(json_field "$d" n1 methods typed args flag default)" false
 
 # --- arguments are whole argv elements: metacharacters stay inert
 out=$(call echo 'text=; rm -rf / #' word=abc)
-expect_eq exec_ok_exit "$(field "$out" ok exit_status)" 0
-expect_eq inject_semicolon "$(field "$out" ok stdout)" '; rm -rf / #|abc|'
+expect_eq exec_ok_exit "$(json_field "$out" ok exit_status)" 0
+expect_eq inject_semicolon "$(json_field "$out" ok stdout)" '; rm -rf / #|abc|'
 out=$(call echo 'text=$(id) `id` && echo pwned')
-expect_eq inject_subst "$(field "$out" ok stdout)" '$(id) `id` && echo pwned|'
+expect_eq inject_subst "$(json_field "$out" ok stdout)" '$(id) `id` && echo pwned|'
 out=$(call echo "text=a
 b")
-expect_eq inject_newline "$(field "$out" ok stdout)" 'a
+expect_eq inject_newline "$(json_field "$out" ok stdout)" 'a
 b|'
 out=$(call echo 'text=../../etc/passwd')
-expect_eq inject_dotdot "$(field "$out" ok stdout)" '../../etc/passwd|'
+expect_eq inject_dotdot "$(json_field "$out" ok stdout)" '../../etc/passwd|'
 out=$(call echo 'text=" * ; '"'"' |&>')
-expect_eq inject_quotes_glob "$(field "$out" ok stdout)" '" * ; '"'"' |&>|'
+expect_eq inject_quotes_glob "$(json_field "$out" ok stdout)" '" * ; '"'"' |&>|'
 out=$(call echo 'text="a\u0000b"')
-expect_contains inject_nul_refused "$(field "$out" error)" "argument 'text': must not contain NUL"
+expect_contains inject_nul_refused "$(json_field "$out" error)" "argument 'text': must not contain NUL"
 out=$(call echo text=x 'word=../x')
-expect_eq regex_refuses_dotdot "$(field "$out" error)" "echo: argument 'word': regex: does not match ^[a-z]+\$"
+expect_eq regex_refuses_dotdot "$(json_field "$out" error)" "echo: argument 'word': regex: does not match ^[a-z]+\$"
 
 # --- schema violations name the argument and the rule; nothing runs
 started=$(ctl --json broadcast stats --reply -d n1 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["n1"]["counters"]["exec_started"])')
@@ -101,7 +94,7 @@ schema() {	# NAME WANT ARGS...
 	local name=$1 want=$2 out
 	shift 2
 	out=$(call typed "$@")
-	expect_eq "schema_$name" "$(field "$out" error)" "typed: $want"
+	expect_eq "schema_$name" "$(json_field "$out" error)" "typed: $want"
 }
 schema missing "argument 'n': required: missing"
 schema type_int "argument 'n': type: expected int" n=abc
@@ -116,13 +109,13 @@ schema unknown "argument 'bogus': unknown argument" n=1 bogus=1
 after=$(ctl --json broadcast stats --reply -d n1 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["n1"]["counters"]["exec_started"])')
 expect_eq schema_nothing_started "$after" "$started"
 out=$(call typed n=2 flag=true ratio=0.5 name=bob)
-expect_eq schema_valid_typed "$(field "$out" ok stdout)" '2,true,0.5,bob,'
+expect_eq schema_valid_typed "$(json_field "$out" ok stdout)" '2,true,0.5,bob,'
 out=$(call typed n=3)
-expect_eq schema_default_applied "$(field "$out" ok stdout)" '3,false,'
+expect_eq schema_default_applied "$(json_field "$out" ok stdout)" '3,false,'
 
 # --- JSON on stdin, PIDBOX_ARG_*, and a scrubbed environment
 out=$(call stdin_env name=alice)
-so=$(field "$out" ok stdout)
+so=$(json_field "$out" ok stdout)
 expect_contains stdin_json "$so" '{"name":"alice"}'
 expect_contains env_arg "$so" 'arg=alice'
 expect_contains env_method "$so" 'PIDBOX_METHOD=stdin_env'
@@ -131,24 +124,24 @@ expect_not_contains env_no_notify "$so" 'NOTIFY_SOCKET'
 
 # --- output cap, stderr, failure status
 out=$(call big)
-expect_eq output_truncated "$(field "$out" ok stdout_truncated)" true
-expect_eq output_capped "$(field "$out" ok stdout | tr -d '\n' | wc -c)" 1000
-expect_eq stderr_kept "$(field "$out" ok stderr)" 'err'
+expect_eq output_truncated "$(json_field "$out" ok stdout_truncated)" true
+expect_eq output_capped "$(json_field "$out" ok stdout | tr -d '\n' | wc -c)" 1000
+expect_eq stderr_kept "$(json_field "$out" ok stderr)" 'err'
 out=$(call fail)
-expect_eq fail_error "$(field "$out" error)" 'exit 3'
-expect_eq fail_status "$(field "$out" result exit_status)" 3
-expect_eq fail_stderr "$(field "$out" result stderr)" 'oops'
+expect_eq fail_error "$(json_field "$out" error)" 'exit 3'
+expect_eq fail_status "$(json_field "$out" result exit_status)" 3
+expect_eq fail_stderr "$(json_field "$out" result stderr)" 'oops'
 
 # --- user switching (pidboxd runs as root in the test environment)
 if [ "$(id -u)" = 0 ]; then
 	out=$(call whoami)
-	expect_eq run_as_user "$(field "$out" ok stdout)" nobody
+	expect_eq run_as_user "$(json_field "$out" ok stdout)" nobody
 fi
 
 # --- timeout: TERM is ignored, so KILL after the grace; the grandchild dies too
 t0=$(now_ms)
 out=$(call hang)
-expect_eq timeout_error "$(field "$out" error)" 'timeout: killed after the method'"'"'s timeout'
+expect_eq timeout_error "$(json_field "$out" error)" 'timeout: killed after the method'"'"'s timeout'
 expect_faster timeout_in_time "$t0" 4
 gpid=$(cat "$T/gpid" 2>/dev/null)
 if [ -n "$gpid" ] && wait_for "! alive $gpid" 5; then
@@ -171,7 +164,7 @@ el=$(($(now_ms) - t0))
 expect_contains ping_while_busy "$out" '->  n1: OK'
 if [ "$el" -lt $((300 * TSCALE)) ]; then ok ping_fast; else fail ping_fast "ping took $el ms"; fi
 out=$(call slow secs=1)
-expect_contains busy_refused "$(field "$out" error)" 'slow: busy: 10 running (max_concurrent 10)'
+expect_contains busy_refused "$(json_field "$out" error)" 'slow: busy: 10 running (max_concurrent 10)'
 # stopping pidboxd kills the handlers it started
 stop_pidboxd n1
 expect_eq stop_clean "$REAP_RC" 0

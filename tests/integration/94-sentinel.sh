@@ -35,32 +35,10 @@ redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
     --protected-mode no --replicaof 127.0.0.1 "$REDIS_PORT" >/dev/null 2>&1 &
 replica_pid=$!
 _track "$replica_pid"
-sports=()
-for i in 1 2 3; do
-	p=$((base + i))
-	sports+=("$p")
-	cat >"$T/sentinel$i.conf" <<EOC
-port $p
-bind 127.0.0.1
-protected-mode no
-dir $T
-logfile $T/sentinel$i.log
-sentinel monitor mymaster 127.0.0.1 $REDIS_PORT 2
-sentinel down-after-milliseconds mymaster 1000
-sentinel failover-timeout mymaster 5000
-sentinel parallel-syncs mymaster 1
-EOC
-	redis-server "$T/sentinel$i.conf" --sentinel >/dev/null 2>&1 &
-	_track "$!"
-done
+sports=("$((base + 1))" "$((base + 2))" "$((base + 3))")
+start_sentinels "$REDIS_PORT" "${sports[@]}" <<<'port @PORT@'
 sent() { redis-cli -p "$1" "${@:2}"; }
-if wait_for "[ \"\$(redis-cli -p $rport INFO replication | tr -d '\r' | sed -n 's/^master_link_status://p')\" = up ]" 15 &&
-    wait_for "sent ${sports[0]} SENTINEL replicas mymaster | grep -q $rport && [ \"\$(sent ${sports[0]} SENTINEL sentinels mymaster | grep -c '^name$')\" = 2 ]" 20; then
-	ok topology_up
-else
-	fail topology_up "replica/sentinels not ready: $(tail -n 3 "$T/sentinel1.log")"
-	finish
-fi
+sentinels_ready "redis-cli -p $rport" "$rport" "${sports[0]}"
 S="sentinel://127.0.0.1:${sports[0]};sentinel://127.0.0.1:${sports[1]};sentinel://127.0.0.1:${sports[2]}?master_name=mymaster&health_check_interval=1"
 audit=$T/audit.jsonl
 printf 'audit:\n  file: %s\n' "$audit" >"$T/node1.yaml"

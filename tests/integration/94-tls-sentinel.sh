@@ -16,41 +16,21 @@ rport=$(free_port)
 redis_tls "$rport" replica server --requirepass mpw --masterauth mpw \
     --tls-replication yes --replicaof 127.0.0.1 "$REDIS_PORT" ||
     fail replica_up "no replica: $(tail -n 3 "$T/replica.log")"
-sports=()
-for i in 1 2 3; do
-	p=$(free_port)
-	sports+=("$p")
-	cat >"$T/sentinel$i.conf" <<EOC
+sports=("$(free_port)" "$(free_port)" "$(free_port)")
+start_sentinels "$REDIS_PORT" "${sports[@]}" <<EOC
 port 0
-tls-port $p
+tls-port @PORT@
 tls-cert-file $PKI/server.pem
 tls-key-file $PKI/server.key
 tls-ca-cert-file $CA
 tls-auth-clients no
 tls-replication yes
-bind 127.0.0.1
-protected-mode no
-dir $T
-logfile $T/sentinel$i.log
 requirepass spw
 sentinel sentinel-pass spw
-sentinel monitor mymaster 127.0.0.1 $REDIS_PORT 2
 sentinel auth-pass mymaster mpw
-sentinel down-after-milliseconds mymaster 1000
-sentinel failover-timeout mymaster 5000
-sentinel parallel-syncs mymaster 1
 EOC
-	redis-server "$T/sentinel$i.conf" --sentinel >/dev/null 2>&1 &
-	_track "$!"
-done
 sent() { REDISCLI_AUTH=spw redis-cli --tls --cacert "$CA" -p "$1" "${@:2}" 2>/dev/null; }
-if wait_for "[ \"\$(redis-cli -s '$T/replica.sock' INFO replication | tr -d '\r' | sed -n 's/^master_link_status://p')\" = up ]" 15 &&
-    wait_for "sent ${sports[0]} SENTINEL replicas mymaster | grep -q $rport && [ \"\$(sent ${sports[0]} SENTINEL sentinels mymaster | grep -c '^name$')\" = 2 ]" 20; then
-	ok topology_up
-else
-	fail topology_up "replica/sentinels not ready: $(tail -n 3 "$T/sentinel1.log")"
-	finish
-fi
+sentinels_ready "redis-cli -s '$T/replica.sock'" "$rport" "${sports[0]}"
 # the sentinels refuse a client without their password
 expect_contains sentinel_needs_password "$(REDISCLI_AUTH='' redis-cli --tls --cacert "$CA" -p "${sports[0]}" SENTINEL get-master-addr-by-name mymaster 2>&1)" NOAUTH
 

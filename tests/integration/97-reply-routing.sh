@@ -13,7 +13,7 @@
 need pidboxd pidboxctl
 start_redis
 umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/alice.key"
+hmac_key "$T/alice.key"
 cat >"$T/signed.yaml" <<YAML
 signing:
   require_signed: true

@@ -12,7 +12,7 @@ need pidboxd pidboxctl
 start_redis
 
 umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/alice.key"
+hmac_key "$T/alice.key"
 audit=$T/s1.jsonl
 conf=$T/s1.yaml
 cat >"$conf" <<YAML

@@ -40,19 +40,22 @@ STATS = [
 ]
 
 
-def envelope(raw, rk, ns, ticket):
+def envelope(raw, rk, ns, headers):
     return json.dumps({
         'body': base64.b64encode(raw).decode(),
         'content-encoding': 'utf-8', 'content-type': 'application/json',
-        'headers': {'ticket': ticket, 'clock': 4} if ticket else
-        {'clock': 4},
+        'headers': headers,
         'properties': {'delivery_mode': 1, 'delivery_info': {
             'exchange': 'reply.%s.pidbox' % ns, 'routing_key': rk},
             'priority': 0, 'body_encoding': 'base64',
             'delivery_tag': str(uuid.uuid4())}})
 
 
-def serve(sock, ns):
+def serve(sock, ns, answer):
+    """Subscribe to the fanout channel of NS, print READY; for every
+    request with a reply_to LPUSH the replies answer(request) gives, as
+    (body bytes, headers) pairs, into the client's reply list and print
+    "answered METHOD"."""
     import redis
     r = redis.Redis(unix_socket_path=sock)
     p = r.pubsub(ignore_subscribe_messages=True)
@@ -66,12 +69,17 @@ def serve(sock, ns):
             rk = req['reply_to']['routing_key']
         except (ValueError, KeyError, TypeError):
             continue
-        m = req.get('method')
-        for raw in STATS if m == 'stats' else RAW if m == 'rawbytes' else \
-                REPLIES:
+        for raw, headers in answer(req):
             r.lpush('%s.reply.%s.pidbox' % (rk, ns),
-                    envelope(raw, rk, ns, req.get('ticket')))
+                    envelope(raw, rk, ns, headers))
         print('answered', req.get('method'), flush=True)
+
+
+def hostile(req):
+    m, ticket = req.get('method'), req.get('ticket')
+    headers = {'ticket': ticket, 'clock': 4} if ticket else {'clock': 4}
+    bodies = STATS if m == 'stats' else RAW if m == 'rawbytes' else REPLIES
+    return [(raw, headers) for raw in bodies]
 
 
 def check(path, pty, color, empty_ok):
@@ -101,4 +109,4 @@ if __name__ == '__main__':
         check(sys.argv[-1], '--pty' in sys.argv, '--color' in sys.argv,
               '--empty-ok' in sys.argv)
     else:
-        serve(sys.argv[1], sys.argv[2])
+        serve(sys.argv[1], sys.argv[2], hostile)

@@ -43,29 +43,43 @@ sel(const char *expr, const char *name, int with_facts)
 static void
 test_match(void **state)
 {
+	static const struct {
+		const char	*expr;
+		const char	*name;
+		int		 with_facts;
+		int		 want;
+	} cases[] = {
+		{ "role=web", "w1", 1, 1 },
+		{ "role=w*", "w1", 1, 1 },
+		{ "role=db", "w1", 1, 0 },
+		{ "os.version_id>=12", "w1", 1, 1 },
+		{ "os.version_id>12", "w1", 1, 0 },
+		{ "os.version_id<12.1", "w1", 1, 1 },
+		{ "cpus>4 and facts.cpus<=8", "w1", 1, 1 },
+		{ "kernel>=6.1", "w1", 1, 1 },
+		{ "labels.dc=eu1", "w1", 1, 1 },
+		{ "role=web and (dc=eu1 or dc=eu2) and not name=web-9", "w1",
+		    1, 1 },
+		{ "role=web and not name=w1", "w1", 1, 0 },
+		{ "name = 'w 1'", "w 1", 0, 1 },
+		/* a node without labels or facts: unknown, never selected */
+		{ "role=web", "celery@x", 0, 0 },
+		{ "not role=web", "celery@x", 0, 0 },
+		{ "role=web and name=celery@*", "celery@x", 0, 0 },
+		{ "role=web or name=celery@*", "celery@x", 0, 1 },
+		{ "not name=web-9", "celery@x", 0, 1 },
+	};
+	size_t	i;
+
 	(void)state;
 	labels = json_tokener_parse("{\"role\": \"web\", \"dc\": \"eu1\"}");
 	facts = json_tokener_parse("{\"os\": {\"id\": \"debian\", "
 	    "\"version_id\": \"12\"}, \"cpus\": 8, \"kernel\": \"6.1.0-18\"}");
-	assert_true(sel("role=web", "w1", 1));
-	assert_true(sel("role=w*", "w1", 1));
-	assert_false(sel("role=db", "w1", 1));
-	assert_true(sel("os.version_id>=12", "w1", 1));
-	assert_false(sel("os.version_id>12", "w1", 1));
-	assert_true(sel("os.version_id<12.1", "w1", 1));
-	assert_true(sel("cpus>4 and facts.cpus<=8", "w1", 1));
-	assert_true(sel("kernel>=6.1", "w1", 1));
-	assert_true(sel("labels.dc=eu1", "w1", 1));
-	assert_true(sel("role=web and (dc=eu1 or dc=eu2) and not name=web-9",
-	    "w1", 1));
-	assert_false(sel("role=web and not name=w1", "w1", 1));
-	assert_true(sel("name = 'w 1'", "w 1", 0));
-	/* a node without labels or facts: unknown, never selected */
-	assert_false(sel("role=web", "celery@x", 0));
-	assert_false(sel("not role=web", "celery@x", 0));
-	assert_false(sel("role=web and name=celery@*", "celery@x", 0));
-	assert_true(sel("role=web or name=celery@*", "celery@x", 0));
-	assert_true(sel("not name=web-9", "celery@x", 0));
+	for (i = 0; i < nitems(cases); i++)
+		if (sel(cases[i].expr, cases[i].name, cases[i].with_facts) !=
+		    cases[i].want)
+			fail_msg("%s on %s: want %d", cases[i].expr,
+			    cases[i].name, cases[i].want);
 	json_object_put(labels);
 	json_object_put(facts);
 }

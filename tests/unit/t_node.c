@@ -305,6 +305,47 @@ test_node_dispatch_vectors(void **state)
 	json_object_put(recs);
 }
 
+/*
+ * A method request to dest (NULL: everyone) with the headers h (taken),
+ * its replies to exchange xch, routing key "R".
+ */
+static char *
+mkreq_to(const char *method, json_object *h, const char *dest,
+    const char *xch, size_t *len)
+{
+	json_object	*b, *rt, *d = NULL;
+	char		*raw;
+
+	b = json_object_new_object();
+	json_object_object_add(b, "method", json_object_new_string(method));
+	json_object_object_add(b, "arguments", json_object_new_object());
+	if (dest != NULL) {
+		d = json_object_new_array();
+		json_object_array_add(d, json_object_new_string(dest));
+	}
+	json_object_object_add(b, "destination", d);
+	json_object_object_add(b, "ticket", json_object_new_string("T"));
+	rt = json_object_new_object();
+	json_object_object_add(rt, "exchange", json_object_new_string(xch));
+	json_object_object_add(rt, "routing_key", json_object_new_string("R"));
+	json_object_object_add(b, "reply_to", rt);
+	raw = wire(h, b, len);
+	json_object_put(h);
+	json_object_put(b);
+	return raw;
+}
+
+/* A method request to dest (NULL: everyone) with headers.clock = clock. */
+static char *
+mkreq(const char *method, json_object *clock, const char *dest, size_t *len)
+{
+	json_object	*h;
+
+	h = json_object_new_object();
+	json_object_object_add(h, "clock", clock);
+	return mkreq_to(method, h, dest, "reply.testbox.pidbox", len);
+}
+
 /* A reply must never go to an exchange other than reply.<ns>.pidbox. */
 static void
 test_reply_to_foreign_exchange_refused(void **state)
@@ -312,7 +353,7 @@ test_reply_to_foreign_exchange_refused(void **state)
 	struct pidboxd_conf	 c;
 	struct node		 n;
 	struct node_action	 act;
-	json_object		*h, *b, *rt;
+	json_object		*h;
 	char			*raw;
 	size_t			 len;
 
@@ -320,24 +361,13 @@ test_reply_to_foreign_exchange_refused(void **state)
 	init_node(&n, &c, "hostA");
 	h = json_object_new_object();
 	json_object_object_add(h, "clock", json_object_new_int(1));
-	b = json_object_new_object();
-	json_object_object_add(b, "method", json_object_new_string("ping"));
-	json_object_object_add(b, "arguments", json_object_new_object());
-	json_object_object_add(b, "ticket", json_object_new_string("T"));
-	rt = json_object_new_object();
-	json_object_object_add(rt, "exchange", json_object_new_string("celery"));
-	json_object_object_add(rt, "routing_key",
-	    json_object_new_string("celery"));
-	json_object_object_add(b, "reply_to", rt);
-	raw = wire(h, b, &len);
+	raw = mkreq_to("ping", h, NULL, "celery", &len);
 	handler_ran = 0;
 	assert_int_equal(node_handle(&n, raw, len, 1.8e9, &act), -1);
 	assert_false(act.reply);
 	assert_false(handler_ran);
 	assert_int_equal(n.stats.refused_reply_to, 1);
 	free(raw);
-	json_object_put(h);
-	json_object_put(b);
 	node_clear(&n);
 	conf_clear(&c);
 }
@@ -349,7 +379,7 @@ test_expiry_allowance(void **state)
 	struct pidboxd_conf	 c;
 	struct node		 n;
 	struct node_action	 act;
-	json_object		*h, *b, *rt;
+	json_object		*h;
 	char			*raw;
 	size_t			 len;
 
@@ -359,16 +389,7 @@ test_expiry_allowance(void **state)
 	h = json_object_new_object();
 	json_object_object_add(h, "clock", json_object_new_int(1));
 	json_object_object_add(h, "expires", json_object_new_double(1000.5));
-	b = json_object_new_object();
-	json_object_object_add(b, "method", json_object_new_string("ping"));
-	json_object_object_add(b, "arguments", json_object_new_object());
-	json_object_object_add(b, "ticket", json_object_new_string("T"));
-	rt = json_object_new_object();
-	json_object_object_add(rt, "exchange",
-	    json_object_new_string("reply.testbox.pidbox"));
-	json_object_object_add(rt, "routing_key", json_object_new_string("R"));
-	json_object_object_add(b, "reply_to", rt);
-	raw = wire(h, b, &len);
+	raw = mkreq_to("ping", h, NULL, "reply.testbox.pidbox", &len);
 	/* 5 s late: inside the 10 s allowance */
 	assert_int_equal(node_handle(&n, raw, len, 1005.5, &act), 0);
 	assert_true(act.reply);
@@ -383,8 +404,6 @@ test_expiry_allowance(void **state)
 	assert_true(act.reply);
 	node_action_free(&act);
 	free(raw);
-	json_object_put(h);
-	json_object_put(b);
 	node_clear(&n);
 	conf_clear(&c);
 }
@@ -399,22 +418,13 @@ test_duplicate_delivery(void **state)
 	struct pidboxd_conf	 c;
 	struct node		 n;
 	struct node_action	 act;
-	json_object		*h, *b;
 	char			*raw;
 	size_t			 len;
 
 	(void)state;
 	init_node(&n, &c, "hostA");
-	h = json_object_new_object();
-	json_object_object_add(h, "clock", json_object_new_int(1));
 	/* a ping to everyone, reply wanted */
-	b = json_object_new_object();
-	json_object_object_add(b, "method", json_object_new_string("ping"));
-	json_object_object_add(b, "ticket", json_object_new_string("T"));
-	json_object_object_add(b, "reply_to", json_tokener_parse(
-	    "{\"exchange\": \"reply.testbox.pidbox\", "
-	    "\"routing_key\": \"R\"}"));
-	raw = wire(h, b, &len);
+	raw = mkreq("ping", json_object_new_int(1), NULL, &len);
 	assert_int_equal(node_handle_via(&n, raw, len, 1000, 1, &act), 0);
 	assert_true(act.reply);
 	node_action_free(&act);
@@ -437,39 +447,8 @@ test_duplicate_delivery(void **state)
 	assert_true(act.reply);
 	node_action_free(&act);
 	free(raw);
-	json_object_put(h);
-	json_object_put(b);
 	node_clear(&n);
 	conf_clear(&c);
-}
-
-/* A method request to dest (NULL: everyone) with headers.clock = clock. */
-static char *
-mkreq(const char *method, json_object *clock, const char *dest, size_t *len)
-{
-	json_object	*h, *b, *rt, *d = NULL;
-	char		*raw;
-
-	h = json_object_new_object();
-	json_object_object_add(h, "clock", clock);
-	b = json_object_new_object();
-	json_object_object_add(b, "method", json_object_new_string(method));
-	json_object_object_add(b, "arguments", json_object_new_object());
-	if (dest != NULL) {
-		d = json_object_new_array();
-		json_object_array_add(d, json_object_new_string(dest));
-	}
-	json_object_object_add(b, "destination", d);
-	json_object_object_add(b, "ticket", json_object_new_string("T"));
-	rt = json_object_new_object();
-	json_object_object_add(rt, "exchange",
-	    json_object_new_string("reply.testbox.pidbox"));
-	json_object_object_add(rt, "routing_key", json_object_new_string("R"));
-	json_object_object_add(b, "reply_to", rt);
-	raw = wire(h, b, len);
-	json_object_put(h);
-	json_object_put(b);
-	return raw;
 }
 
 static int64_t
