@@ -313,7 +313,8 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	if (counts)
 		res->ncounted++;
 	ev.counted = counts && !replacing;
-	if (res->expset != NULL &&
+	/* nor, with -p, does it stand for its node in the expected set */
+	if (counts && res->expset != NULL &&
 	    json_object_object_get_ex(res->expset, ev.node, NULL))
 		res->nnamed++;
 	emit(s, &ev, MAILBOX_EV_REPLY);

@@ -53,6 +53,18 @@ expect_contains real_reply_verified "$out" '->  d1: OK [verified]'
 expect_eq real_reply_wins_exit "$rc" 0
 out=$(ctl --json ping -d d1 --timeout 5 2>"$T/err")
 expect_json json_keeps_real_reply "$out" '{"d1": {"ok": "pong"}}'
+# the same with -p: the forgery must not end the wait for d1 either
+n=$(grep -c answered "$T/forger.log")
+kill -STOP "${DPID[d1]}"
+bg pping ctl ping -p 'd1' --timeout 5
+wait_for "[ \$(grep -c answered '$T/forger.log') -gt $n ]" 5
+kill -CONT "${DPID[d1]}"
+wait "$BG_PID"
+rc=$?
+out=$(cat "$T/pping.log")
+expect_contains pattern_forged_flagged "$out" '->  d1: FORGED'
+expect_contains pattern_real_reply_awaited "$out" '->  d1: OK [verified]'
+expect_eq pattern_real_reply_wins_exit "$rc" 0
 # d1 silent: only the forgery answers
 kill -STOP "${DPID[d1]}"
 out=$(ctl ping -d d1 --timeout 2 2>&1)
