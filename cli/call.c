@@ -19,48 +19,6 @@
 #include "pidboxctl.h"
 
 /*
- * The exit code of a call: 0 all replied OK, 2 some replied with an
- * error, 3 some expected node did not reply, 4 both, 64 the request
- * cannot be sent, 69 no node replied, 75 broker failure (or a signal:
- * ctl_exit() then dies of it), 78 bad signing key, 70 libcrypto failed.
- */
-int
-call_status(const struct mailbox_result *res)
-{
-	switch (res->status) {
-	case MAILBOX_OK:
-		break;
-	case MAILBOX_NO_LISTENER:
-		return EX_UNAVAILABLE;
-	case MAILBOX_INTERRUPTED:
-	case MAILBOX_EBROKER:
-		return EX_TEMPFAIL;
-	case MAILBOX_EREQUEST:
-		return EX_USAGE;
-	case MAILBOX_ESIGN:
-		return EX_CONFIG;
-	case MAILBOX_ECRYPTO:
-		return EX_SOFTWARE;
-	}
-	if (!res->collected) {
-		/* A cast: did anyone (named) receive it? */
-		if (res->receivers == 0 || (res->expect.names != NULL &&
-		    res->nunsub >= res->expect.nnames))
-			return EX_UNAVAILABLE;
-		return res->nunsub > 0 ? EXIT_MISSING : 0;
-	}
-	if (json_object_object_length(res->replies) == 0)
-		return EX_UNAVAILABLE;
-	if (res->nsilent > 0 && res->nerrors > 0)
-		return EXIT_MISSING_ERRORS;
-	if (res->nsilent > 0)
-		return EXIT_MISSING;
-	if (res->nerrors > 0)
-		return EXIT_REPLY_ERRORS;
-	return 0;
-}
-
-/*
  * The wait of `broadcast METHOD -r` without -t: the longest timeout the
  * addressed nodes publish for METHOD in describe, plus a margin for the
  * reply to travel, so that a method that runs for 5 s is not reported

@@ -26,6 +26,14 @@ volatile sig_atomic_t	 ctl_signal;
 static sigset_t		 ctl_waitmask;	/* mask while waiting (ppoll) */
 
 void
+cmd_usage(const struct cmd_entry *cmd)
+{
+	fprintf(stderr, "usage: %s " GLOBAL_USAGE " %s %s\n", getprogname(),
+	    cmd->name, cmd->usage);
+	exit(EX_USAGE);
+}
+
+void
 ctl_debug(const struct ctl *ctl, const char *fmt, ...)
 {
 	va_list	ap;

@@ -14,11 +14,6 @@
 #include "pidbox.h"
 #include "pidboxctl.h"
 
-/* The global options as usage() and cmd_usage() print them. */
-#define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
-    "[--sort=by] [--display=which] [-A app] [-b url] [-c file] "	\
-    "[-i keyfile] [--verify=optional|required] [-N namespace] "		\
-    "[-T fanout|direct|topic]"
 
 static void
 usage_to(FILE *f)
@@ -54,14 +49,6 @@ void
 usage(void)
 {
 	usage_to(stderr);
-	exit(EX_USAGE);
-}
-
-void
-cmd_usage(const struct cmd_entry *cmd)
-{
-	fprintf(stderr, "usage: %s " GLOBAL_USAGE " %s %s\n", getprogname(),
-	    cmd->name, cmd->usage);
 	exit(EX_USAGE);
 }
 

@@ -405,9 +405,16 @@ void	 ctl_debug(const struct ctl *, const char *, ...)
 	    __printflike(2, 3);
 char	*ctl_escape(const char *);
 
+/* The global options as usage() and cmd_usage() print them. */
+#define GLOBAL_USAGE "[-jVvh] [--jsonl|--yaml] [--summary] [--color=when] " \
+    "[--sort=by] [--display=which] [-A app] [-b url] [-c file] "	\
+    "[-i keyfile] [--verify=optional|required] [-N namespace] "		\
+    "[-T fanout|direct|topic]"
+/* ctl.c: a command's usage line on stderr, then exit 64. */
+_Noreturn void	 cmd_usage(const struct cmd_entry *);
+
 /* pidboxctl.c */
 _Noreturn void	 usage(void);
-_Noreturn void	 cmd_usage(const struct cmd_entry *);
 void	 ctl_setup(struct ctl *);
 
 /* cmd.c */
@@ -429,6 +436,7 @@ void	 args_error_free(struct args_error *);
 
 /* call.c */
 int	 call_exec(struct ctl *, struct cmd_args *);
+/* status.c: the exit code a result maps to. */
 int	 call_status(const struct mailbox_result *);
 
 /* celery.c: Celery's control shutdown. */

@@ -44,6 +44,7 @@ struct method_count {
 
 static struct {
 	struct node		*node;
+	const struct metrics_link *link;
 	struct timer		 timer;
 	struct method_count	 methods[METRICS_MAX_METHODS];
 	size_t			 nmethods;
@@ -155,10 +156,10 @@ plain(FILE *f, const struct node_stats *s, const struct reply_counters *r)
 		    "Replies waiting for the broker connection.", r->held },
 		{ "pidbox_reconnects_total", "counter",
 		    "Times the broker connection was lost.",
-		    service_reconnects() },
+		    mx.link->reconnects() },
 		{ "pidbox_broker_connected", "gauge",
 		    "1 while the broker connection is up.",
-		    (uint64_t)service_connected() },
+		    (uint64_t)mx.link->connected() },
 		{ "pidbox_exec_started_total", "counter",
 		    "Operator-defined method handlers started.", es->started },
 		{ "pidbox_exec_running", "gauge",
@@ -227,7 +228,7 @@ metrics_text(size_t *len)
 	plain(f, s, &rc);
 	one_time(f, "pidbox_last_broker_contact_timestamp_seconds",
 	    "When the broker last answered (Unix time; 0: never).",
-	    service_last_contact());
+	    mx.link->last_contact());
 	one_time(f, "pidbox_start_time_seconds",
 	    "When the node started (Unix time).", mx.node->started_wall);
 	if (ferror(f)) {
@@ -335,11 +336,12 @@ on_timer(void *arg)
 }
 
 void
-metrics_init(struct node *n)
+metrics_init(struct node *n, const struct metrics_link *link)
 {
 	memset(&mx, 0, sizeof(mx));
 	strlcpy(mx.unknown.name, UNKNOWN_METHOD, sizeof(mx.unknown.name));
 	mx.node = n;
+	mx.link = link;
 	timer_set(&mx.timer, on_timer, NULL);
 	if (n->conf->metrics_file != NULL)
 		on_timer(NULL);

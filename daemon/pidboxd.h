@@ -718,8 +718,18 @@ void	 health_shutdown(void);
  * the registry's name of it, NULL for a name the registry does not know.
  */
 void	 metrics_request(const char *method, const char *decision);
-/* Write now and every metrics_interval s (nothing without metrics_file). */
-void	 metrics_init(struct node *n);
+/* What the service knows of the broker links, read at each write. */
+struct metrics_link {
+	uint64_t	(*reconnects)(void);
+	int		(*connected)(void);
+	double		(*last_contact)(void);	/* Unix time, 0: never */
+};
+/*
+ * Write now and every metrics_interval s (nothing without metrics_file);
+ * link (kept) is how the service's readings are had, so that metrics.c
+ * calls nothing above it.
+ */
+void	 metrics_init(struct node *n, const struct metrics_link *link);
 /* A clean stop: the last write, no more. */
 void	 metrics_stop(void);
 

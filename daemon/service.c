@@ -33,6 +33,9 @@ static void	 on_request(const char *, size_t, int);
 static const struct link_ops cmd_ops = { cmd_up, cmd_down };
 static const struct link_ops in_ops = { in_up, in_down };
 static const struct mailbox_in_ops mailbox_ops = { on_ready, on_request };
+static const struct metrics_link metrics_link = {
+	service_reconnects, service_connected, service_last_contact,
+};
 
 /* Binding declared and listening: the node serves. */
 static void
@@ -141,7 +144,7 @@ service_start(struct node *n, const struct service_hooks *hooks)
 	inventory_init(n, svc.cmd);
 	results_init(n, svc.cmd);
 	n->record = results_record;
-	metrics_init(n);
+	metrics_init(n, &metrics_link);
 	timer_set(&svc.logflush, on_logflush, NULL);
 	/* a flood of bad input must not fill the disk (issue 5) */
 	log_ratelimit(20, 2);
