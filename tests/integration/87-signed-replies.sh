@@ -40,28 +40,28 @@ expect_eq verify_required_all_verified_exit "$?" 0
 bg forger "$PY" "$ROOT/tests/integration/forger.py" "$REDIS_SOCK" pidbox d1 unsigned
 FORGER=$BG_PID
 wait_for "grep -q READY '$T/forger.log'" 10
-# d1 paused until the forgery is in the reply list
-kill -STOP "${DPID[d1]}"
-bg fping ctl ping -d d1 --timeout 5
-wait_for "grep -q answered '$T/forger.log'" 5
-kill -CONT "${DPID[d1]}"
-wait "$BG_PID"
-rc=$?
-out=$(cat "$T/fping.log")
+# forged_first LOG CTL-ARGS...: ping with d1 paused until the forgery is
+# in the reply list, then let d1 answer; the output in $out, rc in $rc.
+forged_first() {
+	local log=$1 n
+	shift
+	n=$(grep -c answered "$T/forger.log")
+	kill -STOP "${DPID[d1]}"
+	bg "$log" ctl ping "$@" --timeout 5
+	wait_for "[ \$(grep -c answered '$T/forger.log') -gt $n ]" 5
+	kill -CONT "${DPID[d1]}"
+	wait "$BG_PID"
+	rc=$?
+	out=$(cat "$T/$log.log")
+}
+forged_first fping -d d1
 expect_contains forged_flagged "$out" '->  d1: FORGED [unsigned reply from a node with a pinned key]'
 expect_contains real_reply_verified "$out" '->  d1: OK [verified]'
 expect_eq real_reply_wins_exit "$rc" 0
 out=$(ctl --json ping -d d1 --timeout 5 2>"$T/err")
 expect_json json_keeps_real_reply "$out" '{"d1": {"ok": "pong"}}'
 # the same with -p: the forgery must not end the wait for d1 either
-n=$(grep -c answered "$T/forger.log")
-kill -STOP "${DPID[d1]}"
-bg pping ctl ping -p 'd1' --timeout 5
-wait_for "[ \$(grep -c answered '$T/forger.log') -gt $n ]" 5
-kill -CONT "${DPID[d1]}"
-wait "$BG_PID"
-rc=$?
-out=$(cat "$T/pping.log")
+forged_first pping -p 'd1'
 expect_contains pattern_forged_flagged "$out" '->  d1: FORGED'
 expect_contains pattern_real_reply_awaited "$out" '->  d1: OK [verified]'
 expect_eq pattern_real_reply_wins_exit "$rc" 0
