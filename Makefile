@@ -38,6 +38,11 @@ PKGLIBS	  := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALLCFLAGS = -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN) $(PKGCFLAGS) -Icommon -MMD -MP $(CFLAGS)
 ALLLDFLAGS = $(HARDLD) $(LDFLAGS)
 LIBS	 = $(PKGLIBS) -lresolv -lm
+# pidboxctl links only what every run uses: libyaml (-c, --yaml) and
+# libpcre2 (--matcher pcre) are dlopen()ed on first use (common/yamllib.c,
+# common/match.c), which saves their loading and relocation at start-up.
+CLI_PKGS = hiredis json-c libbsd-overlay
+CLI_LIBS := $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -lresolv -lm
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
@@ -76,7 +81,7 @@ $(B)/pidboxd: $(DAEMON_OBJ) $(B)/libpidbox.a
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libpidbox.a $(LIBS)
 
 $(B)/pidboxctl: $(CLI_OBJ) $(B)/libpidbox.a
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpidbox.a $(LIBS)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpidbox.a $(CLI_LIBS)
 
 # Unit tests: each links libpidbox.a and only the objects it tests
 # (UNIT_DEPS_t_x), and sees the headers of their directory (UNIT_INC_t_x);

@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <yaml.h>
 
 #include "pidbox.h"
+#include "yamllib.h"
 #include "pidboxctl.h"
 
 #define C_GREEN		"\033[32m"
@@ -1156,6 +1156,9 @@ output_view(const struct mailbox_result *res)
 
 /* ------------------------------------------------------------- YAML */
 
+/* libyaml, loaded by output_yaml(): only --yaml needs it */
+static const struct yaml_lib	*yl;
+
 /*
  * Whether a YAML 1.1 reader could take the plain scalar s for something
  * other than a string (number, bool, null, merge key...): then it must be
@@ -1181,7 +1184,7 @@ yaml_ambiguous(const char *s, size_t len)
 static void
 yaml_emit(yaml_emitter_t *e, yaml_event_t *ev)
 {
-	if (!yaml_emitter_emit(e, ev))
+	if (!yl->emitter_emit(e, ev))
 		errx(EX_DATAERR, "YAML output: %s", e->problem != NULL ?
 		    e->problem : "emitter error");
 }
@@ -1193,7 +1196,7 @@ yaml_scalar(yaml_emitter_t *e, const char *tag, const char *s, size_t len,
 {
 	yaml_event_t	ev;
 
-	if (len > INT_MAX || !yaml_scalar_event_initialize(&ev, NULL,
+	if (len > INT_MAX || !yl->scalar(&ev, NULL,
 	    (const yaml_char_t *)tag, (const yaml_char_t *)s, (int)len,
 	    plain, tag == NULL, YAML_ANY_SCALAR_STYLE))
 		errx(EX_OSERR, "YAML output: out of memory");
@@ -1220,7 +1223,7 @@ yaml_value(yaml_emitter_t *e, json_object *v)
 
 	switch (json_object_get_type(v)) {
 	case json_type_object:
-		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		if (!yl->mapping_start(&ev, NULL, NULL, 1,
 		    YAML_ANY_MAPPING_STYLE))
 			errx(EX_OSERR, "YAML output: out of memory");
 		yaml_emit(e, &ev);
@@ -1232,17 +1235,17 @@ yaml_value(yaml_emitter_t *e, json_object *v)
 			yaml_string(e, k, strlen(k));
 			yaml_value(e, json_object_iter_peek_value(&it));
 		}
-		ok = yaml_mapping_end_event_initialize(&ev);
+		ok = yl->mapping_end(&ev);
 		break;
 	case json_type_array:
-		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		if (!yl->sequence_start(&ev, NULL, NULL, 1,
 		    YAML_ANY_SEQUENCE_STYLE))
 			errx(EX_OSERR, "YAML output: out of memory");
 		yaml_emit(e, &ev);
 		n = json_object_array_length(v);
 		for (i = 0; i < n; i++)
 			yaml_value(e, json_object_array_get_idx(v, i));
-		ok = yaml_sequence_end_event_initialize(&ev);
+		ok = yl->sequence_end(&ev);
 		break;
 	case json_type_string:
 		yaml_string(e, json_object_get_string(v),
@@ -1274,29 +1277,32 @@ output_yaml(json_object *v)
 {
 	yaml_emitter_t	e;
 	yaml_event_t	ev;
+	char		why[128];
 
 	fflush(stdout);
-	if (!yaml_emitter_initialize(&e))
+	if ((yl = yaml_lib(why, sizeof(why))) == NULL)
+		errx(EX_OSFILE, "YAML output: %s", why);
+	if (!yl->emitter_initialize(&e))
 		errx(EX_OSERR, "YAML output: out of memory");
-	yaml_emitter_set_output_file(&e, stdout);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_width(&e, -1);
-	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
+	yl->emitter_set_output_file(&e, stdout);
+	yl->emitter_set_unicode(&e, 1);
+	yl->emitter_set_width(&e, -1);
+	if (!yl->stream_start(&ev, YAML_UTF8_ENCODING))
 		errx(EX_OSERR, "YAML output: out of memory");
 	yaml_emit(&e, &ev);
-	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
+	if (!yl->document_start(&ev, NULL, NULL, NULL, 1))
 		errx(EX_OSERR, "YAML output: out of memory");
 	yaml_emit(&e, &ev);
 	yaml_value(&e, v);
-	if (!yaml_document_end_event_initialize(&ev, 1))
+	if (!yl->document_end(&ev, 1))
 		errx(EX_OSERR, "YAML output: out of memory");
 	yaml_emit(&e, &ev);
-	if (!yaml_stream_end_event_initialize(&ev))
+	if (!yl->stream_end(&ev))
 		errx(EX_OSERR, "YAML output: out of memory");
 	yaml_emit(&e, &ev);
-	if (!yaml_emitter_flush(&e))
+	if (!yl->emitter_flush(&e))
 		errx(EX_IOERR, "YAML output: cannot write");
-	yaml_emitter_delete(&e);
+	yl->emitter_delete(&e);
 }
 
 /* ------------------------------------------------------------- end */

@@ -21,6 +21,62 @@
 
 #include "pidbox.h"
 
+/*
+ * libpcre2 is dlopen()ed by the first pcre pattern (only --matcher pcre
+ * needs it): linked, every pidboxctl run would pay for loading and
+ * relocating it. The pointers keep the library's own prototypes.
+ */
+#define LIBPCRE2	"libpcre2-8.so.0"
+#define SYMNAME(f)	SYMNAME1(f)	/* the _8 name the macro gives */
+#define SYMNAME1(f)	#f
+
+static struct {
+	int	 state;		/* 0 not tried, 1 loaded, -1 failed */
+	__typeof__(pcre2_compile)			*compile;
+	__typeof__(pcre2_get_error_message)		*error_message;
+	__typeof__(pcre2_code_free)			*code_free;
+	__typeof__(pcre2_match_data_create_from_pattern) *md_create;
+	__typeof__(pcre2_match_data_free)		*md_free;
+	__typeof__(pcre2_match_context_create)		*mc_create;
+	__typeof__(pcre2_match_context_free)		*mc_free;
+	__typeof__(pcre2_set_match_limit)		*match_limit;
+	__typeof__(pcre2_set_depth_limit)		*depth_limit;
+	__typeof__(pcre2_set_heap_limit)		*heap_limit;
+	__typeof__(pcre2_match)				*match;
+} pcre;
+
+/* Load libpcre2 once; -1 with *errstr when it is not there. */
+static int
+pcre_load(const char **errstr)
+{
+	static const struct dl_sym syms[] = {
+		{ SYMNAME(pcre2_compile), &pcre.compile },
+		{ SYMNAME(pcre2_get_error_message), &pcre.error_message },
+		{ SYMNAME(pcre2_code_free), &pcre.code_free },
+		{ SYMNAME(pcre2_match_data_create_from_pattern),
+		    &pcre.md_create },
+		{ SYMNAME(pcre2_match_data_free), &pcre.md_free },
+		{ SYMNAME(pcre2_match_context_create), &pcre.mc_create },
+		{ SYMNAME(pcre2_match_context_free), &pcre.mc_free },
+		{ SYMNAME(pcre2_set_match_limit), &pcre.match_limit },
+		{ SYMNAME(pcre2_set_depth_limit), &pcre.depth_limit },
+		{ SYMNAME(pcre2_set_heap_limit), &pcre.heap_limit },
+		{ SYMNAME(pcre2_match), &pcre.match },
+	};
+	const char	*missing;
+
+	if (pcre.state == 0) {
+		pcre.state = -1;
+		if (dl_load(LIBPCRE2, syms, nitems(syms), &missing) != NULL)
+			pcre.state = 1;	/* kept open until exit */
+	}
+	if (pcre.state != 1) {
+		*errstr = "pcre matcher unavailable: cannot load " LIBPCRE2;
+		return -1;
+	}
+	return 0;
+}
+
 /* PCRE2 limits: a hostile pattern fails fast instead of hanging a node. */
 #define PCRE_MATCH_LIMIT	100000
 #define PCRE_DEPTH_LIMIT	1000
@@ -318,8 +374,9 @@ match_glob(const char *name, const char *pattern)
 
 /*
  * Compile pattern for Python re.match(): anchored at the start only,
- * Unicode-aware classes. Returns new code the caller pcre2_code_free()s;
- * NULL with *errstr (a static buffer) when it does not compile.
+ * Unicode-aware classes. Returns new code the caller frees with
+ * pcre.code_free(); NULL with *errstr (a static buffer) when it does not
+ * compile or libpcre2 cannot be loaded.
  */
 static pcre2_code *
 pcre_compile_pattern(const char *pattern, const char **errstr)
@@ -336,11 +393,13 @@ pcre_compile_pattern(const char *pattern, const char **errstr)
 		*errstr = "pattern too long";
 		return NULL;
 	}
-	re = pcre2_compile((PCRE2_SPTR)pattern, len,
+	if (pcre_load(errstr) == -1)
+		return NULL;
+	re = pcre.compile((PCRE2_SPTR)pattern, len,
 	    PCRE2_ANCHORED | PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF,
 	    &ecode, &eoff, NULL);
 	if (re == NULL) {
-		if (pcre2_get_error_message(ecode, ebuf, sizeof(ebuf)) < 0)
+		if (pcre.error_message(ecode, ebuf, sizeof(ebuf)) < 0)
 			strlcpy((char *)ebuf, "unknown error", sizeof(ebuf));
 		snprintf(msg, sizeof(msg), "bad pcre pattern: %s at offset %zu",
 		    (const char *)ebuf, (size_t)eoff);
@@ -364,15 +423,15 @@ match_pcre(const char *name, const char *pattern, const char **errstr)
 	}
 	if ((re = pcre_compile_pattern(pattern, errstr)) == NULL)
 		return -1;
-	if ((md = pcre2_match_data_create_from_pattern(re, NULL)) == NULL ||
-	    (mc = pcre2_match_context_create(NULL)) == NULL) {
+	if ((md = pcre.md_create(re, NULL)) == NULL ||
+	    (mc = pcre.mc_create(NULL)) == NULL) {
 		*errstr = "out of memory";
 		goto done;
 	}
-	pcre2_set_match_limit(mc, PCRE_MATCH_LIMIT);
-	pcre2_set_depth_limit(mc, PCRE_DEPTH_LIMIT);
-	pcre2_set_heap_limit(mc, PCRE_HEAP_LIMIT);
-	rc = pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, mc);
+	pcre.match_limit(mc, PCRE_MATCH_LIMIT);
+	pcre.depth_limit(mc, PCRE_DEPTH_LIMIT);
+	pcre.heap_limit(mc, PCRE_HEAP_LIMIT);
+	rc = pcre.match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, mc);
 	if (rc >= 0)
 		ret = 1;
 	else if (rc == PCRE2_ERROR_NOMATCH)
@@ -383,9 +442,9 @@ match_pcre(const char *name, const char *pattern, const char **errstr)
 	else
 		*errstr = "pcre match failed";
 done:
-	pcre2_match_context_free(mc);
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
+	pcre.mc_free(mc);	/* pcre2's free functions take NULL */
+	pcre.md_free(md);
+	pcre.code_free(re);
 	return ret;
 }
 
@@ -419,7 +478,7 @@ c_pcre(const char *pattern, const char **errstr)
 
 	if ((re = pcre_compile_pattern(pattern, errstr)) == NULL)
 		return -1;
-	pcre2_code_free(re);
+	pcre.code_free(re);
 	return 0;
 }
 

@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "pidbox.h"
+#include "yamllib.h"
 
 #define YCONF_MAX_DEPTH	16
 #define YCONF_MAX_NODES	100000
 
 struct yparse {
+	const struct yaml_lib	*yl;
 	yaml_parser_t	 parser;
 	size_t		 nnodes;
 	char		*err;
@@ -74,7 +74,7 @@ parse_node(struct yparse *p, int depth, int *end)
 	int		 kend;
 
 	*end = 0;
-	if (!yaml_parser_parse(&p->parser, &ev)) {
+	if (!p->yl->parser_parse(&p->parser, &ev)) {
 		yerr(p, p->parser.problem_mark.line + 1,
 		    p->parser.problem_mark.column + 1,
 		    p->parser.problem ? p->parser.problem : "syntax error");
@@ -155,7 +155,7 @@ parse_node(struct yparse *p, int depth, int *end)
 		    "unexpected YAML event");
 		break;
 	}
-	yaml_event_delete(&ev);
+	p->yl->event_delete(&ev);
 	return n;
 }
 
@@ -166,6 +166,7 @@ yconf_load_buf(const char *buf, size_t len, const char *file, char *err,
 	struct yparse	 p;
 	yaml_event_t	 ev;
 	struct ynode	*root = NULL;
+	char		 why[128];
 	int		 end, done = 0;
 
 	memset(&p, 0, sizeof(p));
@@ -173,15 +174,19 @@ yconf_load_buf(const char *buf, size_t len, const char *file, char *err,
 	p.errlen = errlen;
 	p.file = file;
 	err[0] = '\0';
-	if (!yaml_parser_initialize(&p.parser)) {
+	if ((p.yl = yaml_lib(why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s: %s", file, why);
+		return NULL;
+	}
+	if (!p.yl->parser_initialize(&p.parser)) {
 		snprintf(err, errlen, "%s: cannot initialise YAML parser",
 		    file);
 		return NULL;
 	}
-	yaml_parser_set_input_string(&p.parser, (const unsigned char *)buf,
+	p.yl->parser_set_input_string(&p.parser, (const unsigned char *)buf,
 	    len);
 	while (!done) {
-		if (!yaml_parser_parse(&p.parser, &ev)) {
+		if (!p.yl->parser_parse(&p.parser, &ev)) {
 			yerr(&p, p.parser.problem_mark.line + 1,
 			    p.parser.problem_mark.column + 1,
 			    p.parser.problem ? p.parser.problem :
@@ -214,9 +219,9 @@ yconf_load_buf(const char *buf, size_t len, const char *file, char *err,
 			done = 2;
 			break;
 		}
-		yaml_event_delete(&ev);
+		p.yl->event_delete(&ev);
 	}
-	yaml_parser_delete(&p.parser);
+	p.yl->parser_delete(&p.parser);
 	if (done != 1 || err[0] != '\0') {
 		yconf_free(root);
 		if (err[0] == '\0')
