@@ -396,9 +396,9 @@ static int
 float_repr(double d, char *out, size_t outlen)
 {
 	char	 tmp[48], digits[24], *p;
-	uint64_t m = 0;
+	uint64_t m = 0, t;
 	double	 a;
-	int	 prec, e, scale, nd, x, i, found = 0;
+	int	 prec, start, e, scale, nd, x, i, found = 0;
 	size_t	 o = 0;
 
 	if (!isfinite(d) || outlen < 32)
@@ -409,7 +409,17 @@ float_repr(double d, char *out, size_t outlen)
 	}
 	a = fabs(d);
 	scale = 0;
-	for (prec = 1; prec <= 17 && !found; prec++) {
+	/*
+	 * A non-integer with k integer digits needs more than k digits:
+	 * with k or fewer every candidate below is an integer. Start at k + 1
+	 * (a timestamp skips ten rounds of snprintf; doubles from 2^53 up are
+	 * all integers).
+	 */
+	start = 1;
+	if (a >= 1 && a < 9007199254740992.0 && a != floor(a))
+		for (t = (uint64_t)a, start = 2; t >= 10; t /= 10)
+			start++;
+	for (prec = start; prec <= 17 && !found; prec++) {
 		/* Correctly rounded to prec digits: "D.DDDDe+XX". */
 		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, a);
 		m = 0;
