@@ -429,6 +429,42 @@ broker_lost(struct session *s, double bound)
 }
 
 /*
+ * Pop what is queued in our reply lists without blocking: up to 1,000
+ * per list with RPOP's count (Redis >= 6.2; *ok cleared when the server
+ * refuses it, then one each). 1, or what collect() returns: 0 when
+ * interrupted, -1 after broker_fail().
+ */
+static int
+drain(struct session *s, int *ok)
+{
+	struct rcmd	 cmds[4];
+	redisReply	*r[4];
+	int		 i, rv;
+
+	for (i = 0; i < 4; i++) {
+		rcmd_init(&cmds[i], "RPOP");
+		rcmd_adds(&cmds[i], s->keys[i]);
+		if (*ok)
+			rcmd_adds(&cmds[i], "1000");
+	}
+	rv = rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 4, cmds, r);
+	if (rv == RCONN_INTR)
+		return 0;
+	if (rv != RCONN_OK) {
+		broker_fail(s, "RPOP", s->rc.err);
+		return -1;
+	}
+	for (i = 0; i < 4; i++) {
+		if (r[i]->type == REDIS_REPLY_ERROR)
+			*ok = 0;	/* Redis < 6.2: no count */
+		else
+			handle_popped(s, r[i]);
+	}
+	replies_free(r, 4);
+	return 1;
+}
+
+/*
  * Collect replies until `expected` of ours arrived (when trusted) or the
  * hard deadline passes. BRPOP with the remaining time as a fractional
  * server timeout, then, when it popped a reply, drain what else is
@@ -440,18 +476,25 @@ broker_lost(struct session *s, double bound)
  * within the connect timeout after that: a broker lost mid-collect is
  * reported (exit 75) within that bound, whatever -t is, not taken for
  * "no node replied" at the end of -t (issue 16.2).
+ *
+ * Redis answers a timed-out BRPOP at its next cron tick (100 ms at the
+ * default hz 10), after the deadline: a last BRPOP timed to end at -t was
+ * always abandoned, and the cleanup had to open a second connection. The
+ * last one now ends BRPOP_TICK_MS early; the rest of -t is waited out
+ * here and what arrived meanwhile is popped without blocking at -t.
  */
 static int
 collect(struct session *s)
 {
 	struct mailbox_event	 ev;
-	struct rcmd		 cmd, drain[4];
-	redisReply		*r, *dr[4];
+	struct rcmd		 cmd;
+	redisReply		*r;
 	char			 tmo[32], e[256];
 	int64_t			 deadline, end, remain, wait, silent, answer_by;
 	int64_t			 grace_end = 0;
 	double			 bound;
-	int			 i, rv, popped, drain_ok = 1, float_ok = 1;
+	int			 i, rv, popped, last, drain_ok = 1;
+	int			 float_ok = 1;
 
 	bound = s->mb->url.connect_timeout > 0 ? s->mb->url.connect_timeout :
 	    5.0;
@@ -475,6 +518,11 @@ collect(struct session *s)
 			wait = s->req->tick_ms;
 		if (wait > COLLECT_CHUNK_MS)
 			wait = COLLECT_CHUNK_MS;
+		/* the last BRPOP before -t: answered before it (see above) */
+		last = float_ok && end == deadline && wait == remain &&
+		    wait > BRPOP_TICK_MS;
+		if (last)
+			wait -= BRPOP_TICK_MS;
 		if (float_ok)
 			snprintf(tmo, sizeof(tmo), "%.3f",
 			    (double)wait / 1000.0);
@@ -526,29 +574,18 @@ collect(struct session *s)
 		freeReplyObject(r);
 		memset(&ev, 0, sizeof(ev));
 		emit(s, &ev, MAILBOX_EV_TICK);
+		if (!popped && last) {
+			if (rconn_sleep(&s->rc, deadline - now_mono_ms()) == -1)
+				return 0;
+			/* Redis < 6.2 refuses the count: then one per list */
+			if ((rv = drain(s, &drain_ok)) == 1 && !drain_ok)
+				rv = drain(s, &drain_ok);
+			return rv == 1 ? 0 : rv;
+		}
 		if (!popped || complete(s) || !drain_ok)
 			continue;
-
-		for (i = 0; i < 4; i++) {
-			rcmd_init(&drain[i], "RPOP");
-			rcmd_adds(&drain[i], s->keys[i]);
-			rcmd_adds(&drain[i], "1000");
-		}
-		rv = rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 4, drain,
-		    dr);
-		if (rv == RCONN_INTR)
-			return 0;
-		if (rv != RCONN_OK) {
-			broker_fail(s, "RPOP", s->rc.err);
-			return -1;
-		}
-		for (i = 0; i < 4; i++) {
-			if (dr[i]->type == REDIS_REPLY_ERROR)
-				drain_ok = 0;	/* Redis < 6.2: no count */
-			else
-				handle_popped(s, dr[i]);
-		}
-		replies_free(dr, 4);
+		if ((rv = drain(s, &drain_ok)) != 1)
+			return rv;
 	}
 	return 0;
 }

@@ -22,6 +22,7 @@
 #define CLEANUP_TIMEOUT	3.0	/* seconds for the whole cleanup */
 #define CLEANUP_SETTLE	50	/* ms between SREM and DEL after --limit */
 #define COLLECT_CHUNK_MS 1000	/* ms of one BRPOP of replies, at most */
+#define BRPOP_TICK_MS	100	/* Redis answers a timed-out BRPOP this late */
 /* after a complete -d set, while a twin may still answer (ms) */
 #define TWIN_GRACE_MIN_MS 200
 #define TWIN_GRACE_MAX_MS 1000
