@@ -683,16 +683,15 @@ void	 twin_init(struct node *n, struct link *cmd);
 void	 twin_check(int found_bound);
 void	 twin_stop(void);
 
-/* replies.c: reply routing (one Lua script) and the held-reply queue. */
+/* replies.c: reply routing (SISMEMBER, then LPUSH + PEXPIRE) and the
+ * held-reply queue. */
 struct reply_counters {
 	uint64_t	replied;
 	uint64_t	unrouted;
 	uint64_t	foreign;	/* bindings naming another queue seen */
 	uint64_t	held;		/* waiting for the link (a gauge) */
 };
-void	 replies_init(struct node *n, struct link *cmd, void (*resync)(void));
-void	 replies_load_script(void);
-void	 replies_link_down(void);
+void	 replies_init(struct node *n, struct link *cmd);
 /* Route one reply to its client's list, or hold it while cmd is down. */
 void	 replies_send(const struct node_action *act);
 void	 replies_flush(void);

@@ -1,8 +1,7 @@
 /*
- * Replies, routed to their client's list by one Lua script on the command
- * link (reply_route_lua, common/reply.c), so that a reply is pushed only
- * while the client's binding exists and the list always carries a TTL
- * (spec 9). Replies made while the link is down wait in a bounded
+ * Replies, routed to their client's list on the command link: pushed
+ * only while the client's binding exists, and the list always carries a
+ * TTL (spec 9). Replies made while the link is down wait in a bounded
  * queue. Owns the reply counters.
  */
 #include <sys/types.h>
@@ -33,31 +32,20 @@ struct held {
 static struct {
 	struct node		*node;
 	struct link		*cmd;
-	void			(*resync)(void);
-	char			 sha[64];	/* of reply_route_lua, once loaded */
 	int			 stopping;
 	struct reply_counters	 count;
 	TAILQ_HEAD(, held)	 held;
 	int			 nheld;
-} rs = { .held = TAILQ_HEAD_INITIALIZER(rs.held) };
-
-static void
-on_script_load(struct link *l, const redisReply *reply, void *arg)
-{
-	(void)l;
-	(void)arg;
-	if (reply == NULL)
-		return;
-	if (reply->type != REDIS_REPLY_STRING ||
-	    reply->len >= sizeof(rs.sha)) {
-		log_warnx("cannot load the reply script: %s",
-		    reply->type == REDIS_REPLY_ERROR ?
-		    log_vis(reply->str, reply->len) : "unexpected reply");
-		return;
-	}
-	memcpy(rs.sha, reply->str, reply->len);
-	rs.sha[reply->len] = '\0';
-}
+	/*
+	 * Replies whose SISMEMBER is in flight, in the order sent: the
+	 * broker answers a connection's commands in order, so on_member()
+	 * is always about the first.
+	 */
+	TAILQ_HEAD(, route)	 routing;
+} rs = {
+	.held = TAILQ_HEAD_INITIALIZER(rs.held),
+	.routing = TAILQ_HEAD_INITIALIZER(rs.routing),
+};
 
 static void
 held_drop(struct held *h)
@@ -110,38 +98,72 @@ replies_flush(void)
 	}
 }
 
+/*
+ * A reply on its way: its client's binding is being checked (SISMEMBER),
+ * then it is pushed. rk, queue and list point into buf, after the
+ * payload.
+ */
+struct route {
+	TAILQ_ENTRY(route)	 entry;
+	size_t		 payloadlen;
+	const char	*rk;
+	const char	*queue;
+	const char	*list;		/* key prefix + queue */
+	char		 buf[];		/* payload, rk, queue, list */
+};
+
+static void	 on_member(struct link *, const redisReply *, void *);
+
+/* An error from the broker: 1 when reply is one (logged and counted). */
+static int
+route_error(const redisReply *reply)
+{
+	if (reply->type != REDIS_REPLY_ERROR)
+		return 0;
+	log_warnx("cannot route a reply: %s", log_vis(reply->str, reply->len));
+	rs.count.unrouted++;
+	link_readonly(rs.cmd, reply);
+	return 1;
+}
+
 static void
-on_reply_routed(struct link *l, const redisReply *reply, void *arg)
+on_pushed(struct link *l, const redisReply *reply, void *arg)
 {
 	(void)l;
 	(void)arg;
-	if (reply == NULL)
+	if (reply == NULL || route_error(reply))
 		return;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("cannot route a reply: %s",
+	rs.count.replied++;
+}
+
+static void
+on_expire(struct link *l, const redisReply *reply, void *arg)
+{
+	(void)l;
+	(void)arg;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_warnx("cannot set the reply list's TTL: %s",
 		    log_vis(reply->str, reply->len));
-		rs.count.unrouted++;
-		if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
-			rs.resync();	/* script cache flushed */
-		else
-			link_readonly(rs.cmd, reply);
+}
+
+/* Not bound: are there members for rk, but for other queues? */
+static void
+on_scan(struct link *l, const redisReply *reply, void *arg)
+{
+	(void)l;
+	(void)arg;
+	if (reply == NULL || route_error(reply))
 		return;
-	}
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
-		/* the client is gone or never bound its queue */
-		log_debug("reply dropped: no reply queue bound");
-		rs.count.unrouted++;
-		return;
-	}
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer < 0) {
+	rs.count.unrouted++;
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[1]->type == REDIS_REPLY_ARRAY &&
+	    reply->element[1]->elements > 0) {
 		log_warnx("reply dropped: the reply binding set binds its "
 		    "routing key only to queues other than the client's own; "
 		    "those are ignored");
-		rs.count.unrouted++;
 		rs.count.foreign++;
-		return;
-	}
-	rs.count.replied++;
+	} else
+		log_debug("reply dropped: no reply queue bound");
 }
 
 /* Escape the glob metacharacters of Redis' MATCH. */
@@ -161,101 +183,180 @@ glob_escape(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-/* Route one reply to its client's list (see reply_route_lua). */
+/*
+ * The binding was not there: look for members of rk for other queues
+ * (one bounded SSCAN step), only to tell the operator why.
+ */
+static void
+route_scan(const struct route *r)
+{
+	const char	*argv[7];
+	size_t		 argvlen[7];
+	char		 pat[2 * MAX_KEY];
+
+	if (glob_escape(r->rk, pat, sizeof(pat) - 4) == -1) {
+		rs.count.unrouted++;
+		return;
+	}
+	strlcat(pat, KOMBU_SEP "*", sizeof(pat));
+	argv[0] = "SSCAN";
+	argv[1] = rs.node->names.reply_binding_key;
+	argv[2] = "0";
+	argv[3] = "MATCH";
+	argv[4] = pat;
+	argv[5] = "COUNT";
+	argv[6] = "16";
+	for (int i = 0; i < 7; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (link_cmd(rs.cmd, on_scan, 7, argv, argvlen) == -1)
+		rs.count.unrouted++;
+}
+
+/* Bound: push the reply and (re)set the list's TTL, pipelined. */
+static void
+route_push(const struct route *r)
+{
+	const char	*argv[3];
+	size_t		 argvlen[3];
+	char		 ttl[32];
+
+	argv[0] = "LPUSH";
+	argvlen[0] = 5;
+	argv[1] = r->list;
+	argvlen[1] = strlen(r->list);
+	argv[2] = r->buf;
+	argvlen[2] = r->payloadlen;
+	if (link_cmd(rs.cmd, on_pushed, 3, argv, argvlen) == -1) {
+		log_warn("reply to %s lost", log_viss(r->rk));
+		rs.count.unrouted++;
+		return;
+	}
+	snprintf(ttl, sizeof(ttl), "%d", rs.node->conf->reply_ttl * 1000);
+	argv[0] = "PEXPIRE";
+	argvlen[0] = 7;
+	argv[2] = ttl;
+	argvlen[2] = strlen(ttl);
+	if (link_cmd(rs.cmd, on_expire, 3, argv, argvlen) == -1)
+		log_warn("reply list %s: no TTL", log_viss(r->list));
+}
+
+/* Hold r again: the connection went before the binding was confirmed. */
+static void
+route_hold(const struct route *r)
+{
+	struct node_action act;
+
+	memset(&act, 0, sizeof(act));
+	act.reply = 1;
+	act.payload = (char *)(uintptr_t)r->buf;
+	act.payloadlen = r->payloadlen;
+	strlcpy(act.routing_key, r->rk, sizeof(act.routing_key));
+	strlcpy(act.queue, r->queue, sizeof(act.queue));
+	hold_reply(&act);
+}
+
+static void
+on_member(struct link *l, const redisReply *reply, void *arg)
+{
+	struct route	*r;
+
+	(void)l;
+	(void)arg;
+	if ((r = TAILQ_FIRST(&rs.routing)) == NULL)
+		fatalx("%s: a binding check answered that was not asked",
+		    __func__);
+	TAILQ_REMOVE(&rs.routing, r, entry);
+	if (reply == NULL) {
+		/* nothing was pushed yet: it may go out once back */
+		if (!rs.stopping)
+			route_hold(r);
+		else
+			rs.count.unrouted++;
+	} else if (route_error(reply))
+		;
+	else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+		route_push(r);
+	else
+		route_scan(r);
+	free(r);
+}
+
+/*
+ * Route one reply to its client's list, as kombu's Redis transport does
+ * (the binding looked up, then LPUSH), but only to the client's own queue
+ * <rk>.reply.<ns>.pidbox and only while its canonical binding member is
+ * in the reply binding set (spec 9), never to other queues a member of
+ * the set names. Two round trips, like kombu's SMEMBERS then LPUSH: a
+ * Lua script doing both costs Redis twice as much per reply.
+ */
 void
 replies_send(const struct node_action *act)
 {
 	const struct names *nm = &rs.node->names;
-	char		 list[MAX_KEY], member[MAX_KEY], pat[2 * MAX_KEY];
-	char		 ttl[32];
-	const char	*argv[11];
-	size_t		 argvlen[11];
-	int		 mlen, i = 0;
+	struct route	*r;
+	char		 member[MAX_KEY], *p;
+	const char	*argv[3];
+	size_t		 argvlen[3], rklen, qlen, plen;
+	int		 mlen;
 
 	if (!link_is_up(rs.cmd) && !rs.stopping) {
 		hold_reply(act);
 		return;
 	}
-	if (snprintf(list, sizeof(list), "%s%s", nm->keyprefix, act->queue) >=
-	    (int)sizeof(list) ||
+	rklen = strlen(act->routing_key);
+	qlen = strlen(act->queue);
+	plen = strlen(nm->keyprefix);
+	if (plen + qlen >= MAX_KEY ||
 	    (mlen = binding_member(act->routing_key, "", act->queue, member,
-	    sizeof(member))) == -1 ||
-	    glob_escape(act->routing_key, pat, sizeof(pat) - 4) == -1) {
+	    sizeof(member))) == -1) {
 		log_warnx("reply to %s: names too long",
 		    log_viss(act->routing_key));
 		rs.count.unrouted++;
 		return;
 	}
-	strlcat(pat, KOMBU_SEP "*", sizeof(pat));
-	snprintf(ttl, sizeof(ttl), "%d", rs.node->conf->reply_ttl * 1000);
-	if (rs.sha[0] != '\0') {
-		argv[i] = "EVALSHA";
-		argvlen[i++] = 7;
-		argv[i] = rs.sha;
-	} else {
-		argv[i] = "EVAL";
-		argvlen[i++] = 4;
-		argv[i] = reply_route_lua;
-	}
-	argvlen[i] = strlen(argv[i]);
-	i++;
-	argv[i] = "2";
-	argvlen[i++] = 1;
-	argv[i] = nm->reply_binding_key;
-	argvlen[i] = strlen(argv[i]);
-	i++;
-	argv[i] = list;
-	argvlen[i] = strlen(list);
-	i++;
-	argv[i] = act->payload;
-	argvlen[i++] = act->payloadlen;
-	argv[i] = ttl;
-	argvlen[i] = strlen(ttl);
-	i++;
-	argv[i] = member;
-	argvlen[i++] = (size_t)mlen;
-	argv[i] = pat;
-	argvlen[i] = strlen(pat);
-	i++;
-	if (link_cmd(rs.cmd, on_reply_routed, i, argv, argvlen) == -1) {
+	if ((r = malloc(sizeof(*r) + act->payloadlen + rklen + 1 + qlen + 1 +
+	    plen + qlen + 1)) == NULL) {
 		log_warn("reply to %s lost", log_viss(act->routing_key));
 		rs.count.unrouted++;
+		return;
 	}
+	r->payloadlen = act->payloadlen;
+	p = r->buf;
+	memcpy(p, act->payload, act->payloadlen);
+	p += act->payloadlen;
+	r->rk = p;
+	memcpy(p, act->routing_key, rklen + 1);
+	p += rklen + 1;
+	r->queue = p;
+	memcpy(p, act->queue, qlen + 1);
+	p += qlen + 1;
+	r->list = p;
+	memcpy(p, nm->keyprefix, plen);
+	memcpy(p + plen, act->queue, qlen + 1);
+
+	argv[0] = "SISMEMBER";
+	argvlen[0] = 9;
+	argv[1] = nm->reply_binding_key;
+	argvlen[1] = strlen(argv[1]);
+	argv[2] = member;
+	argvlen[2] = (size_t)mlen;
+	if (link_cmd(rs.cmd, on_member, 3, argv, argvlen) == -1) {
+		log_warn("reply to %s lost", log_viss(act->routing_key));
+		rs.count.unrouted++;
+		free(r);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&rs.routing, r, entry);
 }
 
-/*
- * Route replies through cmd (borrowed) for n. resync is called when the
- * script cache was flushed (NOSCRIPT): the command link's set-up is
- * run again. Counters start at zero.
- */
+/* Route replies through cmd (borrowed) for n. Counters start at zero. */
 void
-replies_init(struct node *n, struct link *cmd, void (*resync)(void))
+replies_init(struct node *n, struct link *cmd)
 {
 	rs.node = n;
 	rs.cmd = cmd;
-	rs.resync = resync;
-	rs.sha[0] = '\0';
 	rs.stopping = 0;
 	memset(&rs.count, 0, sizeof(rs.count));
-}
-
-/* The command link is up: load the script (EVAL until it is in). */
-void
-replies_load_script(void)
-{
-	const char	*argv[3] = { "SCRIPT", "LOAD", reply_route_lua };
-	size_t		 argvlen[3] = { 6, 4, strlen(reply_route_lua) };
-
-	rs.sha[0] = '\0';
-	if (link_cmd(rs.cmd, on_script_load, 3, argv, argvlen) == -1)
-		log_warn("cannot load the reply script");
-}
-
-/* The command link is down: the next server may not have the script. */
-void
-replies_link_down(void)
-{
-	rs.sha[0] = '\0';
 }
 
 /* Leaving: a reply is sent now or lost, never held. */

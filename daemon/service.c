@@ -69,23 +69,11 @@ cmd_up(struct link *l, void *arg)
 {
 	(void)l;
 	(void)arg;
-	replies_load_script();
 	mailbox_in_declare();
 	health_start();
 	replies_flush();
 	mailbox_in_consume();
 	inventory_register();
-}
-
-/*
- * The script cache was flushed: set the command link up again; not once
- * leaving, when that would declare the binding after its SREM.
- */
-static void
-resync(void)
-{
-	if (!svc.stopping)
-		cmd_up(svc.cmd, NULL);
 }
 
 static void
@@ -94,7 +82,6 @@ cmd_down(struct link *l, void *arg)
 	(void)l;
 	(void)arg;
 	mailbox_in_undeclared();
-	replies_link_down();
 	health_stop();
 	svc.reconnects++;
 	svc.hooks->lost();
@@ -135,7 +122,7 @@ service_start(struct node *n, const struct service_hooks *hooks)
 	svc.cmd = link_new("broker", &n->url, &cmd_ops, NULL);
 	svc.in = link_new(n->conf->type == MAILBOX_FANOUT ? "subscriber" :
 	    "consumer", &n->url, &in_ops, NULL);
-	replies_init(n, svc.cmd, resync);
+	replies_init(n, svc.cmd);
 	n->send = replies_send;	/* replies of exec handlers */
 	health_init(n, svc.cmd, svc.in);
 	mailbox_in_init(n, svc.cmd, svc.in, &mailbox_ops);

@@ -12,8 +12,8 @@
  *   loadgen floor   [common] -n name
  *	The floor: a tiny C + hiredis responder. SUBSCRIBE, pull ticket and
  *	reply routing key out of each request with plain string searches and
- *	LPUSH a canned pong reply. No JSON parser, no routing script.
- *   loadgen fleet   [common] -e nodes [-j procs] [-m script|plain] [-P prefix]
+ *	LPUSH a canned pong reply. No JSON parser, no binding check.
+ *   loadgen fleet   [common] -e nodes [-j procs] [-m route|plain] [-P prefix]
  *	A simulated fleet of nodes named <prefix><i> in procs processes,
  *	each node with its own subscription, answering ping through
  *	pidboxd's reply path (see cmd_fleet). Prints READY, runs until
@@ -692,14 +692,70 @@ cmd_floor(int argc, char **argv)
  * answering ping through pidboxd's reply path: the request decoded by
  * envelope_decode/request_decode, the reply built by reply_encode and
  * envelope_encode with the ticket and the node's own Lamport clock, and
- * routed by pidboxd's script (reply_route_lua). The request is decoded
- * once per process and reused while the next message has the same bytes
- * (every subscription of a process receives the same PUBLISH); the reply
- * is built per node. Replies go out pipelined on one command connection
- * per process. -m plain replies as kombu does (SMEMBERS, then LPUSH):
- * the Redis cost the routing script is compared with.
+ * routed as pidboxd routes it (daemon/replies.c): SISMEMBER of the
+ * client's canonical binding member, then, when bound, LPUSH and PEXPIRE.
+ * The request is decoded once per process and reused while the next
+ * message has the same bytes (every subscription of a process receives
+ * the same PUBLISH); the reply is built per node. Replies go out
+ * pipelined on one command connection per process. -m plain replies as
+ * kombu does (SMEMBERS, then LPUSH): the Redis cost pidboxd's routing is
+ * compared with.
  */
 #define FLEET_TTL_MS	300000	/* pidboxd's default reply_ttl */
+
+/*
+ * The commands in flight on a process's command connection, in order:
+ * a SISMEMBER's reply says whether its reply is pushed.
+ */
+struct fsent {
+	char		*env;		/* NULL: not a SISMEMBER */
+	size_t		 envlen;
+	char		*list;
+};
+
+static struct {
+	struct fsent	*q;
+	size_t		 cap, head, n;
+} sent;
+
+static void
+sent_push(char *env, size_t envlen, const char *list)
+{
+	struct fsent	*f;
+
+	if (sent.n == sent.cap) {
+		size_t	 ncap = sent.cap ? 2 * sent.cap : 1024, i;
+		struct fsent *nq;
+
+		if ((nq = calloc(ncap, sizeof(*nq))) == NULL)
+			err(1, NULL);
+		for (i = 0; i < sent.n; i++)
+			nq[i] = sent.q[(sent.head + i) % sent.cap];
+		free(sent.q);
+		sent.q = nq;
+		sent.cap = ncap;
+		sent.head = 0;
+	}
+	f = &sent.q[(sent.head + sent.n++) % sent.cap];
+	f->env = env;
+	f->envlen = envlen;
+	f->list = env != NULL ? strdup(list) : NULL;
+	if (env != NULL && f->list == NULL)
+		err(1, NULL);
+}
+
+static struct fsent
+sent_pop(void)
+{
+	struct fsent	 f;
+
+	if (sent.n == 0)
+		errx(1, "fleet: a reply to a command not sent");
+	f = sent.q[sent.head];
+	sent.head = (sent.head + 1) % sent.cap;
+	sent.n--;
+	return f;
+}
 
 struct fnode {
 	redisContext	*c;
@@ -719,7 +775,6 @@ struct fcache {
 	char		 list[MAX_KEY];
 	char		 member[MAX_KEY];
 	int		 memberlen;
-	char		 pat[2 * MAX_KEY];
 };
 
 static int
@@ -729,7 +784,6 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 	struct request	 req;
 	const char	*errstr, *t;
 	char		 queue[MAX_KEY];
-	size_t		 i, j;
 
 	if (fc->msg != NULL && fc->len == len && memcmp(fc->msg, msg, len) == 0)
 		return fc->ok;
@@ -762,13 +816,6 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 		strlcpy(fc->rk, req.reply_routing_key, sizeof(fc->rk));
 		strlcpy(fc->list, names.keyprefix, sizeof(fc->list));
 		strlcat(fc->list, queue, sizeof(fc->list));
-		/* the script's SSCAN pattern: rk glob-escaped, SEP, * */
-		for (i = j = 0; fc->rk[i] != '\0'; i++) {
-			if (strchr("*?[]\\", fc->rk[i]) != NULL)
-				fc->pat[j++] = '\\';
-			fc->pat[j++] = fc->rk[i];
-		}
-		snprintf(fc->pat + j, sizeof(fc->pat) - j, "%s*", KOMBU_SEP);
 	}
 	request_free(&req);
 	envelope_free(&env);
@@ -778,16 +825,15 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 /* Node fn answers the cached request: one routing command into cmd. */
 static void
 fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
-    const char *sha, int plain, json_object *pong, long long *pending)
+    int plain, json_object *pong)
 {
 	struct envelope_out	 out;
 	json_object		*h;
-	const char		*av[9];
-	size_t			 al[9];
-	char			*body, *env, ttl[16];
+	const char		*av[3];
+	size_t			 al[3];
+	char			*body, *env;
 	size_t			 bodylen, envlen;
 	int64_t			 clk;
-	int			 i;
 
 	clock_adjust(&fn->clock, fc->clock);
 	if ((body = reply_encode(fn->name, pong, &bodylen)) == NULL ||
@@ -813,6 +859,7 @@ fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
 		av[1] = names.reply_binding_key;
 		if (redisAppendCommandArgv(cmd, 2, av, NULL) != REDIS_OK)
 			errx(1, "fleet: %s", cmd->errstr);
+		sent_push(NULL, 0, NULL);
 		av[0] = "LPUSH";
 		av[1] = fc->list;
 		av[2] = env;
@@ -821,27 +868,46 @@ fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
 		al[2] = envlen;
 		if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
 			errx(1, "fleet: %s", cmd->errstr);
-		*pending += 2;
+		sent_push(NULL, 0, NULL);
+		free(env);
 	} else {
-		snprintf(ttl, sizeof(ttl), "%d", FLEET_TTL_MS);
-		av[0] = "EVALSHA";
-		av[1] = sha;
-		av[2] = "2";
-		av[3] = names.reply_binding_key;
-		av[4] = fc->list;
-		av[5] = env;
-		av[6] = ttl;
-		av[7] = fc->member;
-		av[8] = fc->pat;
-		for (i = 0; i < 9; i++)
-			al[i] = strlen(av[i]);
-		al[5] = envlen;
-		al[7] = (size_t)fc->memberlen;
-		if (redisAppendCommandArgv(cmd, 9, av, al) != REDIS_OK)
+		av[0] = "SISMEMBER";
+		av[1] = names.reply_binding_key;
+		av[2] = fc->member;
+		al[0] = 9;
+		al[1] = strlen(av[1]);
+		al[2] = (size_t)fc->memberlen;
+		if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
 			errx(1, "fleet: %s", cmd->errstr);
-		*pending += 1;
+		sent_push(env, envlen, fc->list);
 	}
-	free(env);
+}
+
+/* The binding is there: push the reply and set the list's TTL. */
+static void
+fleet_push(redisContext *cmd, struct fsent *f)
+{
+	const char	*av[3];
+	size_t		 al[3];
+	char		 ttl[16];
+
+	av[0] = "LPUSH";
+	av[1] = f->list;
+	av[2] = f->env;
+	al[0] = 5;
+	al[1] = strlen(f->list);
+	al[2] = f->envlen;
+	if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
+		errx(1, "fleet: %s", cmd->errstr);
+	sent_push(NULL, 0, NULL);
+	snprintf(ttl, sizeof(ttl), "%d", FLEET_TTL_MS);
+	av[0] = "PEXPIRE";
+	av[2] = ttl;
+	al[0] = 7;
+	al[2] = strlen(ttl);
+	if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
+		errx(1, "fleet: %s", cmd->errstr);
+	sent_push(NULL, 0, NULL);
 }
 
 /* Write out what cmd has buffered (it is non-blocking). */
@@ -864,8 +930,9 @@ flush_cmd(redisContext *cmd)
 
 /* Consume the replies to our routing commands; count failures. */
 static void
-drain_cmd(redisContext *cmd, long long *pending, long long *bad)
+drain_cmd(redisContext *cmd, long long *bad)
 {
+	struct fsent	 f;
 	redisReply	*r;
 	void		*vr;
 
@@ -876,15 +943,18 @@ drain_cmd(redisContext *cmd, long long *pending, long long *bad)
 			errx(1, "fleet: read: %s", cmd->errstr);
 		if ((r = vr) == NULL)
 			return;
-		(*pending)--;
+		f = sent_pop();
 		if (r->type == REDIS_REPLY_ERROR ||
-		    (r->type == REDIS_REPLY_INTEGER && r->integer != 1 &&
-		    r->integer != 0)) {
+		    (f.env != NULL && (r->type != REDIS_REPLY_INTEGER ||
+		    r->integer != 1))) {
 			if ((*bad)++ == 0)
 				fprintf(stderr, "fleet: routing failed: %s\n",
 				    r->type == REDIS_REPLY_ERROR ? r->str :
-				    "foreign binding");
-		}
+				    "not bound");
+		} else if (f.env != NULL)
+			fleet_push(cmd, &f);
+		free(f.env);
+		free(f.list);
 		freeReplyObject(r);
 	}
 }
@@ -912,7 +982,7 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 	redisReply		*r;
 	json_object		*pong;
 	const char		*av[3], *errstr;
-	char			 sha[64], name[64];
+	char			 name[64];
 	long long		 pending = 0, bad = 0;
 	int			 ep, i, k, nev;
 	void			*vr;
@@ -925,12 +995,6 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 		err(1, NULL);
 	json_object_object_add(pong, "ok", json_object_new_string("pong"));
 	cmd = connect_redis();
-	av[0] = "SCRIPT";
-	av[1] = "LOAD";
-	av[2] = reply_route_lua;
-	r = cmd_argv(cmd, 3, av, NULL);
-	snprintf(sha, sizeof(sha), "%s", r->str);
-	freeReplyObject(r);
 	if ((ep = epoll_create1(0)) == -1)
 		err(1, "epoll_create1");
 	for (i = 0; i < n; i++) {
@@ -970,7 +1034,7 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 			struct fnode *f;
 
 			if (evs[k].data.u32 == (uint32_t)n) {
-				drain_cmd(cmd, &pending, &bad);
+				drain_cmd(cmd, &bad);
 				continue;
 			}
 			f = &fn[evs[k].data.u32];
@@ -987,12 +1051,11 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 				    strcmp(r->element[0]->str, "message") == 0 &&
 				    fcache_fill(&fc, r->element[2]->str,
 				    r->element[2]->len))
-					fnode_reply(f, &fc, cmd, sha, plain,
-					    pong, &pending);
+					fnode_reply(f, &fc, cmd, plain, pong);
 				freeReplyObject(r);
 			}
 		}
-		if (pending > 0)
+		if (sent.n > 0)
 			flush_cmd(cmd);
 	}
 }
@@ -1000,7 +1063,7 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 static int
 cmd_fleet(int argc, char **argv)
 {
-	const char	*prefix = "sim", *mode = "script";
+	const char	*prefix = "sim", *mode = "route";
 	pid_t		*kids;
 	sigset_t	 ss;
 	int		 n = 100, procs = 2, ch, i, first, per, fds[2], sig;
@@ -1016,8 +1079,8 @@ cmd_fleet(int argc, char **argv)
 		}
 	}
 	if (n < 1 || procs < 1 || procs > n ||
-	    (strcmp(mode, "script") != 0 && strcmp(mode, "plain") != 0))
-		errx(2, "fleet: -e nodes >= -j procs >= 1, -m script|plain");
+	    (strcmp(mode, "route") != 0 && strcmp(mode, "plain") != 0))
+		errx(2, "fleet: -e nodes >= -j procs >= 1, -m route|plain");
 	names_setup(NULL);
 	if ((kids = calloc((size_t)procs, sizeof(*kids))) == NULL ||
 	    pipe(fds) == -1)
