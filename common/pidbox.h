@@ -282,8 +282,6 @@ int	 reply_decode(const char *body, size_t len, json_object **root,
 	    const char **node, json_object **value, const char **errstr);
 /* 1 if value looks like {"error": ...} without "ok" (Celery's ERROR). */
 int	 reply_is_error(json_object *value);
-/* The reply routing script (EVAL/EVALSHA; see reply.c). */
-extern const char reply_route_lua[];
 
 /* names.c: kombu entity names of a mailbox. */
 struct names {

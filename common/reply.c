@@ -192,32 +192,3 @@ reply_is_error(json_object *value)
 	    json_object_object_get_ex(value, "error", NULL) &&
 	    !json_object_object_get_ex(value, "ok", NULL);
 }
-
-/*
- * pidboxd's reply routing script (daemon/replies.c), here so that the
- * simulated fleet of `make bench` routes through the very same text.
- * KEYS[1] reply binding set, KEYS[2] the canonical reply list
- * ARGV[1] envelope, ARGV[2] TTL ms, ARGV[3] canonical member,
- * ARGV[4] SSCAN pattern for rk SEP *.
- * A reply goes only to the canonical list <rk>.reply.<ns>.pidbox, the
- * queue every kombu and Celery client declares, and only while its
- * binding member exists: one SISMEMBER, one LPUSH, one PEXPIRE. Nothing
- * else is ever pushed to or expired, whatever the binding set holds: a
- * member binding the routing key to another queue (anyone who can SADD
- * can write one) would otherwise route replies into, and put a TTL on,
- * any key of any application. Returns 1 when pushed; 0 when no binding;
- * -1 when a member naming another queue was seen for this routing key,
- * found by one SSCAN step (bounded work: a small set is one listpack, a
- * large one is scanned COUNT buckets, never walked), so it can be
- * counted and logged.
- */
-const char reply_route_lua[] =
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then\n"
-    "  redis.call('LPUSH', KEYS[2], ARGV[1])\n"
-    "  redis.call('PEXPIRE', KEYS[2], ARGV[2])\n"
-    "  return 1\n"
-    "end\n"
-    "local r = redis.call('SSCAN', KEYS[1], '0', 'MATCH', ARGV[4],"
-    " 'COUNT', 16)\n"
-    "if #r[2] > 0 then return -1 end\n"
-    "return 0\n";

@@ -282,12 +282,22 @@ on_member(struct link *l, const redisReply *reply, void *arg)
 }
 
 /*
- * Route one reply to its client's list, as kombu's Redis transport does
- * (the binding looked up, then LPUSH), but only to the client's own queue
- * <rk>.reply.<ns>.pidbox and only while its canonical binding member is
- * in the reply binding set (spec 9), never to other queues a member of
- * the set names. Two round trips, like kombu's SMEMBERS then LPUSH: a
- * Lua script doing both costs Redis twice as much per reply.
+ * Route one reply to its client's list as kombu's Redis transport does,
+ * the binding looked up and then LPUSH, but only to the canonical list
+ * <rk>.reply.<ns>.pidbox, the queue every kombu and Celery client
+ * declares, and only while its canonical binding member is in the reply
+ * binding set (spec 9): SISMEMBER, then LPUSH and PEXPIRE. Nothing else is
+ * ever pushed to or expired, whatever the set holds: a member binding the
+ * routing key to another queue (anyone who can SADD can write one) would
+ * otherwise route replies into, and put a TTL on, any key of any
+ * application; such a member is only counted (one bounded SSCAN step).
+ *
+ * Two round trips, like kombu's SMEMBERS then LPUSH. A Lua script did it
+ * in one, atomically, but a script call costs Redis about twice what the
+ * three commands do (docs/BENCHMARKS.md), and Redis serialises every
+ * node's reply. The price: a client that removes its binding and lists
+ * in the one round trip between SISMEMBER and LPUSH gets its list
+ * created again, with the TTL, so it expires (kombu's would stay).
  */
 void
 replies_send(const struct node_action *act)
