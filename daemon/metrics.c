@@ -74,6 +74,7 @@ metrics_request(const char *method, const char *decision)
 			}
 		if (m == NULL && mx.nmethods < METRICS_MAX_METHODS) {
 			m = &mx.methods[mx.nmethods++];
+			memset(m, 0, sizeof(*m));
 			strlcpy(m->name, method, sizeof(m->name));
 		}
 	}
@@ -338,7 +339,14 @@ on_timer(void *arg)
 void
 metrics_init(struct node *n, const struct metrics_link *link)
 {
-	memset(&mx, 0, sizeof(mx));
+	/*
+	 * Not a memset of mx: its 76 KiB of method slots would all become
+	 * the node's private memory; a slot is cleared when first used.
+	 */
+	mx.nmethods = 0;
+	mx.write_errors = 0;
+	mx.failing = 0;
+	memset(&mx.unknown, 0, sizeof(mx.unknown));
 	strlcpy(mx.unknown.name, UNKNOWN_METHOD, sizeof(mx.unknown.name));
 	mx.node = n;
 	mx.link = link;

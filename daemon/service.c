@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ static struct {
 	int		 stopping;
 	uint64_t	 reconnects;	/* the command link was lost */
 	struct timer	 logflush;
+	uint64_t	 seen;		/* requests received at the last tick */
+	uint64_t	 trimmed;	/* ... at the last malloc_trim() */
 } svc;
 
 static void	 cmd_up(struct link *, void *);
@@ -104,11 +107,26 @@ in_down(struct link *l, void *arg)
 	health_forget();
 }
 
+/*
+ * Every 5 s: flush the rate-limited log; and when requests came and then
+ * 5 s passed without one, give the heap's free pages back. A burst of pipelined requests leaves
+ * the heap at its high-water mark (replies in flight, hiredis buffers),
+ * and glibc returns only its top: malloc_trim() also releases the free
+ * pages inside it, so an idle node stays at its idle size.
+ */
 static void
 on_logflush(void *arg)
 {
+	uint64_t	 r;
+
 	(void)arg;
 	log_ratelimit_flush();
+	r = svc.node->stats.received;
+	if (r == svc.seen && r != svc.trimmed) {	/* quiet since a burst */
+		svc.trimmed = r;
+		malloc_trim(0);
+	}
+	svc.seen = r;
 	timer_add(&svc.logflush, 5000);
 }
 
