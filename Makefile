@@ -38,11 +38,15 @@ PKGLIBS	  := $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALLCFLAGS = -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN) $(PKGCFLAGS) -Icommon -MMD -MP $(CFLAGS)
 ALLLDFLAGS = $(HARDLD) $(LDFLAGS)
 LIBS	 = $(PKGLIBS) -lresolv -lm
-# pidboxctl links only what every run uses: libyaml (-c, --yaml) and
-# libpcre2 (--matcher pcre) are dlopen()ed on first use (common/yamllib.c,
-# common/match.c), which saves their loading and relocation at start-up.
+# pidboxctl and pidboxd link only what every run uses: libyaml (-c,
+# --yaml, the daemon's config) and libpcre2 (--matcher pcre, argument
+# schemas with a regex) are dlopen()ed on first use (common/yamllib.c,
+# common/match.c): less loading and relocation at start-up, and a node
+# that never needs libpcre2 does not map it (debian/control names both,
+# which dpkg-shlibdeps cannot see).
 CLI_PKGS = hiredis json-c libbsd-overlay
 CLI_LIBS := $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -lresolv -lm
+DAEMON_LIBS = $(CLI_LIBS)
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
@@ -78,7 +82,7 @@ $(B)/libpidbox.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $(COMMON_OBJ)
 
 $(B)/pidboxd: $(DAEMON_OBJ) $(B)/libpidbox.a
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libpidbox.a $(LIBS)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $(DAEMON_OBJ) $(B)/libpidbox.a $(DAEMON_LIBS)
 
 $(B)/pidboxctl: $(CLI_OBJ) $(B)/libpidbox.a
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpidbox.a $(CLI_LIBS)

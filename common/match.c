@@ -448,6 +448,59 @@ done:
 	return ret;
 }
 
+struct pcre2_real_code_8 *
+regex_compile(const char *src, char *err, size_t errlen)
+{
+	pcre2_code	*re;
+	PCRE2_UCHAR	 msg[128];
+	PCRE2_SIZE	 off;
+	const char	*errstr;
+	int		 code;
+
+	if (pcre_load(&errstr) == -1) {
+		snprintf(err, errlen, "%s", errstr);
+		return NULL;
+	}
+	re = pcre.compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED |
+	    PCRE2_DOLLAR_ENDONLY, &code, &off, NULL);
+	if (re == NULL) {
+		if (pcre.error_message(code, msg, sizeof(msg)) < 0)
+			strlcpy((char *)msg, "unknown error", sizeof(msg));
+		snprintf(err, errlen, "bad regex at offset %zu: %s",
+		    (size_t)off, (const char *)msg);
+	}
+	return re;
+}
+
+void
+regex_free(struct pcre2_real_code_8 *re)
+{
+	if (re != NULL)
+		pcre.code_free(re);	/* loaded: re came from it */
+}
+
+int
+regex_matches(struct pcre2_real_code_8 *re, const char *s, size_t len)
+{
+	pcre2_match_data	*md;
+	pcre2_match_context	*mc;
+	int			 rc = -1;
+
+	md = pcre.md_create(re, NULL);
+	mc = pcre.mc_create(NULL);
+	if (md != NULL && mc != NULL) {
+		/* the operator's pattern, but the string is the broker's */
+		pcre.match_limit(mc, PCRE_MATCH_LIMIT);
+		pcre.depth_limit(mc, PCRE_DEPTH_LIMIT);
+		pcre.heap_limit(mc, PCRE_HEAP_LIMIT);
+		rc = pcre.match(re, (PCRE2_SPTR)s, len, 0, 0, md, mc);
+	}
+	pcre.mc_free(mc);
+	pcre.md_free(md);
+	return rc >= 0;
+}
+
 static int
 m_glob(const char *name, const char *pattern, const char **errstr)
 {

@@ -389,6 +389,17 @@ int	 match(const char *name, const char *pattern, const char *matcher,
 /* 0 when matcher is known and pattern compiles; -1 with *errstr. */
 int	 match_check(const char *pattern, const char *matcher,
 	    const char **errstr);
+/*
+ * A whole-string regex (anchored at both ends, UTF) for pidboxd's method
+ * argument schemas, through the same lazily loaded libpcre2: NULL with
+ * err filled when it does not compile or libpcre2 cannot be loaded.
+ */
+struct pcre2_real_code_8 *regex_compile(const char *src, char *err,
+	    size_t errlen);
+void	 regex_free(struct pcre2_real_code_8 *re);
+/* 1 when s[len] matches; 0 when not, or too complex to tell. */
+int	 regex_matches(struct pcre2_real_code_8 *re, const char *s,
+	    size_t len);
 
 /*
  * TLS settings of a broker connection: the rediss:// query options

@@ -118,7 +118,7 @@ args_free(struct method_conf *m)
 		free(m->args[i].regex);
 		free(m->args[i].help);
 		json_object_put(m->args[i].def);
-		schema_regex_free(m->args[i].re);
+		regex_free(m->args[i].re);
 	}
 	free(m->args);
 	m->args = NULL;
@@ -227,10 +227,10 @@ set_regex(const struct conf_at *at, const struct ynode *v, const char **why)
 		*why = "only for type string";
 	else if (v->type != YNODE_SCALAR)
 		*why = "expected a regular expression";
-	else if ((re = schema_regex(v->value, err, sizeof(err))) == NULL)
+	else if ((re = regex_compile(v->value, err, sizeof(err))) == NULL)
 		*why = err;
 	else {
-		schema_regex_free(a->re);
+		regex_free(a->re);
 		free(a->regex);
 		a->re = re;
 		a->regex = xstrdup(v->value);

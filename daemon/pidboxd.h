@@ -551,10 +551,6 @@ json_object *schema_describe(const struct arg_spec *args, size_t nargs);
 json_object *schema_number(double d);
 /* Text of a scalar argument as it goes into argv/env (malloc'd). */
 char	*schema_text(json_object *v);
-/* Compile a full-match regex; NULL with err set. */
-struct pcre2_real_code_8 *schema_regex(const char *src, char *err,
-	    size_t errlen);
-void	 schema_regex_free(struct pcre2_real_code_8 *re);
 
 /* exec.c: run operator-defined methods without blocking the loop. */
 /*

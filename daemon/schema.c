@@ -14,7 +14,6 @@
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include "pidboxd.h"
 
@@ -25,44 +24,6 @@ static const char *const type_names[] = {
 	[ARG_BOOL] = "bool",
 	[ARG_ANY] = "any",
 };
-
-struct pcre2_real_code_8 *
-schema_regex(const char *src, char *err, size_t errlen)
-{
-	pcre2_code	*re;
-	PCRE2_UCHAR	 msg[128];
-	PCRE2_SIZE	 off;
-	int		 code;
-
-	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-	    PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED |
-	    PCRE2_DOLLAR_ENDONLY, &code, &off, NULL);
-	if (re == NULL) {
-		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(err, errlen, "bad regex at offset %zu: %s",
-		    (size_t)off, (const char *)msg);
-	}
-	return re;
-}
-
-void
-schema_regex_free(struct pcre2_real_code_8 *re)
-{
-	pcre2_code_free(re);
-}
-
-static int
-regex_matches(struct pcre2_real_code_8 *re, const char *s, size_t len)
-{
-	pcre2_match_data	*md;
-	int			 rc;
-
-	if ((md = pcre2_match_data_create_from_pattern(re, NULL)) == NULL)
-		return 0;
-	rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
-}
 
 /* Convert v to the declared type (lenient for CLI key=value input). */
 static json_object *

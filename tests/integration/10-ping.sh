@@ -7,6 +7,9 @@
 need pidboxd pidboxctl
 start_redis
 start_pidboxd node1 || exit 1
+# libpcre2 and libyaml are loaded on first use: a plain node maps neither
+expect_not_contains node_maps_no_libpcre2 "$(cat "/proc/${DPID[node1]}/maps")" libpcre2-8
+expect_not_contains node_maps_no_libyaml "$(cat "/proc/${DPID[node1]}/maps")" libyaml
 
 out=$(ctl ping 2>"$T/err")
 rc=$?

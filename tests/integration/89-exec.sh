@@ -52,6 +52,8 @@ YAML
 chmod 600 "$conf"
 
 SECRET_ENV=do-not-leak start_pidboxd n1 -c "$conf" || exit 1
+# pidboxd links no libpcre2: it loads it for the first regex it compiles
+expect_contains regex_loads_libpcre2 "$(cat "/proc/${DPID[n1]}/maps")" libpcre2-8
 
 call() {	# METHOD ARGS...: the reply value of n1 as JSON
 	local m=$1

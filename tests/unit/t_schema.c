@@ -34,7 +34,7 @@ setup(void **state)
 	spec[0].required = 1;
 	spec[0].max_length = 16;
 	spec[0].regex = re_host;
-	spec[0].re = schema_regex(re_host, err, sizeof(err));
+	spec[0].re = regex_compile(re_host, err, sizeof(err));
 	spec[1].name = n_count;
 	spec[1].type = ARG_INT;
 	spec[1].has_min = spec[1].has_max = 1;
@@ -59,7 +59,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	schema_regex_free(spec[0].re);
+	regex_free(spec[0].re);
 	json_object_put(spec[3].def);
 	return 0;
 }
