@@ -906,7 +906,9 @@ jscan_obj(struct jscan *f, int depth)
 			if ((v = json_object_new_int64(neg ? -n : n)) == NULL)
 				goto fail;
 		}
-		if (json_object_object_add(o, key, v) != 0) {
+		/* not there (above): json-c need not look it up again */
+		if (json_object_object_add_ex(o, key, v,
+		    JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
 			json_object_put(v);
 			goto fail;
 		}
