@@ -803,7 +803,7 @@ publish(struct session *s, const char *env, size_t envlen)
 static int
 cmpname(const void *a, const void *b)
 {
-	return strverscmp(*(const char *const *)a, *(const char *const *)b);
+	return verscmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Who replied with an error, who was expected and did not reply. */

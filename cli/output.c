@@ -1116,7 +1116,7 @@ static int
 cmpshown_name(const void *a, const void *b)
 {
 	/* web-2 before web-10: GNU's version order. */
-	return strverscmp(((const struct shown *)a)->node,
+	return verscmp(((const struct shown *)a)->node,
 	    ((const struct shown *)b)->node);
 }
 
@@ -1127,7 +1127,7 @@ cmpshown_latency(const void *a, const void *b)
 
 	if (x->latency != y->latency)
 		return x->latency < y->latency ? -1 : 1;
-	return strverscmp(x->node, y->node);
+	return verscmp(x->node, y->node);
 }
 
 static void
