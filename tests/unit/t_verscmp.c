@@ -85,7 +85,7 @@ gen(uint32_t *x, char *s)
 static void
 t_generated(void **state)
 {
-	char		a[16], b[16];
+	char		a[16], b[32];	/* b: a's prefix, then a name */
 	uint32_t	x = 2463534242u;
 	size_t		i, k, n;
 
@@ -101,10 +101,9 @@ t_generated(void **state)
 			k = n == 0 ? 0 : next(&x) % (n + 1);
 			memcpy(b, a, k);
 			gen(&x, b + k);
-			b[k + strlen(b + k) > 15 ? 15 - k : strlen(b + k)] = '\0';
 			break;
 		default:	/* one byte changed, or cut short */
-			memcpy(b, a, sizeof(b));
+			memcpy(b, a, sizeof(a));
 			n = strlen(a);
 			if (n > 0 && next(&x) % 4 != 0)
 				b[next(&x) % n] = "0019a."[next(&x) % 6];
