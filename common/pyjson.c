@@ -898,9 +898,9 @@ json_object *
 jscan_obj(struct jscan *f, int depth)
 {
 	json_object	*o, *v;
-	const char	*k, *s, *q;
+	const char	*k, *s, *q, *seen[8];
 	char		 key[128];
-	size_t		 kl, sl;
+	size_t		 kl, sl, seenl[8], nseen = 0, i;
 	int64_t		 n;
 	int		 neg, r;
 
@@ -919,7 +919,20 @@ jscan_obj(struct jscan *f, int depth)
 			goto fail;
 		memcpy(key, k, kl);
 		key[kl] = '\0';
-		if (json_object_object_get_ex(o, key, NULL) || f->p >= f->end)
+		/*
+		 * A duplicate key is the full parse's (the last one wins).
+		 * The first keys are compared as text: cheaper than hashing
+		 * each for a lookup in o.
+		 */
+		if (nseen < nitems(seen)) {
+			for (i = 0; i < nseen; i++)
+				if (seenl[i] == kl && memcmp(seen[i], k, kl) == 0)
+					goto fail;
+			seen[nseen] = k;
+			seenl[nseen++] = kl;
+		} else if (json_object_object_get_ex(o, key, NULL))
+			goto fail;
+		if (f->p >= f->end)
 			goto fail;
 		if (*f->p == '"') {
 			if (jscan_str(f, &s, &sl) == -1 ||
