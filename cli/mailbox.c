@@ -975,7 +975,9 @@ expectation(const struct mailbox *mb, const struct mailbox_request *req,
 			    req->matcher, &errstr) != 1)
 				continue;
 			res->expnames[n++] = name;
-			json_object_object_add(res->expset, name, NULL);
+			/* bound's keys: each name once */
+			json_object_object_add_ex(res->expset, name, NULL,
+			    JSON_C_OBJECT_ADD_KEY_IS_NEW);
 		}
 		ex->names = res->expnames;
 		ex->nnames = n;
