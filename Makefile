@@ -107,9 +107,11 @@ UNIT_DEPS_t_schema	= $(D)/schema.o
 # The CLI's parser and command table (t_cliargs stubs the table's exec
 # functions).
 UNIT_DEPS_t_cliargs	= $(B)/cli/args.o $(B)/cli/cmd.o
+UNIT_DEPS_t_verscmp	= $(B)/cli/verscmp.o
 DAEMON_TESTS	 = t_node t_sdnotify t_config t_audit t_policy t_nonce t_schema
 $(foreach t,$(DAEMON_TESTS),$(eval UNIT_INC_$(t) = -Idaemon))
 UNIT_INC_t_cliargs	= -Icli
+UNIT_INC_t_verscmp	= -Icli
 
 $(B)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)

@@ -53,7 +53,7 @@ struct variant {
 static int
 cmpnode(const void *a, const void *b)
 {
-	return strverscmp(*(const char *const *)a, *(const char *const *)b);
+	return verscmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int
@@ -64,7 +64,7 @@ cmpvariant(const void *a, const void *b)
 
 	if ((c = strcmp(x->method, y->method)) != 0)
 		return c;
-	return strverscmp(x->nodes[0], y->nodes[0]);
+	return verscmp(x->nodes[0], y->nodes[0]);
 }
 
 /* Append printf(fmt) to the string *s (NULL: empty). */

@@ -226,15 +226,18 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	struct mailbox_result	*res = s->res;
 	struct mailbox_event	 ev;
 	struct envelope		 env;
-	json_object		*root = NULL, *t;
+	struct reply_body	 rb;
+	json_object		*t;
 	const char		*errstr;
 	enum trust_mark		 mark;
 	int64_t			 clock;
 	size_t			 i;
+	unsigned		 addf;
 	int			 ours, replacing, counts;
 
 	memset(&env, 0, sizeof(env));
 	memset(&ev, 0, sizeof(ev));
+	rb.root = rb.value = NULL;
 	/*
 	 * kombu's limit: exactly that many replies, even when more were
 	 * already queued and popped in the same batch.
@@ -260,11 +263,12 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		goto done;
 	}
 	ev.latency_ms = (double)(ctl_now_us() - res->t0) / 1000.0;
-	if (reply_decode(env.body, env.bodylen, &root, &ev.node, &ev.value,
-	    &errstr) == -1) {
+	if (reply_take(env.body, env.bodylen, &rb, &errstr) == -1) {
 		malformed(s, errstr);
 		goto done;
 	}
+	ev.node = rb.node;
+	ev.value = rb.value;
 	mark = TRUST_UNVERIFIED;
 	if (s->mb->verify) {
 		mark = trust_check(s->mb->trust, &env, s->mb->names.exchange,
@@ -276,7 +280,8 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	 * good reply takes the place of a FORGED one, which may have come
 	 * first to hide it.
 	 */
-	if (json_object_object_get_ex(res->replies, ev.node, NULL) &&
+	replacing = json_object_object_get_ex(res->replies, ev.node, NULL);
+	if (replacing &&
 	    !(mark != TRUST_FORGED && json_object_object_get_ex(res->trust,
 	    ev.node, &t) && strcmp(json_object_get_string(t),
 	    trust_name(TRUST_FORGED)) == 0)) {
@@ -288,17 +293,18 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		emit(s, &ev, MAILBOX_EV_DUPLICATE);
 		goto done;
 	}
-	replacing = json_object_object_get_ex(res->replies, ev.node, NULL);
-	json_object_object_add(res->replies, ev.node,
-	    json_object_get(ev.value));
-	json_object_object_add(res->latency, ev.node,
-	    json_object_new_double(ev.latency_ms));
+	/* a new node is in none of the tables: no lookup before the add */
+	addf = replacing ? 0 : JSON_C_OBJECT_ADD_KEY_IS_NEW;
+	json_object_object_add_ex(res->replies, ev.node,
+	    json_object_get(ev.value), addf);
+	json_object_object_add_ex(res->latency, ev.node,
+	    json_object_new_double(ev.latency_ms), addf);
 	if (s->mb->verify) {
-		json_object_object_add(res->trust, ev.node,
-		    json_object_new_string(ev.mark));
-		json_object_object_add(res->trust_why, ev.node,
+		json_object_object_add_ex(res->trust, ev.node,
+		    json_object_new_string(ev.mark), addf);
+		json_object_object_add_ex(res->trust_why, ev.node,
 		    ev.mark_why == NULL ? NULL :
-		    json_object_new_string(ev.mark_why));
+		    json_object_new_string(ev.mark_why), addf);
 	}
 	for (i = 0; i < s->req->ndestination; i++)
 		if (strcmp(s->req->destination[i], ev.node) == 0)
@@ -319,7 +325,7 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		res->nnamed++;
 	emit(s, &ev, MAILBOX_EV_REPLY);
 done:
-	json_object_put(root);
+	reply_body_free(&rb);
 	envelope_free(&env);
 }
 
@@ -797,7 +803,7 @@ publish(struct session *s, const char *env, size_t envlen)
 static int
 cmpname(const void *a, const void *b)
 {
-	return strverscmp(*(const char *const *)a, *(const char *const *)b);
+	return verscmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Who replied with an error, who was expected and did not reply. */
@@ -969,7 +975,9 @@ expectation(const struct mailbox *mb, const struct mailbox_request *req,
 			    req->matcher, &errstr) != 1)
 				continue;
 			res->expnames[n++] = name;
-			json_object_object_add(res->expset, name, NULL);
+			/* bound's keys: each name once */
+			json_object_object_add_ex(res->expset, name, NULL,
+			    JSON_C_OBJECT_ADD_KEY_IS_NEW);
 		}
 		ex->names = res->expnames;
 		ex->nnames = n;

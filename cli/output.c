@@ -248,14 +248,16 @@ output_progress_end(void)
 static void
 put_text(const char *s, size_t len)
 {
-	char	*buf;
+	char	 sbuf[4 * 256 + 1], *buf = sbuf;
 	size_t	 n;
 
-	if ((buf = reallocarray(NULL, len + 1, 4)) == NULL)
+	/* esc_text() writes up to 4 bytes a byte; most lines fit in sbuf */
+	if (len >= 256 && (buf = reallocarray(NULL, len + 1, 4)) == NULL)
 		err(EX_OSERR, NULL);
 	n = esc_text(buf, s, len, tty ? 0 : ESC_UTF8);
 	fwrite(buf, 1, n, stdout);
-	free(buf);
+	if (buf != sbuf)
+		free(buf);
 }
 
 /* Celery's text.indent(): every "\n"-separated part gets n spaces. */
@@ -266,7 +268,10 @@ put_indented(const char *text, size_t len, int n)
 
 	for (p = text;; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
-		printf("%*s", n, "");
+		if (n <= 8)
+			fwrite("        ", 1, (size_t)n, stdout);
+		else
+			printf("%*s", n, "");
 		put_text(p, nl != NULL ? (size_t)(nl - p) : (size_t)(end - p));
 		putchar('\n');
 		if (nl == NULL)
@@ -614,9 +619,10 @@ put_status(const char *node, int error, const char *extra,
     const char *vmark, const char *why)
 {
 	const char	*word = error ? "ERROR" : "OK";
-	char		*esc, mark[256] = "";
+	char		*esc, mark[256];
 	size_t		 len;
 
+	mark[0] = '\0';
 	if (why == NULL)
 		why = "";
 	if (vmark != NULL && strcmp(vmark, "FORGED") == 0) {
@@ -628,10 +634,17 @@ put_status(const char *node, int error, const char *extra,
 		    strcmp(vmark, "verified") != 0 ? ": " : "",
 		    strcmp(vmark, "verified") != 0 ? why : "");
 	if (!align) {
+		/* no printf(): this is once per reply, thousands of them */
 		fputs("->  ", stdout);
 		put_text(node, strlen(node));
-		printf(": %s%s%s%s\n", word, mark, extra != NULL ? "  " : "",
-		    extra != NULL ? extra : "");
+		fputs(": ", stdout);
+		fputs(word, stdout);
+		fputs(mark, stdout);
+		if (extra != NULL) {
+			fputs("  ", stdout);
+			fputs(extra, stdout);
+		}
+		putchar('\n');
 		return;
 	}
 	esc = tty_name(node);
@@ -800,7 +813,9 @@ json_str(json_object *o, const char *key)
 {
 	json_object *v;
 
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+	/* an empty table (no reply checks) needs no hash of the key */
+	if (o == NULL || json_object_object_length(o) == 0 ||
+	    !json_object_object_get_ex(o, key, &v) || v == NULL)
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -817,6 +832,21 @@ put_reply(const char *node, json_object *value, const char *vmark,
 
 	if (!displayed(error))
 		return;
+	/*
+	 * {"ok": "text"} (ping's pong): pretty() is the text indented by 4,
+	 * then indented by 4 again here; escaping works per character, so
+	 * that is the text indented by 8, without a FILE and a copy for it.
+	 * (Not an operator method's result: that "ok" is an object.)
+	 */
+	if (json_object_is_type(value, json_type_object) &&
+	    json_object_object_get_ex(value, "ok", &r) &&
+	    json_object_is_type(r, json_type_string)) {
+		put_status(node, 0, NULL, vmark, why);
+		if (style != STYLE_STATUS)
+			put_indented(json_object_get_string(r),
+			    (size_t)json_object_get_string_len(r), 8);
+		return;
+	}
 	if (style != STYLE_STATUS && (r = exec_result(value)) != NULL) {
 		put_exec(node, value, r, error, vmark, why);
 		return;
@@ -1086,7 +1116,7 @@ static int
 cmpshown_name(const void *a, const void *b)
 {
 	/* web-2 before web-10: GNU's version order. */
-	return strverscmp(((const struct shown *)a)->node,
+	return verscmp(((const struct shown *)a)->node,
 	    ((const struct shown *)b)->node);
 }
 
@@ -1097,7 +1127,7 @@ cmpshown_latency(const void *a, const void *b)
 
 	if (x->latency != y->latency)
 		return x->latency < y->latency ? -1 : 1;
-	return strverscmp(x->node, y->node);
+	return verscmp(x->node, y->node);
 }
 
 static void
@@ -1118,8 +1148,9 @@ output_view(const struct mailbox_result *res)
 	    json_object_iter_next(&it), i++) {
 		v[i].node = json_object_iter_peek_name(&it);
 		v[i].value = json_object_iter_peek_value(&it);
-		v[i].latency = json_object_object_get_ex(res->latency,
-		    v[i].node, &l) ? json_object_get_double(l) : 0;
+		v[i].latency = sort_by == SORT_LATENCY &&
+		    json_object_object_get_ex(res->latency, v[i].node, &l) ?
+		    json_object_get_double(l) : 0;
 		if (align)
 			widen(v[i].node);
 	}
@@ -1127,14 +1158,14 @@ output_view(const struct mailbox_result *res)
 	qsort(v, n, sizeof(*v), sort_by == SORT_LATENCY ? cmpshown_latency :
 	    cmpshown_name);
 	for (i = 0; i < n; i++) {
-		put_reply(v[i].node, v[i].value, json_str(res->trust,
-		    v[i].node), json_str(res->trust_why, v[i].node));
+		kept = json_str(res->trust, v[i].node);
+		put_reply(v[i].node, v[i].value, kept,
+		    json_str(res->trust_why, v[i].node));
 		/*
 		 * A twin's reply under the first, as Celery shows both; and a
 		 * FORGED reply that the real one replaced (one that was kept
 		 * is the line above).
 		 */
-		kept = json_str(res->trust, v[i].node);
 		for (j = 0; j < json_object_array_length(dups); j++) {
 			pair = json_object_array_get_idx(dups, j);
 			mark = json_object_get_string(

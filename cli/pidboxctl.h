@@ -522,6 +522,9 @@ enum trust_mark trust_check(struct trust *, const struct envelope *,
 	    const char *, const char *, const char **);
 const char *trust_name(enum trust_mark);
 
+/* verscmp.c: strverscmp()'s order, without walking shared prefixes. */
+int	 verscmp(const char *, const char *);
+
 /* describe.c: the table of pidboxctl describe. */
 void	 describe_table(json_object *);
 

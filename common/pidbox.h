@@ -280,6 +280,21 @@ json_object *reply_unknown_method(json_object *method_obj);
  */
 int	 reply_decode(const char *body, size_t len, json_object **root,
 	    const char **node, json_object **value, const char **errstr);
+/*
+ * reply_decode() for a collector (issue 17): the same result and errors,
+ * without a json-c object around the value when the body has kombu's
+ * simple shape. rb->node is NUL-terminated, rb->value may be NULL (JSON
+ * null); release both with reply_body_free(), also after an error.
+ */
+struct reply_body {
+	json_object	*root;		/* the full parse's; holds both */
+	json_object	*value;		/* in root, else owned */
+	const char	*node;		/* in root, else name */
+	char		 name[256];
+};
+int	 reply_take(const char *body, size_t len, struct reply_body *rb,
+	    const char **errstr);
+void	 reply_body_free(struct reply_body *rb);
 /* 1 if value looks like {"error": ...} without "ok" (Celery's ERROR). */
 int	 reply_is_error(json_object *value);
 

@@ -748,6 +748,48 @@ jscan_ws(struct jscan *f)
 		f->p++;
 }
 
+/*
+ * Where the run of string bytes from p ends: at the first '"' or '\\'
+ * (lax), or also at a control byte or one above 0x7e (strict); end when
+ * none. The scans spend most of their time here (a reply envelope is
+ * ~430 bytes, most of them inside strings), so eight bytes are tested at
+ * once while no word holds such a byte, with the usual SWAR tests (a
+ * byte below n, above n, equal to 0 after an XOR), each exact as to
+ * whether the word holds one, and a false hit (a borrow or a carry) only
+ * ever above a true one, so the lowest flagged byte is the first stop.
+ */
+#define SWAR_ONES	0x0101010101010101ULL
+#define SWAR_HIGHS	0x8080808080808080ULL
+#define SWAR_ZERO(w)	(((w) - SWAR_ONES) & ~(w) & SWAR_HIGHS)
+static const char *
+run_end(const char *p, const char *end, int strict)
+{
+	uint64_t	w, stop;
+
+	for (; end - p >= 8; p += 8) {
+		memcpy(&w, p, sizeof(w));
+		stop = SWAR_ZERO(w ^ (SWAR_ONES * '"')) |
+		    SWAR_ZERO(w ^ (SWAR_ONES * '\\'));
+		if (strict)	/* < 0x20, > 0x7e */
+			stop |= ((w - SWAR_ONES * 0x20) & ~w & SWAR_HIGHS) |
+			    (((w + SWAR_ONES * (0x7f - 0x7e)) | w) &
+			    SWAR_HIGHS);
+		if (stop != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* false hits lie only above a true one: the lowest */
+			return p + __builtin_ctzll(stop) / 8;
+#else
+			break;
+#endif
+		}
+	}
+	for (; p < end; p++)
+		if (*p == '"' || *p == '\\' || (strict && (*p < 0x20 ||
+		    *p > 0x7e)))
+			break;
+	return p;
+}
+
 /* A string of printable ASCII without escapes: its text, or -1. */
 int
 jscan_str(struct jscan *f, const char **s, size_t *len)
@@ -756,10 +798,8 @@ jscan_str(struct jscan *f, const char **s, size_t *len)
 
 	if (f->p >= f->end || *f->p != '"')
 		return -1;
-	for (q = ++f->p; q < f->end && *q != '"'; q++)
-		if (*q < 0x20 || *q > 0x7e || *q == '\\')
-			return -1;
-	if (q >= f->end)
+	q = run_end(++f->p, f->end, 1);
+	if (q >= f->end || *q != '"')
 		return -1;
 	*s = f->p;
 	*len = (size_t)(q - f->p);
@@ -806,18 +846,26 @@ jscan_next(struct jscan *f)
 int
 jscan_skip(struct jscan *f)
 {
-	int	depth = 0;
+	const char	*p = f->p;
+	int		 depth = 0;
 
-	if (f->p >= f->end || *f->p != '{')
+	if (p >= f->end || *p != '{')
 		return -1;
-	for (; f->p < f->end; f->p++) {
-		switch (*f->p) {
+	for (; p < f->end; p++) {
+		switch (*p) {
 		case '"':
-			for (f->p++; f->p < f->end && *f->p != '"'; f->p++)
-				if (*f->p == '\\')
-					f->p++;
-			if (f->p >= f->end)
-				return -1;
+			/*
+			 * To the closing quote, over each backslash and the
+			 * byte it escapes. A string that ends the text
+			 * leaves the object open: -1 either way.
+			 */
+			for (p++;; p += 2) {
+				p = run_end(p, f->end, 0);
+				if (f->end - p < 2)
+					return -1;
+				if (*p == '"')
+					break;
+			}
 			break;
 		case '{':
 		case '[':
@@ -827,7 +875,7 @@ jscan_skip(struct jscan *f)
 		case '}':
 		case ']':
 			if (--depth == 0) {
-				f->p++;
+				f->p = p + 1;
 				return 0;
 			}
 			break;
@@ -850,9 +898,9 @@ json_object *
 jscan_obj(struct jscan *f, int depth)
 {
 	json_object	*o, *v;
-	const char	*k, *s, *q;
+	const char	*k, *s, *q, *seen[8];
 	char		 key[128];
-	size_t		 kl, sl;
+	size_t		 kl, sl, seenl[8], nseen = 0, i;
 	int64_t		 n;
 	int		 neg, r;
 
@@ -871,7 +919,20 @@ jscan_obj(struct jscan *f, int depth)
 			goto fail;
 		memcpy(key, k, kl);
 		key[kl] = '\0';
-		if (json_object_object_get_ex(o, key, NULL) || f->p >= f->end)
+		/*
+		 * A duplicate key is the full parse's (the last one wins).
+		 * The first keys are compared as text: cheaper than hashing
+		 * each for a lookup in o.
+		 */
+		if (nseen < nitems(seen)) {
+			for (i = 0; i < nseen; i++)
+				if (seenl[i] == kl && memcmp(seen[i], k, kl) == 0)
+					goto fail;
+			seen[nseen] = k;
+			seenl[nseen++] = kl;
+		} else if (json_object_object_get_ex(o, key, NULL))
+			goto fail;
+		if (f->p >= f->end)
 			goto fail;
 		if (*f->p == '"') {
 			if (jscan_str(f, &s, &sl) == -1 ||
@@ -906,7 +967,9 @@ jscan_obj(struct jscan *f, int depth)
 			if ((v = json_object_new_int64(neg ? -n : n)) == NULL)
 				goto fail;
 		}
-		if (json_object_object_add(o, key, v) != 0) {
+		/* not there (above): json-c need not look it up again */
+		if (json_object_object_add_ex(o, key, v,
+		    JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
 			json_object_put(v);
 			goto fail;
 		}

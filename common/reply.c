@@ -185,6 +185,62 @@ fail:
 	return -1;
 }
 
+/*
+ * The collector's reply_decode() (issue 17): a body {node: {...}} of the
+ * shape kombu writes is taken apart without the one-member json-c object
+ * around the value (a 16-entry hash table to build, fill and free per
+ * reply); the name is copied into rb->name. The value is parsed from its
+ * own text by pyjson_parse(), as the full parse would parse it: only
+ * whitespace and a key of printable ASCII without escapes are around it.
+ * Anything else (another value type, a longer or escaped key, two
+ * members, a value that does not parse) goes through reply_decode(), so
+ * that what is taken and every error are its.
+ */
+int
+reply_take(const char *body, size_t len, struct reply_body *rb,
+    const char **errstr)
+{
+	struct jscan	 f = { body, body + len };
+	const char	*k, *start, *end;
+	size_t		 kl;
+	int		 isnull;
+
+	rb->root = rb->value = NULL;
+	rb->node = NULL;
+	if (len > MAX_ENVELOPE)
+		goto full;
+	jscan_ws(&f);
+	if (f.p >= f.end || *f.p++ != '{' || jscan_key(&f, &k, &kl) == -1 ||
+	    kl >= sizeof(rb->name))
+		goto full;
+	start = f.p;
+	if (jscan_skip(&f) == -1)
+		goto full;
+	end = f.p;
+	if (jscan_next(&f) != 0)
+		goto full;
+	jscan_ws(&f);
+	if (f.p != f.end || (rb->value = pyjson_parse(start,
+	    (size_t)(end - start), &isnull, errstr)) == NULL)
+		goto full;
+	memcpy(rb->name, k, kl);
+	rb->name[kl] = '\0';
+	rb->node = rb->name;
+	*errstr = NULL;
+	return 0;
+full:
+	return reply_decode(body, len, &rb->root, &rb->node, &rb->value,
+	    errstr);
+}
+
+void
+reply_body_free(struct reply_body *rb)
+{
+	json_object_put(rb->root != NULL ? rb->root : rb->value);
+	rb->root = rb->value = NULL;
+	rb->node = NULL;
+}
+
 int
 reply_is_error(json_object *value)
 {

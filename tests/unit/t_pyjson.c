@@ -274,6 +274,15 @@ t_parse_fast_equals_tokener(void **state)
 		"{\"n\": 1e3}", "{\"n\": -0}", "{\"n\": 01}", "{\"n\": -}",
 		"{\"s\": \"caf\xc3\xa9\"}", "{\"s\": \"a\\\"b\\u00e9\"}",
 		"{\"a\": [1, true]}", "{\"a\": 1, \"a\": 2}",
+		/* duplicates: nested, apart, beyond the keys compared as text */
+		"{\"x\": {\"a\": 1, \"b\": 2, \"a\": {}}}",
+		"{\"a\": 1, \"ab\": 2, \"b\": 3, \"ab\": 4}",
+		("{\"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, "
+		    "\"k6\": 6, \"k7\": 7, \"k8\": 8, \"k9\": 9, \"k2\": 0}"),
+		("{\"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, "
+		    "\"k6\": 6, \"k7\": 7, \"k8\": 8, \"k9\": 9, \"k9\": 0}"),
+		("{\"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, "
+		    "\"k6\": 6, \"k7\": 7, \"k8\": 8, \"k9\": 9, \"k10\": 0}"),
 		/* nine levels: deeper than the scanner takes */
 		("{\"a\": {\"b\": {\"c\": {\"d\": {\"e\": {\"f\": {\"g\": "
 		    "{\"h\": {\"i\": 1}}}}}}}}}"),
@@ -469,6 +478,114 @@ t_repr_built(void **state)
 	json_object_put(o);
 }
 
+/*
+ * The scanners' word-at-a-time string runs (issue 17) against the byte
+ * at a time loops they replaced: jscan_str() and jscan_skip() must end
+ * at the same byte with the same result for every string, whatever bytes
+ * it holds where in a word (controls, 0x7f, bytes >= 0x80, quotes,
+ * backslashes, at every offset and length, and near the end of the text).
+ */
+static int
+ref_str(struct jscan *f, const char **s, size_t *len)
+{
+	const char	*q;
+
+	if (f->p >= f->end || *f->p != '"')
+		return -1;
+	for (q = ++f->p; q < f->end && *q != '"'; q++)
+		if (*q < 0x20 || *q > 0x7e || *q == '\\')
+			return -1;
+	if (q >= f->end)
+		return -1;
+	*s = f->p;
+	*len = (size_t)(q - f->p);
+	f->p = q + 1;
+	return 0;
+}
+
+static int
+ref_skip(struct jscan *f)
+{
+	int	depth = 0;
+
+	if (f->p >= f->end || *f->p != '{')
+		return -1;
+	for (; f->p < f->end; f->p++) {
+		switch (*f->p) {
+		case '"':
+			for (f->p++; f->p < f->end && *f->p != '"'; f->p++)
+				if (*f->p == '\\')
+					f->p++;
+			if (f->p >= f->end)
+				return -1;
+			break;
+		case '{':
+		case '[':
+			if (++depth > JSCAN_DEPTH)
+				return -1;
+			break;
+		case '}':
+		case ']':
+			if (--depth == 0) {
+				f->p++;
+				return 0;
+			}
+			break;
+		}
+	}
+	return -1;
+}
+
+static void
+t_scan_runs(void **state)
+{
+	static const unsigned char pick[] = {
+		'a', 'Z', '0', ' ', '~', '"', '\\', '{', '}', ':', ',',
+		0x00, 0x01, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0x9f, 0xa0, 0xc3,
+		0xe2, 0xff,
+	};
+	struct jscan	 f, g;
+	const char	*s1, *s2;
+	char		 buf[64];
+	size_t		 n, i, l1, l2;
+	uint32_t	 x = 12345;
+	int		 round, r1, r2;
+
+	(void)state;
+	for (round = 0; round < 200000; round++) {
+		/* xorshift: the same cases every run */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		n = 1 + x % (sizeof(buf) - 1);
+		buf[0] = round & 1 ? '"' : '{';
+		for (i = 1; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			/* mostly plain bytes: runs long enough for words */
+			buf[i] = (char)(x % 4 != 0 ? 'a' + (x >> 8) % 26 :
+			    pick[(x >> 8) % sizeof(pick)]);
+		}
+		f.p = g.p = buf;
+		f.end = g.end = buf + n;
+		s1 = s2 = NULL;
+		l1 = l2 = 0;
+		if (round & 1) {
+			r1 = jscan_str(&f, &s1, &l1);
+			r2 = ref_str(&g, &s2, &l2);
+		} else {
+			r1 = jscan_skip(&f);
+			r2 = ref_skip(&g);
+		}
+		if (r1 != r2 || (r1 == 0 && (f.p != g.p || s1 != s2 ||
+		    l1 != l2)))
+			fail_msg("round %d (%s, %zu bytes): %d/%d at %td/%td",
+			    round, round & 1 ? "str" : "skip", n, r1, r2,
+			    f.p - buf, g.p - buf);
+	}
+}
+
 int
 main(void)
 {
@@ -478,6 +595,7 @@ main(void)
 		cmocka_unit_test(t_parse_table),
 		cmocka_unit_test(t_parse_bounds),
 		cmocka_unit_test(t_parse_fast_equals_tokener),
+		cmocka_unit_test(t_scan_runs),
 		cmocka_unit_test(t_repr_table),
 		cmocka_unit_test(t_repr_built),
 	};

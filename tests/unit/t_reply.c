@@ -172,6 +172,118 @@ t_decode_table(void **state)
 	assert_false(reply_is_error(NULL));
 }
 
+/*
+ * reply_take() against reply_decode() (issue 17): the same rc, error,
+ * node and value (compared as pyjson_dumps() text) for bodies the fast
+ * path takes and for every kind it must leave to the full parse.
+ */
+static const char *const take_bodies[] = {
+	"{\"w1@vm\": {\"ok\": \"pong\"}}",
+	" \n{ \"w1\" :\t{\"ok\":\"pong\"} } \r\n",
+	"{\"n\": {\"ok\": {\"a\": [1, 2.5, \"x\"], \"b\": {\"c\": null}}}}",
+	/* nested deeper than the scan takes */
+	("{\"n\": {\"ok\": {\"a\": {\"b\": {\"c\": {\"d\": {\"e\": {\"f\": "
+	    "{\"g\": {\"h\": {\"i\": 1}}}}}}}}}}}"),
+	"{\"n\": {\"error\": \"KeyError('x')\"}}",
+	"{\"n\": {\"s\": \"\\u2603 \\ud83d\\ude00 \\\"q\\\" }{\"}}",
+	"{\"n\": {\"dup\": 1, \"dup\": 2}}",
+	"{\"n\": {}}",
+	"{\"\": {\"ok\": 1}}",
+	"{\"a\\u00e9\": {\"ok\": 1}}",
+	"{\"a\\\"b\": {\"ok\": 1}}",
+	"{\"n\": \"pong\"}",
+	"{\"n\": null}",
+	"{\"n\": [1, 2]}",
+	"{\"n\": 5}",
+	"{\"n\": {\"ok\": 1}, \"m\": {\"ok\": 2}}",
+	"{\"n\": {\"ok\": 1}, \"n\": {\"ok\": 2}}",
+	"{\"n\": {\"ok\": 1}} x",
+	"{\"n\": {\"ok\": 1}",
+	"{\"n\": {\"ok\": 1}}}",
+	"{\"n\": {\"ok\": 1,}}",
+	"{\"n\": {\"ok\": tru}}",
+	"{\"n\": {\"ok\": 01}}",
+	"{\"n\": {\"ok\": \"\x01\"}}",
+	"{\"n\": {\"ok\": \"\xff\"}}",
+	"{\"n\": {\"ok\": \"\xc3\xa9\"}}",
+	"{\"n\": {\"ok\": \"\\ud800\"}}",
+	"{\"n\" {\"ok\": 1}}",
+	"{n: {\"ok\": 1}}",
+	"{}",
+	"[]",
+	"null",
+	"",
+	"{",
+	"{\"n\": {\"ok\": NaN}}",
+	"{\"n\": {\"ok\": 1e400}}",
+};
+
+/* v as Python writes it; json-c's text for what Python cannot (NaN). */
+static char *
+dumped(json_object *v)
+{
+	char	*s;
+
+	if ((s = pyjson_dumps(v, NULL)) == NULL)
+		s = strdup(json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN));
+	assert_non_null(s);
+	return s;
+}
+
+static void
+take_check(const char *what, const char *body, size_t len)
+{
+	struct reply_body	 rb;
+	json_object		*root, *value;
+	const char		*node, *e1 = NULL, *e2 = NULL;
+	char			*d1, *d2;
+	int			 r1, r2;
+
+	r1 = reply_decode(body, len, &root, &node, &value, &e1);
+	r2 = reply_take(body, len, &rb, &e2);
+	if (r1 != r2 || (r1 == -1 && strcmp(e1, e2) != 0))
+		fail_msg("%s: rc %d/%d, %s / %s", what, r1, r2,
+		    e1 ? e1 : "", e2 ? e2 : "");
+	if (r1 == 0) {
+		if (e2 != NULL || strcmp(node, rb.node) != 0)
+			fail_msg("%s: node %s / %s", what, node, rb.node);
+		d1 = dumped(value);
+		d2 = dumped(rb.value);
+		if (strcmp(d1, d2) != 0)
+			fail_msg("%s: value %s / %s", what, d1, d2);
+		free(d1);
+		free(d2);
+		json_object_put(root);
+	} else
+		assert_null(rb.node);
+	reply_body_free(&rb);
+}
+
+static void
+t_take_same(void **state)
+{
+	char	 key[300], body[400];
+	size_t	 i, kl;
+
+	(void)state;
+	for (i = 0; i < nitems(take_bodies); i++)
+		take_check(take_bodies[i], take_bodies[i],
+		    strlen(take_bodies[i]));
+	for (i = 0; i < nitems(decode_cases); i++)
+		take_check(decode_cases[i].body, decode_cases[i].body,
+		    strlen(decode_cases[i].body));
+	/* a NUL inside: both refuse it */
+	take_check("NUL", "{\"n\": {\"ok\": \"a\0b\"}}", 21);
+	/* keys around the name buffer's size, up to the full parse's */
+	for (kl = 250; kl < sizeof(key); kl++) {
+		memset(key, 'k', kl);
+		key[kl] = '\0';
+		snprintf(body, sizeof(body), "{\"%s\": {\"ok\": 1}}", key);
+		take_check("long key", body, strlen(body));
+	}
+}
+
 int
 main(void)
 {
@@ -180,6 +292,7 @@ main(void)
 		cmocka_unit_test(t_error),
 		cmocka_unit_test(t_unknown_method),
 		cmocka_unit_test(t_decode_table),
+		cmocka_unit_test(t_take_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
