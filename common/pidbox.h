@@ -284,6 +284,33 @@ int	 reply_decode(const char *body, size_t len, json_object **root,
 int	 reply_is_error(json_object *value);
 /* The reply routing script (EVAL/EVALSHA; see reply.c). */
 extern const char reply_route_lua[];
+/*
+ * The command that runs it for one reply, pre-formatted in RESP (the
+ * bytes hiredis's redisFormatCommandArgv writes): the part fixed per node
+ * (EVALSHA sha or EVAL script, 2, the reply binding set; the TTL) is
+ * formatted once by reply_route_init, each reply appends only what
+ * varies. The buffer is reused from one reply to the next.
+ */
+struct reply_route {
+	char	*head;		/* *9, EVAL[SHA], sha or script, 2, KEYS[1] */
+	size_t	 headlen;
+	char	 ttl[48];	/* ARGV[2], a RESP bulk string */
+	size_t	 ttllen;
+	char	*buf;		/* the last command built */
+	size_t	 cap;
+};
+/* sha NULL: EVAL the script text. -1 with errno (ENOMEM, EINVAL). */
+int	 reply_route_init(struct reply_route *rr, const char *sha,
+	    const char *binding_key, int64_t ttl_ms);
+/*
+ * The command routing env[envlen] to list keyprefix+queue for routing
+ * key rk, borrowed in *cmd until the next call; -1 with errno
+ * (ENAMETOOLONG: a name too long or holding kombu's separator; ENOMEM).
+ */
+int	 reply_route_cmd(struct reply_route *rr, const char *keyprefix,
+	    const char *queue, const char *rk, const char *env, size_t envlen,
+	    const char **cmd, size_t *lenp);
+void	 reply_route_clear(struct reply_route *rr);
 
 /* names.c: kombu entity names of a mailbox. */
 struct names {

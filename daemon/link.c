@@ -963,6 +963,31 @@ link_cmd(struct link *l, link_reply_fn fn, int argc, const char **argv,
 	return 0;
 }
 
+/*
+ * Send one command already formatted in RESP (cmd[len], copied): for a
+ * command sent per request whose fixed part is formatted once.
+ * As link_cmd otherwise.
+ */
+int
+link_cmd_formatted(struct link *l, link_reply_fn fn, const char *cmd,
+    size_t len)
+{
+	struct link_call *c = NULL;
+
+	if (l->ev.ac == NULL || l->state != LINK_UP) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (fn != NULL)
+		c = call_slot(l, fn);
+	if (redisAsyncFormattedCommand(l->ev.ac, c != NULL ? call_reply : NULL,
+	    c, cmd, len) != REDIS_OK) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 double
 link_contact(const struct link *l)
 {

@@ -35,6 +35,8 @@ static struct {
 	struct link		*cmd;
 	void			(*resync)(void);
 	char			 sha[64];	/* of reply_route_lua, once loaded */
+	struct reply_route	 route;		/* for sha (or EVAL), route_ttl */
+	int64_t			 route_ttl;
 	int			 stopping;
 	struct reply_counters	 count;
 	TAILQ_HEAD(, held)	 held;
@@ -57,6 +59,7 @@ on_script_load(struct link *l, const redisReply *reply, void *arg)
 	}
 	memcpy(rs.sha, reply->str, reply->len);
 	rs.sha[reply->len] = '\0';
+	reply_route_clear(&rs.route);
 }
 
 static void
@@ -144,80 +147,41 @@ on_reply_routed(struct link *l, const redisReply *reply, void *arg)
 	rs.count.replied++;
 }
 
-/* Escape the glob metacharacters of Redis' MATCH. */
-static int
-glob_escape(const char *s, char *buf, size_t len)
-{
-	size_t i = 0;
-
-	for (; *s != '\0'; s++) {
-		if (i + 3 >= len)
-			return -1;
-		if (strchr("*?[]\\", *s) != NULL)
-			buf[i++] = '\\';
-		buf[i++] = *s;
-	}
-	buf[i] = '\0';
-	return 0;
-}
-
 /* Route one reply to its client's list (see reply_route_lua). */
 void
 replies_send(const struct node_action *act)
 {
 	const struct names *nm = &rs.node->names;
-	char		 list[MAX_KEY], member[MAX_KEY], pat[2 * MAX_KEY];
-	char		 ttl[32];
-	const char	*argv[11];
-	size_t		 argvlen[11];
-	int		 mlen, i = 0;
+	const char	*cmd;
+	size_t		 len;
+	int64_t		 ttl = (int64_t)rs.node->conf->reply_ttl * 1000;
 
 	if (!link_is_up(rs.cmd) && !rs.stopping) {
 		hold_reply(act);
 		return;
 	}
-	if (snprintf(list, sizeof(list), "%s%s", nm->keyprefix, act->queue) >=
-	    (int)sizeof(list) ||
-	    (mlen = binding_member(act->routing_key, "", act->queue, member,
-	    sizeof(member))) == -1 ||
-	    glob_escape(act->routing_key, pat, sizeof(pat) - 4) == -1) {
-		log_warnx("reply to %s: names too long",
-		    log_viss(act->routing_key));
+	/* cleared whenever sha changes; formatted again on a new TTL too */
+	if (rs.route.head == NULL || rs.route_ttl != ttl) {
+		if (reply_route_init(&rs.route, rs.sha[0] != '\0' ? rs.sha :
+		    NULL, nm->reply_binding_key, ttl) == -1) {
+			log_warn("reply to %s lost", log_viss(act->routing_key));
+			rs.count.unrouted++;
+			return;
+		}
+		rs.route_ttl = ttl;
+	}
+	if (reply_route_cmd(&rs.route, nm->keyprefix, act->queue,
+	    act->routing_key, act->payload, act->payloadlen, &cmd, &len) == -1) {
+		if (errno == ENAMETOOLONG)
+			log_warnx("reply to %s: names too long",
+			    log_viss(act->routing_key));
+		else
+			log_warn("reply to %s lost",
+			    log_viss(act->routing_key));
 		rs.count.unrouted++;
 		return;
 	}
-	strlcat(pat, KOMBU_SEP "*", sizeof(pat));
-	snprintf(ttl, sizeof(ttl), "%d", rs.node->conf->reply_ttl * 1000);
-	if (rs.sha[0] != '\0') {
-		argv[i] = "EVALSHA";
-		argvlen[i++] = 7;
-		argv[i] = rs.sha;
-	} else {
-		argv[i] = "EVAL";
-		argvlen[i++] = 4;
-		argv[i] = reply_route_lua;
-	}
-	argvlen[i] = strlen(argv[i]);
-	i++;
-	argv[i] = "2";
-	argvlen[i++] = 1;
-	argv[i] = nm->reply_binding_key;
-	argvlen[i] = strlen(argv[i]);
-	i++;
-	argv[i] = list;
-	argvlen[i] = strlen(list);
-	i++;
-	argv[i] = act->payload;
-	argvlen[i++] = act->payloadlen;
-	argv[i] = ttl;
-	argvlen[i] = strlen(ttl);
-	i++;
-	argv[i] = member;
-	argvlen[i++] = (size_t)mlen;
-	argv[i] = pat;
-	argvlen[i] = strlen(pat);
-	i++;
-	if (link_cmd(rs.cmd, on_reply_routed, i, argv, argvlen) == -1) {
+	if (link_cmd_formatted(rs.cmd, on_reply_routed, cmd, len) == -1) {
 		log_warn("reply to %s lost", log_viss(act->routing_key));
 		rs.count.unrouted++;
 	}
@@ -235,6 +199,7 @@ replies_init(struct node *n, struct link *cmd, void (*resync)(void))
 	rs.cmd = cmd;
 	rs.resync = resync;
 	rs.sha[0] = '\0';
+	reply_route_clear(&rs.route);
 	rs.stopping = 0;
 	memset(&rs.count, 0, sizeof(rs.count));
 }
@@ -247,6 +212,7 @@ replies_load_script(void)
 	size_t		 argvlen[3] = { 6, 4, strlen(reply_route_lua) };
 
 	rs.sha[0] = '\0';
+	reply_route_clear(&rs.route);
 	if (link_cmd(rs.cmd, on_script_load, 3, argv, argvlen) == -1)
 		log_warn("cannot load the reply script");
 }
@@ -256,6 +222,7 @@ void
 replies_link_down(void)
 {
 	rs.sha[0] = '\0';
+	reply_route_clear(&rs.route);
 }
 
 /* Leaving: a reply is sent now or lost, never held. */
@@ -271,6 +238,7 @@ replies_clear(void)
 {
 	while (!TAILQ_EMPTY(&rs.held))
 		held_drop(TAILQ_FIRST(&rs.held));
+	reply_route_clear(&rs.route);
 }
 
 void

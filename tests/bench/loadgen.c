@@ -716,10 +716,8 @@ struct fcache {
 	int64_t		 clock;
 	char		 xchg[MAX_KEY];
 	char		 rk[MAX_KEY];
-	char		 list[MAX_KEY];
-	char		 member[MAX_KEY];
-	int		 memberlen;
-	char		 pat[2 * MAX_KEY];
+	char		 queue[MAX_KEY];
+	char		 list[MAX_KEY];	/* keyprefix + queue, for -m plain */
 };
 
 static int
@@ -728,8 +726,7 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 	struct envelope	 env;
 	struct request	 req;
 	const char	*errstr, *t;
-	char		 queue[MAX_KEY];
-	size_t		 i, j;
+	char		 queue[MAX_KEY], member[MAX_KEY];
 
 	if (fc->msg != NULL && fc->len == len && memcmp(fc->msg, msg, len) == 0)
 		return fc->ok;
@@ -751,8 +748,8 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 	    strlen(req.reply_routing_key) < sizeof(fc->rk) / 2 &&
 	    names_reply_queue(&names, req.reply_routing_key, queue,
 	    sizeof(queue)) == 0 &&
-	    (fc->memberlen = binding_member(req.reply_routing_key, "", queue,
-	    fc->member, sizeof(fc->member))) != -1) {
+	    binding_member(req.reply_routing_key, "", queue, member,
+	    sizeof(member)) != -1) {
 		fc->ok = 1;
 		fc->has_ticket = (t = req.ticket) != NULL;
 		snprintf(fc->ticket, sizeof(fc->ticket), "%s", t ? t : "");
@@ -760,34 +757,30 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 			fc->clock = 0;
 		strlcpy(fc->xchg, req.reply_exchange, sizeof(fc->xchg));
 		strlcpy(fc->rk, req.reply_routing_key, sizeof(fc->rk));
+		strlcpy(fc->queue, queue, sizeof(fc->queue));
 		strlcpy(fc->list, names.keyprefix, sizeof(fc->list));
 		strlcat(fc->list, queue, sizeof(fc->list));
-		/* the script's SSCAN pattern: rk glob-escaped, SEP, * */
-		for (i = j = 0; fc->rk[i] != '\0'; i++) {
-			if (strchr("*?[]\\", fc->rk[i]) != NULL)
-				fc->pat[j++] = '\\';
-			fc->pat[j++] = fc->rk[i];
-		}
-		snprintf(fc->pat + j, sizeof(fc->pat) - j, "%s*", KOMBU_SEP);
 	}
 	request_free(&req);
 	envelope_free(&env);
 	return fc->ok;
 }
 
-/* Node fn answers the cached request: one routing command into cmd. */
+/*
+ * Node fn answers the cached request: one routing command into cmd,
+ * pre-formatted by rr as pidboxd's (common/reply.c).
+ */
 static void
 fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
-    const char *sha, int plain, json_object *pong, long long *pending)
+    struct reply_route *rr, int plain, json_object *pong, long long *pending)
 {
 	struct envelope_out	 out;
 	json_object		*h;
-	const char		*av[9];
-	size_t			 al[9];
-	char			*body, *env, ttl[16];
+	const char		*av[3], *rc;
+	size_t			 al[3], rclen;
+	char			*body, *env;
 	size_t			 bodylen, envlen;
 	int64_t			 clk;
-	int			 i;
 
 	clock_adjust(&fn->clock, fc->clock);
 	if ((body = reply_encode(fn->name, pong, &bodylen)) == NULL ||
@@ -823,21 +816,10 @@ fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
 			errx(1, "fleet: %s", cmd->errstr);
 		*pending += 2;
 	} else {
-		snprintf(ttl, sizeof(ttl), "%d", FLEET_TTL_MS);
-		av[0] = "EVALSHA";
-		av[1] = sha;
-		av[2] = "2";
-		av[3] = names.reply_binding_key;
-		av[4] = fc->list;
-		av[5] = env;
-		av[6] = ttl;
-		av[7] = fc->member;
-		av[8] = fc->pat;
-		for (i = 0; i < 9; i++)
-			al[i] = strlen(av[i]);
-		al[5] = envlen;
-		al[7] = (size_t)fc->memberlen;
-		if (redisAppendCommandArgv(cmd, 9, av, al) != REDIS_OK)
+		if (reply_route_cmd(rr, names.keyprefix, fc->queue, fc->rk,
+		    env, envlen, &rc, &rclen) == -1)
+			err(1, "fleet: reply");
+		if (redisAppendFormattedCommand(cmd, rc, rclen) != REDIS_OK)
 			errx(1, "fleet: %s", cmd->errstr);
 		*pending += 1;
 	}
@@ -906,13 +888,14 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 {
 	struct fnode		*fn;
 	struct fcache		 fc;
+	struct reply_route	 rr;
 	struct epoll_event	*evs, ev;
 	struct names		 nn;
 	redisContext		*cmd;
 	redisReply		*r;
 	json_object		*pong;
 	const char		*av[3], *errstr;
-	char			 sha[64], name[64];
+	char			 name[64];
 	long long		 pending = 0, bad = 0;
 	int			 ep, i, k, nev;
 	void			*vr;
@@ -929,7 +912,10 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 	av[1] = "LOAD";
 	av[2] = reply_route_lua;
 	r = cmd_argv(cmd, 3, av, NULL);
-	snprintf(sha, sizeof(sha), "%s", r->str);
+	memset(&rr, 0, sizeof(rr));
+	if (reply_route_init(&rr, r->str, names.reply_binding_key,
+	    FLEET_TTL_MS) == -1)
+		err(1, "fleet: reply command");
 	freeReplyObject(r);
 	if ((ep = epoll_create1(0)) == -1)
 		err(1, "epoll_create1");
@@ -987,7 +973,7 @@ fleet_proc(const char *prefix, int first, int n, int plain, int readyfd)
 				    strcmp(r->element[0]->str, "message") == 0 &&
 				    fcache_fill(&fc, r->element[2]->str,
 				    r->element[2]->len))
-					fnode_reply(f, &fc, cmd, sha, plain,
+					fnode_reply(f, &fc, cmd, &rr, plain,
 					    pong, &pending);
 				freeReplyObject(r);
 			}

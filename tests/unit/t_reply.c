@@ -1,14 +1,17 @@
 /* Unit tests for common/reply.c: reply bodies and kombu-style errors. */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <hiredis.h>
 #include <json-c/json.h>
 
 #include "pidbox.h"
@@ -172,6 +175,118 @@ t_decode_table(void **state)
 	assert_false(reply_is_error(NULL));
 }
 
+/*
+ * The pre-formatted routing command must be, byte for byte, what hiredis
+ * formats from the same nine arguments (what replies.c sent before):
+ * EVALSHA and EVAL, key prefixes, glob metacharacters to escape, binary
+ * payloads, the buffer reused for a shorter and a longer command.
+ */
+static void
+t_route_cmd_equals_hiredis(void **state)
+{
+	static const struct {
+		const char	*sha, *prefix, *queue, *rk, *env;
+		size_t		 envlen;
+		int64_t		 ttl;
+	} c[] = {
+		{ "0123456789abcdef0123456789abcdef01234567", "",
+		    "c1d2.reply.celery.pidbox", "c1d2", "{\"body\": \"x\"}", 13,
+		    300000 },
+		{ NULL, "", "c1d2.reply.celery.pidbox", "c1d2", "", 0, 0 },
+		{ "ab", "app:", "k*?[]\\.reply.x.pidbox", "k*?[]\\",
+		    "a\r\n\0b$*", 8, 1000 },
+		{ "ab", "p", "q", "r", "e", 1, 9223372036854775807LL },
+		{ "ab", "", "q.reply.x.pidbox", "q", NULL, 70000, 5 },
+	};
+	struct reply_route	 rr;
+	const char		*argv[9], *cmd;
+	size_t			 argvlen[9], len, i;
+	char			*want, *big, list[MAX_KEY], ttl[24];
+	char			 member[MAX_KEY], pat[2 * MAX_KEY];
+	int			 wl, j;
+
+	(void)state;
+	memset(&rr, 0, sizeof(rr));
+	big = malloc(70000);
+	assert_non_null(big);
+	for (j = 0; j < 70000; j++)
+		big[j] = (char)(j * 7);
+	for (i = 0; i < nitems(c); i++) {
+		assert_int_equal(reply_route_init(&rr, c[i].sha, "_kombu.b",
+		    c[i].ttl), 0);
+		assert_int_equal(reply_route_cmd(&rr, c[i].prefix, c[i].queue,
+		    c[i].rk, c[i].env != NULL ? c[i].env : big, c[i].envlen,
+		    &cmd, &len), 0);
+		snprintf(list, sizeof(list), "%s%s", c[i].prefix, c[i].queue);
+		snprintf(ttl, sizeof(ttl), "%lld", (long long)c[i].ttl);
+		snprintf(member, sizeof(member), "%s" KOMBU_SEP KOMBU_SEP "%s",
+		    c[i].rk, c[i].queue);
+		for (j = 0, wl = 0; c[i].rk[j] != '\0'; j++) {
+			if (strchr("*?[]\\", c[i].rk[j]) != NULL)
+				pat[wl++] = '\\';
+			pat[wl++] = c[i].rk[j];
+		}
+		snprintf(pat + wl, sizeof(pat) - wl, KOMBU_SEP "*");
+		argv[0] = c[i].sha != NULL ? "EVALSHA" : "EVAL";
+		argv[1] = c[i].sha != NULL ? c[i].sha : reply_route_lua;
+		argv[2] = "2";
+		argv[3] = "_kombu.b";
+		argv[4] = list;
+		argv[5] = c[i].env != NULL ? c[i].env : big;
+		argv[6] = ttl;
+		argv[7] = member;
+		argv[8] = pat;
+		for (j = 0; j < 9; j++)
+			argvlen[j] = strlen(argv[j]);
+		argvlen[5] = c[i].envlen;
+		wl = redisFormatCommandArgv(&want, 9, argv, argvlen);
+		assert_true(wl > 0);
+		if ((size_t)wl != len || memcmp(want, cmd, len) != 0)
+			fail_msg("case %zu: not hiredis's bytes", i);
+		free(want);
+	}
+	reply_route_clear(&rr);
+	free(big);
+}
+
+/* What replies.c refused as "names too long" is refused still. */
+static void
+t_route_cmd_refuses(void **state)
+{
+	struct reply_route	 rr;
+	const char		*cmd;
+	char			 q[MAX_KEY + 1], rk[MAX_KEY];
+	size_t			 len;
+
+	(void)state;
+	memset(&rr, 0, sizeof(rr));
+	assert_int_equal(reply_route_cmd(&rr, "", "q", "r", "", 0, &cmd,
+	    &len), -1);		/* not initialised */
+	assert_int_equal(reply_route_init(&rr, NULL, "b", 1), 0);
+	memset(q, 'q', MAX_KEY - 1);
+	q[MAX_KEY - 1] = '\0';
+	/* prefix + queue of MAX_KEY bytes: too long for the list key */
+	assert_int_equal(reply_route_cmd(&rr, "p", q, "r", "", 0, &cmd,
+	    &len), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(reply_route_cmd(&rr, "", "a" KOMBU_SEP "b", "r", "",
+	    0, &cmd, &len), -1);
+	assert_int_equal(reply_route_cmd(&rr, "", "q", "r" KOMBU_SEP, "", 0,
+	    &cmd, &len), -1);
+	/*
+	 * rk SEP SEP "q" must stay under MAX_KEY (the binding member); then
+	 * even all-'*' escapes to under the pattern's bound.
+	 */
+	memset(rk, '*', 1019);
+	rk[1019] = '\0';
+	assert_int_equal(reply_route_cmd(&rr, "", "q", rk, "", 0, &cmd,
+	    &len), -1);
+	rk[1018] = '\0';
+	assert_int_equal(reply_route_cmd(&rr, "", "q", rk, "", 0, &cmd,
+	    &len), 0);
+	reply_route_clear(&rr);
+}
+
 int
 main(void)
 {
@@ -180,6 +295,8 @@ main(void)
 		cmocka_unit_test(t_error),
 		cmocka_unit_test(t_unknown_method),
 		cmocka_unit_test(t_decode_table),
+		cmocka_unit_test(t_route_cmd_equals_hiredis),
+		cmocka_unit_test(t_route_cmd_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
