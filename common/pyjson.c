@@ -6,8 +6,10 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <stdarg.h>
+#include <locale.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -827,10 +829,65 @@ jscan_skip(struct jscan *f)
 }
 
 /*
+ * A float as JSON spells it (-?int frac? exp?, at most 40 characters),
+ * at f->p: a double object that keeps its text as json-c's tokener's do,
+ * or NULL (not a float, or not finite: the tokener decides). strtod_l in
+ * the C locale is what json-c runs too, made once here rather than per
+ * number.
+ */
+static json_object *
+jscan_float(struct jscan *f)
+{
+	static locale_t	 c_locale;
+	const char	*q = f->p, *e;
+	char		 text[48], *end;
+	double		 d;
+	int		 frac = 0, exp = 0;
+
+	if (q < f->end && *q == '-')
+		q++;
+	if (q < f->end && *q == '0')
+		q++;
+	else if (q < f->end && *q >= '1' && *q <= '9')
+		while (q < f->end && *q >= '0' && *q <= '9')
+			q++;
+	else
+		return NULL;
+	if (q < f->end && *q == '.') {
+		for (e = ++q; q < f->end && *q >= '0' && *q <= '9'; q++)
+			;
+		if (q == e)
+			return NULL;
+		frac = 1;
+	}
+	if (q < f->end && (*q == 'e' || *q == 'E')) {
+		if (++q < f->end && (*q == '+' || *q == '-'))
+			q++;
+		for (e = q; q < f->end && *q >= '0' && *q <= '9'; q++)
+			;
+		if (q == e)
+			return NULL;
+		exp = 1;
+	}
+	if ((!frac && !exp) || q - f->p >= (ptrdiff_t)sizeof(text) - 8)
+		return NULL;
+	if (c_locale == (locale_t)0 && (c_locale = newlocale(LC_ALL_MASK,
+	    "C", (locale_t)0)) == (locale_t)0)
+		return NULL;
+	memcpy(text, f->p, (size_t)(q - f->p));
+	text[q - f->p] = '\0';
+	d = strtod_l(text, &end, c_locale);
+	if (*end != '\0' || !isfinite(d))
+		return NULL;
+	f->p = q;
+	return json_object_new_double_s(d, text);
+}
+
+/*
  * A small object built without json-c's tokener: members with simple
- * keys whose values are simple strings, integers of at most 18 digits
+ * keys whose values are simple strings, floats (jscan_float()), integers of at most 18 digits
  * (no sign but '-', no leading zero), null, true, false, or such objects (up to
- * JSCAN_DEPTH). NULL for anything else (floats, escapes, arrays, duplicate
+ * JSCAN_DEPTH). NULL for anything else (escapes, arrays, duplicate
  * keys, ...): the caller parses that value with pyjson_parse() instead.
  * json-c's own number parsing makes a locale per number (newlocale,
  * duplocale, freelocale), which made the three numbers of a reply
@@ -882,6 +939,8 @@ jscan_obj(struct jscan *f, int depth)
 			f->p += 5;
 			if ((v = json_object_new_boolean(0)) == NULL)
 				goto fail;
+		} else if ((v = jscan_float(f)) != NULL) {
+			/* taken */
 		} else {
 			neg = *f->p == '-';
 			q = f->p + neg;
