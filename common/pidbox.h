@@ -145,7 +145,8 @@ json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
  * own; jscan_str() takes only printable ASCII without escapes;
  * jscan_key() takes a member's key and ':', jscan_next() the ',' or '}'
  * after its value (1, 0, or -1); jscan_skip() finds the end of an object
- * value without checking it.
+ * value without checking it; jscan_num() takes a number (1 an integer,
+ * 2 a float, 0 left to the tokener).
  */
 #define JSCAN_DEPTH	8	/* nesting jscan_obj() takes */
 struct jscan {
@@ -156,6 +157,7 @@ int	 jscan_str(struct jscan *, const char **, size_t *);
 int	 jscan_key(struct jscan *, const char **, size_t *);
 int	 jscan_next(struct jscan *);
 int	 jscan_skip(struct jscan *);
+int	 jscan_num(struct jscan *, int64_t *, double *);
 json_object *jscan_obj(struct jscan *, int);
 /*
  * Python repr() of a JSON value as kombu's error strings use it:
