@@ -167,9 +167,25 @@ json_object *jscan_obj(struct jscan *, int);
 char	*pyjson_repr(json_object *obj);
 
 /* envelope.c: the kombu message envelope around every request and reply. */
+#define ENV_FLAT_MAX	16	/* members of a flat-decoded object */
+/* One header of an envelope decoded flat (envelope_decode_flat). */
+struct env_value {
+	const char	*key;		/* in env->msg, NUL-terminated */
+	size_t		 keylen;
+	enum json_type	 type;		/* null, boolean, int, double, string */
+	const char	*str;		/* string: in env->msg, NUL-terminated */
+	int64_t		 i;		/* int; boolean 0 or 1 */
+	double		 d;		/* double; int as a double */
+};
+struct env_values {
+	struct env_value v[ENV_FLAT_MAX];
+	size_t		 n;
+};
 struct envelope {
 	json_object	*root;		/* parsed envelope; owns the borrowed fields */
-	json_object	*headers;	/* borrowed; NULL when absent */
+	json_object	*headers;	/* borrowed; NULL when absent or flat */
+	char		*msg;		/* flat: a copy of the message, owns ... */
+	struct env_values hdr;		/* ... the flat headers' text */
 	const char	*content_type;	/* borrowed; NULL when absent */
 	const char	*delivery_tag;	/* borrowed */
 	const char	*exchange;	/* properties.delivery_info; may be NULL */
@@ -185,6 +201,14 @@ struct envelope {
  */
 int	 envelope_decode(const char *buf, size_t len, struct envelope *env,
 	    const char **errstr);
+/*
+ * The same, deciding the same, but an envelope of kombu's simple shape
+ * gets its headers in env->hdr and no json-c objects at all (env->msg
+ * set, env->headers and env->root NULL): read them with the envelope_*
+ * accessors below only. Anything else goes through envelope_decode().
+ */
+int	 envelope_decode_flat(const char *buf, size_t len,
+	    struct envelope *env, const char **errstr);
 void	 envelope_free(struct envelope *env);
 /*
  * headers.clock: 0 and *clock = 0 when absent. Any number is accepted and
@@ -202,6 +226,11 @@ const char *envelope_header_string(const struct envelope *env,
 /* An integer header: 0 found, 1 absent or null, -1 another type. */
 int	 envelope_header_int(const struct envelope *env, const char *key,
 	    int64_t *v);
+/* The JSON type of a header; json_type_null when absent or null. */
+enum json_type envelope_header_type(const struct envelope *env,
+	    const char *key);
+/* 1 when a header is the boolean true, else 0. */
+int	 envelope_header_true(const struct envelope *env, const char *key);
 
 struct envelope_out {
 	const char	*body;		/* JSON text of the body */
