@@ -250,9 +250,11 @@ char	*envelope_encode(const struct envelope_out *out, size_t *lenp);
 /* request.c: the pidbox request body {method, arguments, destination, ...}. */
 struct request {
 	json_object	*body;		/* owned; all pointers below borrow from it */
+	char		*text;		/* or, decoded flat: a copy owning them */
 	json_object	*method_obj;	/* the raw "method" value (may be NULL) */
 	const char	*method;	/* NULL unless method is a string */
 	json_object	*arguments;	/* always an object (null/absent -> {}) */
+					/* (these two owned when body is NULL) */
 	json_object	*destination;	/* array of strings, or NULL (= everybody) */
 	const char	*pattern;	/* NULL when absent, null or "" */
 	const char	*matcher;	/* NULL when absent, null or "" */
