@@ -146,10 +146,10 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	    "content-type", "headers", "properties" };
 	struct jscan	 f = { buf, buf + len };
 	json_object	*root, *v;
-	const char	*k, *s, *errstr, *start, *b = NULL;
-	size_t		 kl, sl, i, bl = 0;
+	const char	*s, *errstr, *start, *b = NULL;
+	size_t		 sl, bl = 0;
 	unsigned	 seen = 0;
-	int		 isnull, r;
+	int		 isnull, r, i;
 
 	*rootp = NULL;
 	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL)
@@ -160,14 +160,8 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	if ((root = json_object_new_object()) == NULL)
 		return 1;
 	do {
-		if (jscan_key(&f, &k, &kl) == -1)
+		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
 			goto slow;
-		for (i = 0; i < nitems(keys); i++)
-			if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
-				break;
-		if (i == nitems(keys) || (seen & (1u << i)))
-			goto slow;
-		seen |= 1u << i;
 		if (i < 3) {
 			if (jscan_str(&f, &s, &sl) == -1)
 				goto slow;
@@ -431,31 +425,18 @@ flat_decode(const char *buf, size_t len, struct envelope *env,
 	struct env_values	 props, info;
 	struct jscan	 f;
 	const struct env_value *v, *enc;
-	const char	*k, *s, *body = NULL, *ct = NULL;
-	size_t		 kl, sl, i, bodylen = 0;
+	const char	*s, *body = NULL, *ct = NULL;
+	size_t		 sl, bodylen = 0;
 	unsigned	 seen = 0;
-	int		 r;
+	int		 r, i;
 
-	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL ||
-	    (env->msg = malloc(len + 1)) == NULL)
-		return 1;
-	memcpy(env->msg, buf, len);
-	env->msg[len] = '\0';
-	f.p = env->msg;
-	f.end = env->msg + len;
 	info.n = props.n = 0;
-	jscan_ws(&f);
-	if (f.p >= f.end || *f.p++ != '{')
+	if ((env->msg = jscan_copy(buf, len, &f)) == NULL ||
+	    jscan_open(&f) == -1)
 		return 1;
 	do {
-		if (jscan_key(&f, &k, &kl) == -1)
+		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
 			return 1;
-		for (i = 0; i < nitems(keys); i++)
-			if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
-				break;
-		if (i == nitems(keys) || (seen & (1u << i)))
-			return 1;
-		seen |= 1u << i;
 		if (i < 3) {
 			if (flat_str(&f, &s, &sl) == -1)
 				return 1;

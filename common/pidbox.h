@@ -146,7 +146,8 @@ json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
  * jscan_key() takes a member's key and ':', jscan_next() the ',' or '}'
  * after its value (1, 0, or -1); jscan_skip() finds the end of an object
  * value without checking it; jscan_num() takes a number (1 an integer,
- * 2 a float, 0 left to the tokener).
+ * 2 a float, 0 left to the tokener); jscan_member() a key out of a
+ * table, each once; jscan_copy() makes the copy a flat decoding scans.
  */
 #define JSCAN_DEPTH	8	/* nesting jscan_obj() takes */
 struct jscan {
@@ -158,6 +159,9 @@ int	 jscan_key(struct jscan *, const char **, size_t *);
 int	 jscan_next(struct jscan *);
 int	 jscan_skip(struct jscan *);
 int	 jscan_num(struct jscan *, int64_t *, double *);
+int	 jscan_member(struct jscan *, const char *const *, size_t, unsigned *);
+char	*jscan_copy(const char *, size_t, struct jscan *);
+int	 jscan_open(struct jscan *);
 json_object *jscan_obj(struct jscan *, int);
 /*
  * Python repr() of a JSON value as kombu's error strings use it:
@@ -173,7 +177,7 @@ struct env_value {
 	const char	*key;		/* in env->msg, NUL-terminated */
 	size_t		 keylen;
 	enum json_type	 type;		/* null, boolean, int, double, string */
-	const char	*str;		/* string: in env->msg, NUL-terminated */
+	const char	*str;		/* string: in env->msg, NUL ended */
 	int64_t		 i;		/* int; boolean 0 or 1 */
 	double		 d;		/* double; int as a double */
 };
@@ -184,8 +188,8 @@ struct env_values {
 struct envelope {
 	json_object	*root;		/* parsed envelope; owns the borrowed fields */
 	json_object	*headers;	/* borrowed; NULL when absent or flat */
-	char		*msg;		/* flat: a copy of the message, owns ... */
-	struct env_values hdr;		/* ... the flat headers' text */
+	char		*msg;		/* flat: the message copied, owning */
+	struct env_values hdr;		/* the flat headers' text */
 	const char	*content_type;	/* borrowed; NULL when absent */
 	const char	*delivery_tag;	/* borrowed */
 	const char	*exchange;	/* properties.delivery_info; may be NULL */
@@ -250,11 +254,11 @@ char	*envelope_encode(const struct envelope_out *out, size_t *lenp);
 /* request.c: the pidbox request body {method, arguments, destination, ...}. */
 struct request {
 	json_object	*body;		/* owned; all pointers below borrow from it */
-	char		*text;		/* or, decoded flat: a copy owning them */
+	char		*text;		/* or, decoded flat: a copy owns them */
 	json_object	*method_obj;	/* the raw "method" value (may be NULL) */
 	const char	*method;	/* NULL unless method is a string */
 	json_object	*arguments;	/* always an object (null/absent -> {}) */
-					/* (these two owned when body is NULL) */
+					/* (those two owned if body is NULL) */
 	json_object	*destination;	/* array of strings, or NULL (= everybody) */
 	const char	*pattern;	/* NULL when absent, null or "" */
 	const char	*matcher;	/* NULL when absent, null or "" */

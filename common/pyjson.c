@@ -829,6 +829,60 @@ jscan_skip(struct jscan *f)
 }
 
 /*
+ * The next member's key of an object whose members may only be those
+ * named in keys[nkeys] (at most 32), each once (*seen has their bits):
+ * its index, or -1 for another key, a repeated one or a syntax error.
+ */
+int
+jscan_member(struct jscan *f, const char *const *keys, size_t nkeys,
+    unsigned *seen)
+{
+	const char	*k;
+	size_t		 kl, i;
+
+	if (jscan_key(f, &k, &kl) == -1)
+		return -1;
+	for (i = 0; i < nkeys; i++)
+		if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
+			break;
+	if (i == nkeys || i >= 32 || (*seen & (1u << i)))
+		return -1;
+	*seen |= 1u << i;
+	return (int)i;
+}
+
+/* Whitespace and the '{' of an object: 0, or -1. */
+int
+jscan_open(struct jscan *f)
+{
+	jscan_ws(f);
+	if (f->p >= f->end || *f->p != '{')
+		return -1;
+	f->p++;
+	return 0;
+}
+
+/*
+ * A NUL-terminated copy of buf[len] for a scan that terminates its
+ * strings in place, f set on it; NULL when too large, holding a NUL
+ * byte, or on ENOMEM.
+ */
+char *
+jscan_copy(const char *buf, size_t len, struct jscan *f)
+{
+	char	*c;
+
+	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL ||
+	    (c = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(c, buf, len);
+	c[len] = '\0';
+	f->p = c;
+	f->end = c + len;
+	return c;
+}
+
+/*
  * A number as JSON spells it (-?int frac? exp?) at f->p: 1 for an
  * integer of at most 18 digits (*i; "-0" is left to the tokener), 2 for
  * a finite float of at most 40 characters (*d), 0 for anything else (the

@@ -163,33 +163,20 @@ flat_decode(const char *body, size_t len, struct request *req,
 	    "destination", "pattern", "matcher", "ticket", "reply_to" };
 	const char	*str[nitems(keys)], *k, *s, *rk, *x;
 	struct jscan	 f;
-	size_t		 kl, sl, i, rkl, xl;
+	size_t		 kl, sl, rkl, xl;
 	unsigned	 seen = 0;
-	int		 r;
+	int		 r, i;
 
-	if (len == 0 || len > MAX_ENVELOPE || memchr(body, '\0', len) != NULL ||
-	    (req->text = malloc(len + 1)) == NULL)
-		return 1;
-	memcpy(req->text, body, len);
-	req->text[len] = '\0';
-	f.p = req->text;
-	f.end = req->text + len;
 	memset(str, 0, sizeof(str));
-	jscan_ws(&f);
-	if (f.p >= f.end || *f.p++ != '{')
+	if ((req->text = jscan_copy(body, len, &f)) == NULL ||
+	    jscan_open(&f) == -1)
 		return 1;
 	do {
-		if (jscan_key(&f, &k, &kl) == -1)
+		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
 			return 1;
-		for (i = 0; i < nitems(keys); i++)
-			if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
-				break;
-		if (i == nitems(keys) || (seen & (1u << i)))
-			return 1;
-		seen |= 1u << i;
 		if (f.end - f.p >= 4 && memcmp(f.p, "null", 4) == 0) {
 			if (i == 0)
-				return 1;	/* method null: KeyError(None) */
+				return 1;	/* null: KeyError(None) */
 			f.p += 4;
 			continue;
 		}

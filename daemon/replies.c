@@ -35,7 +35,7 @@ static struct {
 	struct link		*cmd;
 	void			(*resync)(void);
 	char			 sha[64];	/* of reply_route_lua, once loaded */
-	struct reply_route	 route;		/* for sha (or EVAL), route_ttl */
+	struct reply_route	 route;		/* for sha (or EVAL) */
 	int64_t			 route_ttl;
 	int			 stopping;
 	struct reply_counters	 count;
@@ -164,14 +164,16 @@ replies_send(const struct node_action *act)
 	if (rs.route.head == NULL || rs.route_ttl != ttl) {
 		if (reply_route_init(&rs.route, rs.sha[0] != '\0' ? rs.sha :
 		    NULL, nm->reply_binding_key, ttl) == -1) {
-			log_warn("reply to %s lost", log_viss(act->routing_key));
+			log_warn("reply to %s lost",
+			    log_viss(act->routing_key));
 			rs.count.unrouted++;
 			return;
 		}
 		rs.route_ttl = ttl;
 	}
 	if (reply_route_cmd(&rs.route, nm->keyprefix, act->queue,
-	    act->routing_key, act->payload, act->payloadlen, &cmd, &len) == -1) {
+	    act->routing_key, act->payload, act->payloadlen, &cmd,
+	    &len) == -1) {
 		if (errno == ENAMETOOLONG)
 			log_warnx("reply to %s: names too long",
 			    log_viss(act->routing_key));
