@@ -341,7 +341,8 @@ int	 reply_route_init(struct reply_route *rr, const char *sha,
 	    const char *binding_key, int64_t ttl_ms);
 /*
  * The command routing env[envlen] to list keyprefix+queue for routing
- * key rk, borrowed in *cmd until the next call; -1 with errno
+ * key rk, borrowed in *cmd until the next call (NUL-terminated, as
+ * redisAsyncFormattedCommand needs, the NUL not in *lenp); -1 with errno
  * (ENAMETOOLONG: a name too long or holding kombu's separator; ENOMEM).
  */
 int	 reply_route_cmd(struct reply_route *rr, const char *keyprefix,

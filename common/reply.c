@@ -336,8 +336,9 @@ reply_route_cmd(struct reply_route *rr, const char *keyprefix,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	/* + 1: NUL-terminated as an sds, which hiredis's parse assumes */
 	need = rr->headlen + BULK_ROOM(pl + ql) + BULK_ROOM(envlen) +
-	    rr->ttllen + BULK_ROOM((size_t)ml) + BULK_ROOM((size_t)patl);
+	    rr->ttllen + BULK_ROOM((size_t)ml) + BULK_ROOM((size_t)patl) + 1;
 	if (need > rr->cap) {
 		if ((p = realloc(rr->buf, need)) == NULL)
 			return -1;
@@ -358,6 +359,7 @@ reply_route_cmd(struct reply_route *rr, const char *keyprefix,
 	p += rr->ttllen;
 	p = bulk(p, member, (size_t)ml);
 	p = bulk(p, pat, (size_t)patl);
+	*p = '\0';
 	*cmd = rr->buf;
 	*lenp = (size_t)(p - rr->buf);
 	return 0;

@@ -243,6 +243,7 @@ t_route_cmd_equals_hiredis(void **state)
 		assert_true(wl > 0);
 		if ((size_t)wl != len || memcmp(want, cmd, len) != 0)
 			fail_msg("case %zu: not hiredis's bytes", i);
+		assert_int_equal(cmd[len], '\0');
 		free(want);
 	}
 	reply_route_clear(&rr);
