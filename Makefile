@@ -294,4 +294,5 @@ clean:
 
 .PHONY: soak all units check check-systemd check-peers check-asan check-valgrind run demo deps install uninstall clean deb lint-man bench fuzz fuzz-build fuzz-smoke
 
--include $(wildcard $(B)/*/*.d $(B)/tests/unit/*.d $(B)/tests/fuzz/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/tests/unit/*.d $(B)/tests/fuzz/*.d \
+    $(B)/tests/bench/*.d)

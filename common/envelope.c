@@ -53,24 +53,71 @@ get_string(json_object *obj, const char *key)
 	return json_object_get_string(v);
 }
 
-/* Why a content type (NULL: absent) is refused; NULL when it is JSON. */
+/*
+ * Why a content type is refused (ct NULL: absent or null); NULL when it
+ * is JSON.
+ */
 static const char *
-ctype_refused(json_object *v)
+ctype_refused_str(const char *ct)
 {
-	const char	*ct;
 	size_t		 i;
 
-	if (v == NULL || json_object_is_type(v, json_type_null))
+	if (ct == NULL)
 		return "no content-type (application/data, not JSON)";
-	if (!json_object_is_type(v, json_type_string))
-		return "content-type is not a string";
-	ct = json_object_get_string(v);
 	if (strcmp(ct, "application/json") == 0)
 		return NULL;
 	for (i = 0; refused_ctypes[i].type != NULL; i++)
 		if (strcmp(ct, refused_ctypes[i].type) == 0)
 			break;
 	return refused_ctypes[i].why;
+}
+
+/* The same for a json-c value (NULL: absent). */
+static const char *
+ctype_refused(json_object *v)
+{
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return ctype_refused_str(NULL);
+	if (!json_object_is_type(v, json_type_string))
+		return "content-type is not a string";
+	return ctype_refused_str(json_object_get_string(v));
+}
+
+/*
+ * The body as the payload into env: kombu's "base64" decodes, a falsy
+ * encoding means the body is the payload; kombu >= 5.4 also takes
+ * "utf-8" as no encoding. enc[enclen] NULL: absent or null; bad: not a
+ * string.
+ */
+static int
+decode_body(struct envelope *env, const char *body, size_t bodylen,
+    const char *enc, size_t enclen, int bad, const char **errstr)
+{
+	if (bad) {
+		*errstr = "body_encoding is not a string";
+		return -1;
+	}
+	if (enc != NULL && strcmp(enc, "base64") == 0) {
+		env->body = b64_decode(body, bodylen, &env->bodylen);
+		if (env->body == NULL) {
+			*errstr = errno == ENOMEM ? "out of memory" :
+			    "body is not valid base64";
+			return -1;
+		}
+	} else if (enc == NULL || enclen == 0 || strcmp(enc, "utf-8") == 0) {
+		if ((env->body = malloc(bodylen + 1)) == NULL) {
+			*errstr = "out of memory";
+			return -1;
+		}
+		memcpy(env->body, body, bodylen);
+		env->body[bodylen] = '\0';
+		env->bodylen = bodylen;
+	} else {
+		*errstr = "unknown body_encoding";
+		return -1;
+	}
+	*errstr = NULL;
+	return 0;
 }
 
 /*
@@ -99,10 +146,10 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	    "content-type", "headers", "properties" };
 	struct jscan	 f = { buf, buf + len };
 	json_object	*root, *v;
-	const char	*k, *s, *errstr, *start, *b = NULL;
-	size_t		 kl, sl, i, bl = 0;
+	const char	*s, *errstr, *start, *b = NULL;
+	size_t		 sl, bl = 0;
 	unsigned	 seen = 0;
-	int		 isnull, r;
+	int		 isnull, r, i;
 
 	*rootp = NULL;
 	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL)
@@ -113,14 +160,8 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	if ((root = json_object_new_object()) == NULL)
 		return 1;
 	do {
-		if (jscan_key(&f, &k, &kl) == -1)
+		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
 			goto slow;
-		for (i = 0; i < nitems(keys); i++)
-			if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
-				break;
-		if (i == nitems(keys) || (seen & (1u << i)))
-			goto slow;
-		seen |= 1u << i;
 		if (i < 3) {
 			if (jscan_str(&f, &s, &sl) == -1)
 				goto slow;
@@ -224,45 +265,246 @@ envelope_decode(const char *buf, size_t len, struct envelope *env,
 		bodylen = (size_t)json_object_get_string_len(v);
 	}
 
-	/*
-	 * kombu: "base64" decodes, a falsy encoding means the body is the
-	 * payload; kombu >= 5.4 also takes "utf-8" as no encoding.
-	 */
 	enc = NULL;
 	json_object_object_get_ex(props, "body_encoding", &enc);
-	if (enc != NULL && !json_object_is_type(enc, json_type_null) &&
-	    !json_object_is_type(enc, json_type_string)) {
-		*errstr = "body_encoding is not a string";
+	if (decode_body(env, body, bodylen, enc == NULL ||
+	    json_object_is_type(enc, json_type_null) ? NULL :
+	    json_object_get_string(enc), enc == NULL ? 0 :
+	    (size_t)json_object_get_string_len(enc), enc != NULL &&
+	    !json_object_is_type(enc, json_type_null) &&
+	    !json_object_is_type(enc, json_type_string), errstr) == -1)
 		goto fail;
-	}
-	if (enc != NULL && json_object_is_type(enc, json_type_string) &&
-	    strcmp(json_object_get_string(enc), "base64") == 0) {
-		env->body = b64_decode(body, bodylen, &env->bodylen);
-		if (env->body == NULL) {
-			*errstr = errno == ENOMEM ? "out of memory" :
-			    "body is not valid base64";
-			goto fail;
-		}
-	} else if (enc == NULL || json_object_is_type(enc, json_type_null) ||
-	    json_object_get_string_len(enc) == 0 ||
-	    strcmp(json_object_get_string(enc), "utf-8") == 0) {
-		if ((env->body = malloc(bodylen + 1)) == NULL) {
-			*errstr = "out of memory";
-			goto fail;
-		}
-		memcpy(env->body, body, bodylen);
-		env->body[bodylen] = '\0';
-		env->bodylen = bodylen;
-	} else {
-		*errstr = "unknown body_encoding";
-		goto fail;
-	}
-	*errstr = NULL;
 	return 0;
 
 fail:
 	envelope_free(env);
 	return -1;
+}
+
+/*
+ * Flat decoding (issue 17, for pidboxd: a node decodes every request it
+ * hears). Even through the fast path above, the json-c objects of the
+ * headers and properties (an object and its hash table each, a string
+ * object per member) were a quarter of a node's instructions per request,
+ * for the four or five values it reads. An envelope of kombu's simple
+ * shape is read here into env->hdr and a few pointers, in a copy of the
+ * message whose closing quotes become the strings' NULs; anything else
+ * (escapes, arrays, nesting but properties.delivery_info, duplicate keys,
+ * numbers jscan_num() leaves to the tokener, more than ENV_FLAT_MAX
+ * members) goes to envelope_decode(), which decides alone: this path
+ * refuses only with envelope_decode()'s own reasons, in its order.
+ */
+
+/* A simple string at f->p, NUL-terminated in place (f->p is in a copy). */
+static int
+flat_str(struct jscan *f, const char **s, size_t *len)
+{
+	if (jscan_str(f, s, len) == -1)
+		return -1;
+	((char *)(uintptr_t)*s)[*len] = '\0';
+	return 0;
+}
+
+/* A scalar at f->p into v: simple string, number, true, false, null. */
+static int
+flat_value(struct jscan *f, struct env_value *v)
+{
+	size_t	 sl;
+
+	if (f->p >= f->end)
+		return -1;
+	if (*f->p == '"') {
+		if (flat_str(f, &v->str, &sl) == -1)
+			return -1;
+		v->type = json_type_string;
+		return 0;
+	}
+	if (f->end - f->p >= 4 && memcmp(f->p, "null", 4) == 0) {
+		f->p += 4;
+		v->type = json_type_null;
+		return 0;
+	}
+	if (f->end - f->p >= 4 && memcmp(f->p, "true", 4) == 0) {
+		f->p += 4;
+		v->type = json_type_boolean;
+		v->i = 1;
+		return 0;
+	}
+	if (f->end - f->p >= 5 && memcmp(f->p, "false", 5) == 0) {
+		f->p += 5;
+		v->type = json_type_boolean;
+		return 0;
+	}
+	switch (jscan_num(f, &v->i, &v->d)) {
+	case 1:
+		v->type = json_type_int;
+		v->d = (double)v->i;
+		return 0;
+	case 2:
+		v->type = json_type_double;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * An object of scalars at f->p into o; with sub, the member named
+ * "delivery_info" may be an object of scalars, read into sub (its
+ * v[] entry is then of type object). -1 when not of that shape or with
+ * a key twice.
+ */
+static int
+flat_object(struct jscan *f, struct env_values *o, struct env_values *sub)
+{
+	struct env_value *v;
+	size_t		 i;
+	int		 r;
+
+	o->n = 0;
+	if (f->p >= f->end || *f->p++ != '{')
+		return -1;
+	jscan_ws(f);
+	if (f->p < f->end && *f->p == '}') {
+		f->p++;
+		return 0;
+	}
+	do {
+		if (o->n == ENV_FLAT_MAX)
+			return -1;
+		v = &o->v[o->n];
+		memset(v, 0, sizeof(*v));
+		jscan_ws(f);
+		if (jscan_key(f, &v->key, &v->keylen) == -1)
+			return -1;
+		for (i = 0; i < o->n; i++)
+			if (o->v[i].keylen == v->keylen &&
+			    memcmp(o->v[i].key, v->key, v->keylen) == 0)
+				return -1;
+		((char *)(uintptr_t)v->key)[v->keylen] = '\0';
+		if (sub != NULL && f->p < f->end && *f->p == '{' &&
+		    strcmp(v->key, "delivery_info") == 0) {
+			if (flat_object(f, sub, NULL) == -1)
+				return -1;
+			v->type = json_type_object;
+			sub = NULL;
+		} else if (flat_value(f, v) == -1)
+			return -1;
+		o->n++;
+	} while ((r = jscan_next(f)) == 1);
+	return r == 0 ? 0 : -1;
+}
+
+/* Member key of o, NULL when absent. */
+static const struct env_value *
+flat_get(const struct env_value *v, size_t n, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* A string member of o, else NULL (get_string()'s). */
+static const char *
+flat_string(const struct env_values *o, const char *key)
+{
+	const struct env_value *v = flat_get(o->v, o->n, key);
+
+	return v != NULL && v->type == json_type_string ? v->str : NULL;
+}
+
+/* 0 decoded (or refused: -1 with *errstr); 1 not of the flat shape. */
+static int
+flat_decode(const char *buf, size_t len, struct envelope *env,
+    const char **errstr, int *rc)
+{
+	static const char *const keys[] = { "body", "content-encoding",
+	    "content-type", "headers", "properties" };
+	struct env_values	 props, info;
+	struct jscan	 f;
+	const struct env_value *v, *enc;
+	const char	*s, *body = NULL, *ct = NULL;
+	size_t		 sl, bodylen = 0;
+	unsigned	 seen = 0;
+	int		 r, i;
+
+	info.n = props.n = 0;
+	if ((env->msg = jscan_copy(buf, len, &f)) == NULL ||
+	    jscan_open(&f) == -1)
+		return 1;
+	do {
+		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
+			return 1;
+		if (i < 3) {
+			if (flat_str(&f, &s, &sl) == -1)
+				return 1;
+			if (i == 0) {
+				body = s;
+				bodylen = sl;
+			} else if (i == 2)
+				ct = s;
+		} else if (i == 3) {
+			if (f.end - f.p >= 4 && memcmp(f.p, "null", 4) == 0)
+				f.p += 4;
+			else if (flat_object(&f, &env->hdr, NULL) == -1)
+				return 1;
+		} else if (flat_object(&f, &props, &info) == -1)
+			return 1;
+	} while ((r = jscan_next(&f)) == 1);
+	jscan_ws(&f);
+	if (r == -1 || f.p != f.end || !(seen & 1))
+		return 1;
+
+	/* envelope_decode()'s checks, in its order */
+	*rc = -1;
+	if ((*errstr = ctype_refused_str(ct)) != NULL)
+		return 0;
+	env->content_type = ct;
+	if (!(seen & (1u << 4))) {
+		*errstr = "no properties";
+		return 0;
+	}
+	if ((v = flat_get(props.v, props.n, "delivery_tag")) == NULL) {
+		*errstr = "no delivery_tag";
+		return 0;
+	}
+	if (v->type != json_type_string) {
+		*errstr = "delivery_tag is not a string";
+		return 0;
+	}
+	env->delivery_tag = v->str;
+	if ((v = flat_get(props.v, props.n, "delivery_info")) != NULL &&
+	    v->type == json_type_object) {
+		env->exchange = flat_string(&info, "exchange");
+		env->routing_key = flat_string(&info, "routing_key");
+	}
+	if ((enc = flat_get(props.v, props.n, "body_encoding")) != NULL &&
+	    enc->type == json_type_null)
+		enc = NULL;
+	if (decode_body(env, body, bodylen, enc != NULL ? enc->str : NULL,
+	    enc != NULL && enc->str != NULL ? strlen(enc->str) : 0,
+	    enc != NULL && enc->type != json_type_string, errstr) == -1)
+		return 0;
+	*rc = 0;
+	return 0;
+}
+
+int
+envelope_decode_flat(const char *buf, size_t len, struct envelope *env,
+    const char **errstr)
+{
+	int	 rc;
+
+	memset(env, 0, sizeof(*env));
+	if (flat_decode(buf, len, env, errstr, &rc) == 0) {
+		if (rc == -1)
+			envelope_free(env);
+		return rc;
+	}
+	envelope_free(env);
+	return envelope_decode(buf, len, env, errstr);
 }
 
 void
@@ -272,10 +514,11 @@ envelope_free(struct envelope *env)
 		return;
 	json_object_put(env->root);
 	free(env->body);
+	free(env->msg);
 	memset(env, 0, sizeof(*env));
 }
 
-/* Borrowed headers[key], NULL when absent or null. */
+/* Borrowed headers[key], NULL when absent or null (not flat). */
 static json_object *
 header(const struct envelope *env, const char *key)
 {
@@ -289,27 +532,83 @@ header(const struct envelope *env, const char *key)
 }
 
 /*
+ * A header of a flat-decoded envelope as json-c would hold it: *flat set;
+ * the value, or NULL when absent or null.
+ */
+static const struct env_value *
+flat_header(const struct envelope *env, const char *key, int *flat)
+{
+	const struct env_value *v;
+
+	if (env == NULL || env->msg == NULL) {
+		*flat = 0;
+		return NULL;
+	}
+	*flat = 1;
+	v = flat_get(env->hdr.v, env->hdr.n, key);
+	return v != NULL && v->type != json_type_null ? v : NULL;
+}
+
+/* headers[key] of either kind: type, integer, double, string. */
+static enum json_type
+header_get(const struct envelope *env, const char *key, int64_t *i,
+    double *d, const char **str)
+{
+	const struct env_value *fv;
+	json_object	*v;
+	int		 flat;
+
+	fv = flat_header(env, key, &flat);
+	if (flat) {
+		if (fv == NULL)
+			return json_type_null;
+		*i = fv->i;
+		*d = fv->d;
+		*str = fv->str;
+		return fv->type;
+	}
+	if ((v = header(env, key)) == NULL)
+		return json_type_null;
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		*i = json_object_get_boolean(v);
+		break;
+	case json_type_int:
+		/* json-c saturates at INT64_MIN/INT64_MAX: clamping is exact */
+		*i = json_object_get_int64(v);
+		*d = json_object_get_double(v);
+		break;
+	case json_type_double:
+		*d = json_object_get_double(v);
+		break;
+	case json_type_string:
+		*str = json_object_get_string(v);
+		break;
+	default:
+		break;
+	}
+	return json_object_get_type(v);
+}
+
+/*
  * kombu does max(clock, headers.clock or 0) + 1 and raises TypeError on
  * anything but a number; we take only integers that fit an int64.
  */
 int
 envelope_clock(const struct envelope *env, int64_t *clock)
 {
-	json_object	*v;
+	const char	*s;
 	int64_t		 c;
 	double		 d;
 
 	*clock = 0;
-	if ((v = header(env, "clock")) == NULL)
+	switch (header_get(env, "clock", &c, &d, &s)) {
+	case json_type_null:
 		return 0;
-	if (json_object_is_type(v, json_type_int)) {
-		/* json-c saturates at INT64_MIN/INT64_MAX: clamping is exact */
-		c = json_object_get_int64(v);
+	case json_type_int:
 		*clock = c < 0 ? 0 : c > CLOCK_MAX ? CLOCK_MAX : c;
 		return 0;
-	}
-	if (json_object_is_type(v, json_type_double)) {
-		d = json_object_get_double(v);
+	case json_type_double:
 		if (isnan(d) || d < 0)
 			*clock = 0;
 		else if (d >= (double)CLOCK_MAX)
@@ -317,39 +616,44 @@ envelope_clock(const struct envelope *env, int64_t *clock)
 		else
 			*clock = (int64_t)d;
 		return 0;
+	default:
+		return -1;
 	}
-	return -1;
 }
 
 int
 envelope_expires(const struct envelope *env, double *expires)
 {
-	json_object	*v;
+	const char	*s;
+	int64_t		 i;
 	double		 d;
 
 	*expires = 0.0;
-	if ((v = header(env, "expires")) == NULL)
+	switch (header_get(env, "expires", &i, &d, &s)) {
+	case json_type_null:
 		return 0;
-	if (!json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double))
+	case json_type_int:
+	case json_type_double:
+		if (!isfinite(d))
+			return -1;
+		*expires = d;
+		return 0;
+	default:
 		return -1;
-	d = json_object_get_double(v);
-	if (!isfinite(d))
-		return -1;
-	*expires = d;
-	return 0;
+	}
 }
 
 /* Borrowed from env; valid until envelope_free(env). */
 const char *
 envelope_header_string(const struct envelope *env, const char *key)
 {
-	json_object	*v;
+	const char	*s;
+	int64_t		 i;
+	double		 d;
 
-	if ((v = header(env, key)) == NULL ||
-	    !json_object_is_type(v, json_type_string))
+	if (header_get(env, key, &i, &d, &s) != json_type_string)
 		return NULL;
-	return json_object_get_string(v);
+	return s;
 }
 
 const char *
@@ -361,14 +665,40 @@ envelope_ticket(const struct envelope *env)
 int
 envelope_header_int(const struct envelope *env, const char *key, int64_t *v)
 {
-	json_object *o;
+	const char	*s;
+	int64_t		 i;
+	double		 d;
 
-	if ((o = header(env, key)) == NULL)
+	switch (header_get(env, key, &i, &d, &s)) {
+	case json_type_null:
 		return 1;
-	if (!json_object_is_type(o, json_type_int))
+	case json_type_int:
+		*v = i;
+		return 0;
+	default:
 		return -1;
-	*v = json_object_get_int64(o);
-	return 0;
+	}
+}
+
+enum json_type
+envelope_header_type(const struct envelope *env, const char *key)
+{
+	const char	*s;
+	int64_t		 i;
+	double		 d;
+
+	return header_get(env, key, &i, &d, &s);
+}
+
+int
+envelope_header_true(const struct envelope *env, const char *key)
+{
+	const char	*s;
+	int64_t		 i;
+	double		 d;
+
+	return header_get(env, key, &i, &d, &s) == json_type_boolean &&
+	    i != 0;
 }
 
 /*

@@ -145,7 +145,9 @@ json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
  * own; jscan_str() takes only printable ASCII without escapes;
  * jscan_key() takes a member's key and ':', jscan_next() the ',' or '}'
  * after its value (1, 0, or -1); jscan_skip() finds the end of an object
- * value without checking it.
+ * value without checking it; jscan_num() takes a number (1 an integer,
+ * 2 a float, 0 left to the tokener); jscan_member() a key out of a
+ * table, each once; jscan_copy() makes the copy a flat decoding scans.
  */
 #define JSCAN_DEPTH	8	/* nesting jscan_obj() takes */
 struct jscan {
@@ -156,6 +158,10 @@ int	 jscan_str(struct jscan *, const char **, size_t *);
 int	 jscan_key(struct jscan *, const char **, size_t *);
 int	 jscan_next(struct jscan *);
 int	 jscan_skip(struct jscan *);
+int	 jscan_num(struct jscan *, int64_t *, double *);
+int	 jscan_member(struct jscan *, const char *const *, size_t, unsigned *);
+char	*jscan_copy(const char *, size_t, struct jscan *);
+int	 jscan_open(struct jscan *);
 json_object *jscan_obj(struct jscan *, int);
 /*
  * Python repr() of a JSON value as kombu's error strings use it:
@@ -165,9 +171,25 @@ json_object *jscan_obj(struct jscan *, int);
 char	*pyjson_repr(json_object *obj);
 
 /* envelope.c: the kombu message envelope around every request and reply. */
+#define ENV_FLAT_MAX	16	/* members of a flat-decoded object */
+/* One header of an envelope decoded flat (envelope_decode_flat). */
+struct env_value {
+	const char	*key;		/* in env->msg, NUL-terminated */
+	size_t		 keylen;
+	enum json_type	 type;		/* null, boolean, int, double, string */
+	const char	*str;		/* string: in env->msg, NUL ended */
+	int64_t		 i;		/* int; boolean 0 or 1 */
+	double		 d;		/* double; int as a double */
+};
+struct env_values {
+	struct env_value v[ENV_FLAT_MAX];
+	size_t		 n;
+};
 struct envelope {
 	json_object	*root;		/* parsed envelope; owns the borrowed fields */
-	json_object	*headers;	/* borrowed; NULL when absent */
+	json_object	*headers;	/* borrowed; NULL when absent or flat */
+	char		*msg;		/* flat: the message copied, owning */
+	struct env_values hdr;		/* the flat headers' text */
 	const char	*content_type;	/* borrowed; NULL when absent */
 	const char	*delivery_tag;	/* borrowed */
 	const char	*exchange;	/* properties.delivery_info; may be NULL */
@@ -183,6 +205,14 @@ struct envelope {
  */
 int	 envelope_decode(const char *buf, size_t len, struct envelope *env,
 	    const char **errstr);
+/*
+ * The same, deciding the same, but an envelope of kombu's simple shape
+ * gets its headers in env->hdr and no json-c objects at all (env->msg
+ * set, env->headers and env->root NULL): read them with the envelope_*
+ * accessors below only. Anything else goes through envelope_decode().
+ */
+int	 envelope_decode_flat(const char *buf, size_t len,
+	    struct envelope *env, const char **errstr);
 void	 envelope_free(struct envelope *env);
 /*
  * headers.clock: 0 and *clock = 0 when absent. Any number is accepted and
@@ -200,6 +230,11 @@ const char *envelope_header_string(const struct envelope *env,
 /* An integer header: 0 found, 1 absent or null, -1 another type. */
 int	 envelope_header_int(const struct envelope *env, const char *key,
 	    int64_t *v);
+/* The JSON type of a header; json_type_null when absent or null. */
+enum json_type envelope_header_type(const struct envelope *env,
+	    const char *key);
+/* 1 when a header is the boolean true, else 0. */
+int	 envelope_header_true(const struct envelope *env, const char *key);
 
 struct envelope_out {
 	const char	*body;		/* JSON text of the body */
@@ -219,9 +254,11 @@ char	*envelope_encode(const struct envelope_out *out, size_t *lenp);
 /* request.c: the pidbox request body {method, arguments, destination, ...}. */
 struct request {
 	json_object	*body;		/* owned; all pointers below borrow from it */
+	char		*text;		/* or, decoded flat: a copy owns them */
 	json_object	*method_obj;	/* the raw "method" value (may be NULL) */
 	const char	*method;	/* NULL unless method is a string */
 	json_object	*arguments;	/* always an object (null/absent -> {}) */
+					/* (those two owned if body is NULL) */
 	json_object	*destination;	/* array of strings, or NULL (= everybody) */
 	const char	*pattern;	/* NULL when absent, null or "" */
 	const char	*matcher;	/* NULL when absent, null or "" */

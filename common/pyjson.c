@@ -6,8 +6,10 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <stdarg.h>
+#include <locale.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -885,11 +887,133 @@ jscan_skip(struct jscan *f)
 }
 
 /*
+ * The next member's key of an object whose members may only be those
+ * named in keys[nkeys] (at most 32), each once (*seen has their bits):
+ * its index, or -1 for another key, a repeated one or a syntax error.
+ */
+int
+jscan_member(struct jscan *f, const char *const *keys, size_t nkeys,
+    unsigned *seen)
+{
+	const char	*k;
+	size_t		 kl, i;
+
+	if (jscan_key(f, &k, &kl) == -1)
+		return -1;
+	for (i = 0; i < nkeys; i++)
+		if (strlen(keys[i]) == kl && memcmp(keys[i], k, kl) == 0)
+			break;
+	if (i == nkeys || i >= 32 || (*seen & (1u << i)))
+		return -1;
+	*seen |= 1u << i;
+	return (int)i;
+}
+
+/* Whitespace and the '{' of an object: 0, or -1. */
+int
+jscan_open(struct jscan *f)
+{
+	jscan_ws(f);
+	if (f->p >= f->end || *f->p != '{')
+		return -1;
+	f->p++;
+	return 0;
+}
+
+/*
+ * A NUL-terminated copy of buf[len] for a scan that terminates its
+ * strings in place, f set on it; NULL when too large, holding a NUL
+ * byte, or on ENOMEM.
+ */
+char *
+jscan_copy(const char *buf, size_t len, struct jscan *f)
+{
+	char	*c;
+
+	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL ||
+	    (c = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(c, buf, len);
+	c[len] = '\0';
+	f->p = c;
+	f->end = c + len;
+	return c;
+}
+
+/*
+ * A number as JSON spells it (-?int frac? exp?) at f->p: 1 for an
+ * integer of at most 18 digits (*i; "-0" is left to the tokener), 2 for
+ * a finite float of at most 40 characters (*d), 0 for anything else (the
+ * tokener decides). The float is strtod_l's in the C locale, what
+ * json-c runs too, with the locale made once here rather than per
+ * number. f->p moves past the number only when it is taken.
+ */
+int
+jscan_num(struct jscan *f, int64_t *i, double *d)
+{
+	static locale_t	 c_locale;
+	const char	*q = f->p, *e, *digits;
+	char		 text[48], *end;
+	int		 frac = 0, exp = 0, neg = 0;
+
+	if (q < f->end && *q == '-') {
+		neg = 1;
+		q++;
+	}
+	digits = q;
+	if (q < f->end && *q == '0')
+		q++;
+	else if (q < f->end && *q >= '1' && *q <= '9')
+		while (q < f->end && *q >= '0' && *q <= '9')
+			q++;
+	else
+		return 0;
+	if (q < f->end && *q == '.') {
+		for (e = ++q; q < f->end && *q >= '0' && *q <= '9'; q++)
+			;
+		if (q == e)
+			return 0;
+		frac = 1;
+	}
+	if (q < f->end && (*q == 'e' || *q == 'E')) {
+		if (++q < f->end && (*q == '+' || *q == '-'))
+			q++;
+		for (e = q; q < f->end && *q >= '0' && *q <= '9'; q++)
+			;
+		if (q == e)
+			return 0;
+		exp = 1;
+	}
+	if (!frac && !exp) {
+		if (q - digits > 18 || (neg && *digits == '0'))
+			return 0;
+		for (*i = 0, e = digits; e < q; e++)
+			*i = *i * 10 + (*e - '0');
+		if (neg)
+			*i = -*i;
+		f->p = q;
+		return 1;
+	}
+	if (q - f->p >= (ptrdiff_t)sizeof(text) - 8)
+		return 0;
+	if (c_locale == (locale_t)0 && (c_locale = newlocale(LC_ALL_MASK,
+	    "C", (locale_t)0)) == (locale_t)0)
+		return 0;
+	memcpy(text, f->p, (size_t)(q - f->p));
+	text[q - f->p] = '\0';
+	*d = strtod_l(text, &end, c_locale);
+	if (*end != '\0' || !isfinite(*d))
+		return 0;
+	f->p = q;
+	return 2;
+}
+
+/*
  * A small object built without json-c's tokener: members with simple
- * keys whose values are simple strings, integers of at most 18 digits
- * (no sign but '-', no leading zero), null, true, false, or such objects (up to
- * JSCAN_DEPTH). NULL for anything else (floats, escapes, arrays, duplicate
- * keys, ...): the caller parses that value with pyjson_parse() instead.
+ * keys whose values are simple strings, numbers (jscan_num()), null,
+ * true, false, or such objects (up to JSCAN_DEPTH). NULL for anything
+ * else (escapes, arrays, duplicate keys, ...): the caller parses that
+ * value with pyjson_parse() instead.
  * json-c's own number parsing makes a locale per number (newlocale,
  * duplocale, freelocale), which made the three numbers of a reply
  * envelope cost as much as the rest of it.
@@ -898,11 +1022,12 @@ json_object *
 jscan_obj(struct jscan *f, int depth)
 {
 	json_object	*o, *v;
-	const char	*k, *s, *q, *seen[8];
-	char		 key[128];
+	const char	*k, *s, *start, *seen[8];
+	char		 key[128], num[48];
 	size_t		 kl, sl, seenl[8], nseen = 0, i;
 	int64_t		 n;
-	int		 neg, r;
+	double		 d;
+	int		 r;
 
 	if (depth > JSCAN_DEPTH || f->p >= f->end || *f->p != '{')
 		return NULL;
@@ -954,17 +1079,18 @@ jscan_obj(struct jscan *f, int depth)
 			if ((v = json_object_new_boolean(0)) == NULL)
 				goto fail;
 		} else {
-			neg = *f->p == '-';
-			q = f->p + neg;
-			for (n = 0, s = q; q < f->end && *q >= '0' && *q <= '9' &&
-			    q - s < 18; q++)
-				n = n * 10 + (*q - '0');
-			/* a float, an exponent, a leading zero, too long */
-			if (q == s || (q < f->end && strchr(".eE0123456789",
-			    *q) != NULL) || (*s == '0' && (q - s > 1 || neg)))
+			start = f->p;
+			r = jscan_num(f, &n, &d);
+			if (r == 1)
+				v = json_object_new_int64(n);
+			else if (r == 2) {
+				/* the text kept, as json-c's tokener does */
+				memcpy(num, start, (size_t)(f->p - start));
+				num[f->p - start] = '\0';
+				v = json_object_new_double_s(d, num);
+			} else
 				goto fail;
-			f->p = q;
-			if ((v = json_object_new_int64(neg ? -n : n)) == NULL)
+			if (v == NULL)
 				goto fail;
 		}
 		/* not there (above): json-c need not look it up again */

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,15 +141,139 @@ decode_reply_to(struct request *req, const char **errstr)
 	return 0;
 }
 
+/*
+ * The flat decoding (issue 17): the json-c objects of a request body
+ * ("method", "ticket", "reply_to" and its members...) cost a node more
+ * than anything else but the envelope. A body of the shape kombu and
+ * pidboxctl write -- only the seven members below, each at most once,
+ * simple strings (jscan_str()'s) or null, no destination list, reply_to
+ * an object of the two simple strings or {}, arguments that jscan_obj()
+ * builds -- is read in a copy of the text whose closing quotes become
+ * the strings' NULs; only "arguments" becomes a json-c object, for the
+ * handlers. Anything else returns 1 and goes to the full decoding, so
+ * this path decides nothing otherwise. 0 with req filled (req->body
+ * NULL), or -1 with *errstr for what the full path refuses in the same
+ * order (too many arguments, a pattern that does not compile).
+ */
+static int
+flat_decode(const char *body, size_t len, struct request *req,
+    const char **errstr)
+{
+	static const char *const keys[] = { "method", "arguments",
+	    "destination", "pattern", "matcher", "ticket", "reply_to" };
+	const char	*str[nitems(keys)], *k, *s, *rk, *x;
+	struct jscan	 f;
+	size_t		 kl, sl, rkl, xl;
+	unsigned	 seen = 0;
+	int		 r, i;
+
+	memset(str, 0, sizeof(str));
+	if ((req->text = jscan_copy(body, len, &f)) == NULL ||
+	    jscan_open(&f) == -1)
+		return 1;
+	do {
+		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
+			return 1;
+		if (f.end - f.p >= 4 && memcmp(f.p, "null", 4) == 0) {
+			if (i == 0)
+				return 1;	/* null: KeyError(None) */
+			f.p += 4;
+			continue;
+		}
+		switch (i) {
+		case 1:
+			if ((req->arguments = jscan_obj(&f, 2)) == NULL)
+				return 1;
+			break;
+		case 2:
+			return 1;	/* a list: the full path's */
+		case 6:
+			rk = x = NULL;
+			rkl = xl = 0;
+			if (f.p >= f.end || *f.p++ != '{')
+				return 1;
+			jscan_ws(&f);
+			if (f.p < f.end && *f.p == '}') {
+				f.p++;
+				break;		/* {}: a cast */
+			}
+			do {
+				if (jscan_key(&f, &k, &kl) == -1 ||
+				    jscan_str(&f, &s, &sl) == -1)
+					return 1;
+				if (kl == 8 && memcmp(k, "exchange", 8) == 0 &&
+				    x == NULL) {
+					x = s;
+					xl = sl;
+				} else if (kl == 11 && memcmp(k, "routing_key",
+				    11) == 0 && rk == NULL) {
+					rk = s;
+					rkl = sl;
+				} else
+					return 1;
+			} while ((r = jscan_next(&f)) == 1);
+			/* both, non-empty and short, or the full path's */
+			if (r != 0 || x == NULL || rk == NULL || xl == 0 ||
+			    rkl == 0 || xl > MAX_KEY || rkl > MAX_KEY)
+				return 1;
+			((char *)(uintptr_t)x)[xl] = '\0';
+			((char *)(uintptr_t)rk)[rkl] = '\0';
+			req->reply_exchange = x;
+			req->reply_routing_key = rk;
+			break;
+		default:
+			if (jscan_str(&f, &s, &sl) == -1)
+				return 1;
+			((char *)(uintptr_t)s)[sl] = '\0';
+			str[i] = s;
+			/* over-long: the full path's error */
+			if (sl > (i == 3 ? MAX_PATTERN : i == 5 ? MAX_TICKET :
+			    MAX_NAME))
+				return 1;
+			break;
+		}
+	} while ((r = jscan_next(&f)) == 1);
+	jscan_ws(&f);
+	if (r != 0 || f.p != f.end || !(seen & 1))
+		return 1;
+
+	/* request_decode()'s checks, in its order */
+	req->method = str[0];
+	if ((req->method_obj = json_object_new_string(str[0])) == NULL)
+		return 1;
+	if (req->arguments == NULL &&
+	    (req->arguments = json_object_new_object()) == NULL)
+		return 1;
+	if (json_object_object_length(req->arguments) > MAX_ARGUMENTS) {
+		*errstr = "too many arguments";
+		return -1;
+	}
+	/* "" is not set, as in kombu (opt_string()'s empty_null) */
+	req->pattern = str[3] != NULL && *str[3] != '\0' ? str[3] : NULL;
+	req->matcher = str[4] != NULL && *str[4] != '\0' ? str[4] : NULL;
+	if (req->pattern != NULL && req->matcher != NULL &&
+	    match_check(req->pattern, req->matcher, errstr) == -1)
+		return -1;
+	req->ticket = str[5];
+	*errstr = NULL;
+	return 0;
+}
+
 int
 request_decode(const char *body, size_t len, struct request *req,
     const char **errstr)
 {
 	json_object	*v;
 	size_t		 mlen;
-	int		 isnull;
+	int		 isnull, r;
 
 	memset(req, 0, sizeof(*req));
+	if ((r = flat_decode(body, len, req, errstr)) != 1) {
+		if (r == -1)
+			request_free(req);
+		return r;
+	}
+	request_free(req);
 	if ((req->body = pyjson_parse(body, len, &isnull, errstr)) == NULL) {
 		if (isnull)
 			*errstr = "request is not an object";
@@ -219,7 +344,12 @@ request_free(struct request *req)
 {
 	if (req == NULL)
 		return;
+	if (req->body == NULL) {	/* flat: owned */
+		json_object_put(req->method_obj);
+		json_object_put(req->arguments);
+	}
 	json_object_put(req->body);
+	free(req->text);
 	memset(req, 0, sizeof(*req));
 }
 

@@ -938,6 +938,20 @@ call_slot(struct link *l, link_reply_fn fn)
 	return &l->calls[l->ncalls++];
 }
 
+/* Before a command on l: fn's slot in *c (NULL without fn); -1 not up. */
+static int
+cmd_begin(struct link *l, link_reply_fn fn, struct link_call **c)
+{
+	*c = NULL;
+	if (l->ev.ac == NULL || l->state != LINK_UP) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (fn != NULL)
+		*c = call_slot(l, fn);
+	return 0;
+}
+
 /*
  * Send one command; fn (NULL: none) gets its reply, or NULL when the
  * connection goes away first. -1 with errno set when the link is not up
@@ -947,16 +961,33 @@ int
 link_cmd(struct link *l, link_reply_fn fn, int argc, const char **argv,
     const size_t *argvlen)
 {
-	struct link_call *c = NULL;
+	struct link_call *c;
 
-	if (l->ev.ac == NULL || l->state != LINK_UP) {
-		errno = ENOTCONN;
+	if (cmd_begin(l, fn, &c) == -1)
 		return -1;
-	}
-	if (fn != NULL)
-		c = call_slot(l, fn);
 	if (redisAsyncCommandArgv(l->ev.ac, c != NULL ? call_reply : NULL, c,
 	    argc, argv, argvlen) != REDIS_OK) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Send one command already formatted in RESP (cmd[len], copied): for a
+ * command sent per request whose fixed part is formatted once.
+ * As link_cmd otherwise.
+ */
+int
+link_cmd_formatted(struct link *l, link_reply_fn fn, const char *cmd,
+    size_t len)
+{
+	struct link_call *c;
+
+	if (cmd_begin(l, fn, &c) == -1)
+		return -1;
+	if (redisAsyncFormattedCommand(l->ev.ac, c != NULL ? call_reply :
+	    NULL, c, cmd, len) != REDIS_OK) {
 		errno = EIO;
 		return -1;
 	}

@@ -632,25 +632,18 @@ check_filter(struct node *n, const struct envelope *env,
 {
 	struct fleet_node	 me;
 	struct filter		*f;
-	json_object		*h;
+	const char		*h;
 	char			 err[256];
 	int			 ok;
 
-	if (env->headers == NULL)
+	r->record = envelope_header_true(env, RECORD_HEADER);
+	if (envelope_header_type(env, FILTER_HEADER) == json_type_null)
 		return 1;
-	if (json_object_object_get_ex(env->headers, RECORD_HEADER, &h))
-		r->record = json_object_is_type(h, json_type_boolean) &&
-		    json_object_get_boolean(h);
-	if (!json_object_object_get_ex(env->headers, FILTER_HEADER, &h) ||
-	    h == NULL)
-		return 1;
-	if (!json_object_is_type(h, json_type_string) ||
-	    (f = filter_parse(json_object_get_string(h), 0, err,
-	    sizeof(err))) == NULL) {
+	if ((h = envelope_header_string(env, FILTER_HEADER)) == NULL ||
+	    (f = filter_parse(h, 0, err, sizeof(err))) == NULL) {
 		log_warnx("dropped request %s: bad %s header: %s",
 		    log_viss(req->ticket), FILTER_HEADER,
-		    json_object_is_type(h, json_type_string) ? err :
-		    "not a string");
+		    h != NULL ? err : "not a string");
 		n->stats.malformed++;
 		return -1;
 	}
@@ -699,7 +692,7 @@ node_handle_via(struct node *n, const char *buf, size_t len, double now,
 		n->stats.malformed++;
 		return -1;
 	}
-	if (envelope_decode(buf, len, &env, &errstr) == -1) {
+	if (envelope_decode_flat(buf, len, &env, &errstr) == -1) {
 		log_warnx("dropped a message: %s", errstr);
 		n->stats.malformed++;
 		envelope_free(&env);

@@ -319,6 +319,8 @@ int	 link_is_down(const struct link *l);
 double	 link_contact(const struct link *l);
 int	 link_cmd(struct link *l, link_reply_fn fn, int argc,
 	    const char **argv, const size_t *argvlen);
+int	 link_cmd_formatted(struct link *l, link_reply_fn fn, const char *cmd,
+	    size_t len);
 int	 link_publish(struct link *l, const char *channel, const char *msg,
 	    size_t len);
 /* A READONLY error: the link was reset. 1 when reply was that. */

@@ -1,14 +1,17 @@
 /* Unit tests for common/reply.c: reply bodies and kombu-style errors. */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <hiredis.h>
 #include <json-c/json.h>
 
 #include "pidbox.h"

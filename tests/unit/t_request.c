@@ -468,11 +468,146 @@ t_hex_put(void **state)
 	assert_string_equal(out, "00017f80abff");
 }
 
+/* NULL-safe string equality for the comparison below. */
+static int
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* JSON text of o, "-" for NULL, into buf. */
+static const char *
+text_of(json_object *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", o == NULL ? "-" :
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	return buf;
+}
+
+/*
+ * The flat decoding of request_decode (issue 17) decides nothing the full
+ * one would decide otherwise: each body is decoded as it is and with a
+ * member kombu never writes added, which always takes the full path;
+ * result, error, every field and the addressing must be the same. The
+ * shapes kombu and pidboxctl write must be decoded flat (body NULL).
+ */
+static void
+t_flat_equals_full(void **state)
+{
+	static const struct {
+		const char	*doc;
+		int		 flat;	/* must be decoded flat */
+	} c[] = {
+		{ "{\"method\": \"ping\", \"arguments\": {}, \"destination\": "
+		    "null, \"pattern\": null, \"matcher\": null, \"ticket\": "
+		    "\"3f1c\", \"reply_to\": {\"exchange\": \"reply.celery."
+		    "pidbox\", \"routing_key\": \"a-b\"}}", 1 },
+		{ "{\"method\": \"stats\", \"arguments\": {\"a\": 1, \"b\": "
+		    "{\"c\": 2.5, \"d\": true}}, \"destination\": null, "
+		    "\"pattern\": \"web-*\", \"matcher\": \"glob\", \"ticket\": "
+		    "\"t\", \"reply_to\": {\"routing_key\": \"r\", \"exchange\": "
+		    "\"x\"}}", 1 },
+		{ "{\"method\": \"print_msg\", \"arguments\": {\"msg\": \"hi\"}, "
+		    "\"destination\": null, \"pattern\": null, \"matcher\": "
+		    "null}", 1 },
+		{ "{\"method\": \"nosuch\", \"ticket\": \"\", \"reply_to\": {}}",
+		    1 },
+		{ "{\"method\": \"\", \"arguments\": null}", 1 },
+		{ " {\"method\":\"ping\",\"pattern\":\"\",\"matcher\":\"pcre\"}\n",
+		    1 },
+		{ "{\"method\": \"ping\", \"pattern\": \"a\", \"matcher\": "
+		    "\"\"}", 1 },
+		/* refused the same way */
+		{ "{\"method\": \"ping\", \"pattern\": \"[\", \"matcher\": "
+		    "\"pcre\"}", 0 },
+		{ "{\"method\": \"ping\", \"pattern\": \"a\", \"matcher\": "
+		    "\"regex\"}", 0 },
+		{ "{\"arguments\": {}}", 0 },
+		{ "{\"method\": \"ping\", \"arguments\": []}", 0 },
+		{ "{\"method\": \"ping\", \"arguments\": 5}", 0 },
+		{ "{\"method\": \"ping\", \"destination\": \"web1\"}", 0 },
+		{ "{\"method\": \"ping\", \"destination\": [5]}", 0 },
+		{ "{\"method\": \"ping\", \"pattern\": 5}", 0 },
+		{ "{\"method\": \"ping\", \"ticket\": 5}", 0 },
+		{ "{\"method\": \"ping\", \"reply_to\": {\"exchange\": \"x\"}}",
+		    0 },
+		{ "{\"method\": \"ping\", \"reply_to\": \"x\"}", 0 },
+		{ "{\"method\": \"ping\", \"reply_to\": {\"exchange\": 5, "
+		    "\"routing_key\": \"r\"}}", 0 },
+		{ "[1]", 0 }, { "null", 0 }, { "{\"method\": \"ping\"", 0 },
+		{ "{\"method\": \"ping\"} x", 0 },
+		{ "{\"method\": \"ping\", \"method\": \"stats\"}", 0 },
+		/* taken by the full path */
+		{ "{\"method\": null}", 0 }, { "{\"method\": 5}", 0 },
+		{ "{\"method\": [\"a\"]}", 0 },
+		{ "{\"method\": \"p\\u0069ng\"}", 0 },
+		{ "{\"method\": \"ping\", \"destination\": [\"a\", \"b\"]}", 0 },
+		{ "{\"method\": \"ping\", \"destination\": []}", 0 },
+		{ "{\"method\": \"ping\", \"reply_to\": {\"exchange\": \"\", "
+		    "\"routing_key\": \"r\"}}", 0 },
+		{ "{\"method\": \"ping\", \"reply_to\": {\"exchange\": \"x\", "
+		    "\"routing_key\": \"r\", \"x\": 1}}", 0 },
+		{ "{\"method\": \"ping\", \"reply_to\": {\"exchange\": null, "
+		    "\"routing_key\": null}}", 0 },
+		{ "{\"method\": \"ping\", \"arguments\": {\"a\": [1]}}", 0 },
+		{ "{\"method\": \"ping\", \"arguments\": {\"a\": 1e999}}", 0 },
+	};
+	static const char *const hosts[] = { "web-1", "a", "b", "" };
+	struct request	 a, b;
+	const char	*ea, *eb;
+	char		 buf[4096], ta[1024], tb[1024], *p;
+	size_t		 i, k, n;
+	int		 ra, rb;
+
+	(void)state;
+	for (i = 0; i < nitems(c); i++) {
+		n = strlen(c[i].doc);
+		p = memrchr(c[i].doc, '}', n);
+		if (p != NULL)
+			snprintf(buf, sizeof(buf), "%.*s, \"zz-extra\": 0%s",
+			    (int)(p - c[i].doc), c[i].doc, p);
+		else
+			snprintf(buf, sizeof(buf), "%s", c[i].doc);
+		rb = request_decode(buf, strlen(buf), &b, &eb);
+		ra = request_decode(c[i].doc, n, &a, &ea);
+		if (c[i].flat && (ra != 0 || a.body != NULL))
+			fail_msg("case %zu: not decoded flat", i);
+		if (ra != rb)
+			fail_msg("case %zu (%s): %d vs %d (%s / %s)", i,
+			    c[i].doc, ra, rb, ea ? ea : "-", eb ? eb : "-");
+		if (ra == -1) {
+			if (!same(ea, eb))
+				fail_msg("case %zu: %s vs %s", i, ea, eb);
+			continue;
+		}
+		assert_null(b.text);	/* the full path's */
+		if (!same(a.method, b.method) || !same(a.pattern, b.pattern) ||
+		    !same(a.matcher, b.matcher) || !same(a.ticket, b.ticket) ||
+		    !same(a.reply_exchange, b.reply_exchange) ||
+		    !same(a.reply_routing_key, b.reply_routing_key))
+			fail_msg("case %zu (%s): fields differ", i, c[i].doc);
+		if (strcmp(text_of(a.method_obj, ta, sizeof(ta)),
+		    text_of(b.method_obj, tb, sizeof(tb))) != 0 ||
+		    strcmp(text_of(a.arguments, ta, sizeof(ta)),
+		    text_of(b.arguments, tb, sizeof(tb))) != 0 ||
+		    strcmp(text_of(a.destination, ta, sizeof(ta)),
+		    text_of(b.destination, tb, sizeof(tb))) != 0)
+			fail_msg("case %zu (%s): objects differ", i, c[i].doc);
+		for (k = 0; k < nitems(hosts); k++)
+			assert_int_equal(request_addressed(&a, hosts[k]),
+			    request_addressed(&b, hosts[k]));
+		request_free(&a);
+		request_free(&b);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_decode_table),
+		cmocka_unit_test(t_flat_equals_full),
 		cmocka_unit_test(t_decode_fields),
 		cmocka_unit_test(t_decode_bounds),
 		cmocka_unit_test(t_encode_table),
