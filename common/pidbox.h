@@ -334,6 +334,15 @@ int	 reply_take(const char *body, size_t len, struct reply_body *rb,
 void	 reply_body_free(struct reply_body *rb);
 /* 1 if value looks like {"error": ...} without "ok" (Celery's ERROR). */
 int	 reply_is_error(json_object *value);
+/*
+ * A command in RESP, the bytes hiredis's redisFormatCommandArgv() writes,
+ * without its sds and printf per argument (a reply's routing commands are
+ * formatted per reply). resp_size() is enough room for resp_format(),
+ * which writes a NUL after the command and returns its length.
+ */
+size_t	 resp_size(int argc, const char **argv, const size_t *argvlen);
+size_t	 resp_format(char *dst, int argc, const char **argv,
+	    const size_t *argvlen);
 
 /* names.c: kombu entity names of a mailbox. */
 struct names {

@@ -248,3 +248,51 @@ reply_is_error(json_object *value)
 	    json_object_object_get_ex(value, "error", NULL) &&
 	    !json_object_object_get_ex(value, "ok", NULL);
 }
+
+/* "<c><n>\r\n" at p; the end. */
+static char *
+resp_len(char *p, char c, size_t n)
+{
+	char	 d[24];
+	size_t	 i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	*p++ = c;
+	memcpy(p, d + i, sizeof(d) - i);
+	p += sizeof(d) - i;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+size_t
+resp_size(int argc, const char **argv, const size_t *argvlen)
+{
+	size_t	 n = 1 + 20 + 2;
+	int	 i;
+
+	for (i = 0; i < argc; i++)
+		n += 1 + 20 + 2 + argvlen[i] + 2;
+	(void)argv;
+	return n + 1;
+}
+
+size_t
+resp_format(char *dst, int argc, const char **argv, const size_t *argvlen)
+{
+	char	*p = dst;
+	int	 i;
+
+	p = resp_len(p, '*', (size_t)argc);
+	for (i = 0; i < argc; i++) {
+		p = resp_len(p, '$', argvlen[i]);
+		memcpy(p, argv[i], argvlen[i]);
+		p += argvlen[i];
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	*p = '\0';
+	return (size_t)(p - dst);
+}

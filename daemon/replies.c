@@ -105,11 +105,14 @@ replies_flush(void)
  */
 struct route {
 	TAILQ_ENTRY(route)	 entry;
-	size_t		 payloadlen;
 	const char	*rk;
 	const char	*queue;
 	const char	*list;		/* key prefix + queue */
-	char		 buf[];		/* payload, rk, queue, list */
+	const char	*payload;	/* in the LPUSH */
+	size_t		 payloadlen;
+	size_t		 pushlen;	/* LPUSH, formatted, at buf */
+	size_t		 expirelen;	/* PEXPIRE, formatted, after it */
+	char		 buf[];		/* LPUSH, PEXPIRE, rk, queue, list */
 };
 
 static void	 on_member(struct link *, const redisReply *, void *);
@@ -216,27 +219,13 @@ route_scan(const struct route *r)
 static void
 route_push(const struct route *r)
 {
-	const char	*argv[3];
-	size_t		 argvlen[3];
-	char		 ttl[32];
-
-	argv[0] = "LPUSH";
-	argvlen[0] = 5;
-	argv[1] = r->list;
-	argvlen[1] = strlen(r->list);
-	argv[2] = r->buf;
-	argvlen[2] = r->payloadlen;
-	if (link_cmd(rs.cmd, on_pushed, 3, argv, argvlen) == -1) {
+	if (link_cmd_formatted(rs.cmd, on_pushed, r->buf, r->pushlen) == -1) {
 		log_warn("reply to %s lost", log_viss(r->rk));
 		rs.count.unrouted++;
 		return;
 	}
-	snprintf(ttl, sizeof(ttl), "%d", rs.node->conf->reply_ttl * 1000);
-	argv[0] = "PEXPIRE";
-	argvlen[0] = 7;
-	argv[2] = ttl;
-	argvlen[2] = strlen(ttl);
-	if (link_cmd(rs.cmd, on_expire, 3, argv, argvlen) == -1)
+	if (link_cmd_formatted(rs.cmd, on_expire, r->buf + r->pushlen + 1,
+	    r->expirelen) == -1)
 		log_warn("reply list %s: no TTL", log_viss(r->list));
 }
 
@@ -248,7 +237,7 @@ route_hold(const struct route *r)
 
 	memset(&act, 0, sizeof(act));
 	act.reply = 1;
-	act.payload = (char *)(uintptr_t)r->buf;
+	act.payload = (char *)(uintptr_t)r->payload;
 	act.payloadlen = r->payloadlen;
 	strlcpy(act.routing_key, r->rk, sizeof(act.routing_key));
 	strlcpy(act.queue, r->queue, sizeof(act.queue));
@@ -304,9 +293,11 @@ replies_send(const struct node_action *act)
 {
 	const struct names *nm = &rs.node->names;
 	struct route	*r;
-	char		 member[MAX_KEY], *p;
-	const char	*argv[3];
-	size_t		 argvlen[3], rklen, qlen, plen;
+	char		 member[MAX_KEY], list[MAX_KEY], ttl[32], *p;
+	char		 sis[3 * MAX_KEY];
+	const char	*push[3], *expire[3], *argv[3];
+	size_t		 pushlen[3], expirelen[3], argvlen[3], rklen, qlen;
+	size_t		 need, sislen;
 	int		 mlen;
 
 	if (!link_is_up(rs.cmd) && !rs.stopping) {
@@ -315,8 +306,8 @@ replies_send(const struct node_action *act)
 	}
 	rklen = strlen(act->routing_key);
 	qlen = strlen(act->queue);
-	plen = strlen(nm->keyprefix);
-	if (plen + qlen >= MAX_KEY ||
+	if (snprintf(list, sizeof(list), "%s%s", nm->keyprefix, act->queue) >=
+	    (int)sizeof(list) ||
 	    (mlen = binding_member(act->routing_key, "", act->queue, member,
 	    sizeof(member))) == -1) {
 		log_warnx("reply to %s: names too long",
@@ -324,16 +315,32 @@ replies_send(const struct node_action *act)
 		rs.count.unrouted++;
 		return;
 	}
-	if ((r = malloc(sizeof(*r) + act->payloadlen + rklen + 1 + qlen + 1 +
-	    plen + qlen + 1)) == NULL) {
+	/* the commands formatted once here, not by hiredis per argument */
+	push[0] = "LPUSH";
+	pushlen[0] = 5;
+	push[1] = expire[1] = list;
+	pushlen[1] = expirelen[1] = strlen(list);
+	push[2] = act->payload;
+	pushlen[2] = act->payloadlen;
+	expire[0] = "PEXPIRE";
+	expirelen[0] = 7;
+	expire[2] = ttl;
+	expirelen[2] = (size_t)snprintf(ttl, sizeof(ttl), "%d",
+	    rs.node->conf->reply_ttl * 1000);
+	need = resp_size(3, push, pushlen) + resp_size(3, expire, expirelen) +
+	    rklen + 1 + qlen + 1 + pushlen[1] + 1;
+	if ((r = malloc(sizeof(*r) + need)) == NULL) {
 		log_warn("reply to %s lost", log_viss(act->routing_key));
 		rs.count.unrouted++;
 		return;
 	}
-	r->payloadlen = act->payloadlen;
 	p = r->buf;
-	memcpy(p, act->payload, act->payloadlen);
-	p += act->payloadlen;
+	r->pushlen = resp_format(p, 3, push, pushlen);
+	r->payloadlen = act->payloadlen;
+	r->payload = p + r->pushlen - 2 - act->payloadlen;
+	p += r->pushlen + 1;
+	r->expirelen = resp_format(p, 3, expire, expirelen);
+	p += r->expirelen + 1;
 	r->rk = p;
 	memcpy(p, act->routing_key, rklen + 1);
 	p += rklen + 1;
@@ -341,8 +348,7 @@ replies_send(const struct node_action *act)
 	memcpy(p, act->queue, qlen + 1);
 	p += qlen + 1;
 	r->list = p;
-	memcpy(p, nm->keyprefix, plen);
-	memcpy(p + plen, act->queue, qlen + 1);
+	memcpy(p, list, pushlen[1] + 1);
 
 	argv[0] = "SISMEMBER";
 	argvlen[0] = 9;
@@ -350,7 +356,10 @@ replies_send(const struct node_action *act)
 	argvlen[1] = strlen(argv[1]);
 	argv[2] = member;
 	argvlen[2] = (size_t)mlen;
-	if (link_cmd(rs.cmd, on_member, 3, argv, argvlen) == -1) {
+	if (resp_size(3, argv, argvlen) > sizeof(sis))
+		fatalx("%s: names beyond MAX_KEY", __func__);
+	sislen = resp_format(sis, 3, argv, argvlen);
+	if (link_cmd_formatted(rs.cmd, on_member, sis, sislen) == -1) {
 		log_warn("reply to %s lost", log_viss(act->routing_key));
 		rs.count.unrouted++;
 		free(r);

@@ -822,6 +822,28 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 	return fc->ok;
 }
 
+/*
+ * Append a command to cmd formatted by resp_format(), as pidboxd formats
+ * its routing commands (not hiredis's sdscatfmt per argument).
+ */
+static void
+append_resp(redisContext *cmd, int argc, const char **av, const size_t *al)
+{
+	static char	*buf;
+	static size_t	 cap;
+	size_t		 need, len;
+
+	if ((need = resp_size(argc, av, al)) > cap) {
+		free(buf);
+		if ((buf = malloc(need)) == NULL)
+			err(1, NULL);
+		cap = need;
+	}
+	len = resp_format(buf, argc, av, al);
+	if (redisAppendFormattedCommand(cmd, buf, len) != REDIS_OK)
+		errx(1, "fleet: %s", cmd->errstr);
+}
+
 /* Node fn answers the cached request: one routing command into cmd. */
 static void
 fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
@@ -866,8 +888,7 @@ fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
 		al[0] = 5;
 		al[1] = strlen(fc->list);
 		al[2] = envlen;
-		if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
-			errx(1, "fleet: %s", cmd->errstr);
+		append_resp(cmd, 3, av, al);
 		sent_push(NULL, 0, NULL);
 		free(env);
 	} else {
@@ -877,8 +898,7 @@ fnode_reply(struct fnode *fn, const struct fcache *fc, redisContext *cmd,
 		al[0] = 9;
 		al[1] = strlen(av[1]);
 		al[2] = (size_t)fc->memberlen;
-		if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
-			errx(1, "fleet: %s", cmd->errstr);
+		append_resp(cmd, 3, av, al);
 		sent_push(env, envlen, fc->list);
 	}
 }
@@ -897,16 +917,14 @@ fleet_push(redisContext *cmd, struct fsent *f)
 	al[0] = 5;
 	al[1] = strlen(f->list);
 	al[2] = f->envlen;
-	if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
-		errx(1, "fleet: %s", cmd->errstr);
+	append_resp(cmd, 3, av, al);
 	sent_push(NULL, 0, NULL);
 	snprintf(ttl, sizeof(ttl), "%d", FLEET_TTL_MS);
 	av[0] = "PEXPIRE";
 	av[2] = ttl;
 	al[0] = 7;
 	al[2] = strlen(ttl);
-	if (redisAppendCommandArgv(cmd, 3, av, al) != REDIS_OK)
-		errx(1, "fleet: %s", cmd->errstr);
+	append_resp(cmd, 3, av, al);
 	sent_push(NULL, 0, NULL);
 }
 

@@ -287,6 +287,46 @@ t_take_same(void **state)
 	}
 }
 
+/* resp_format() writes what hiredis's redisFormatCommandArgv() does. */
+static void
+t_resp_equals_hiredis(void **state)
+{
+	static char	 big[70000];
+	const char	*argv[4];
+	size_t		 argvlen[4], n, want_len;
+	char		*want, *got;
+	int		 argc, c;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	big[17] = '\0';
+	big[18] = '\r';
+	big[19] = '\n';
+	for (c = 0; c < 6; c++) {
+		argv[0] = "LPUSH";
+		argvlen[0] = 5;
+		argv[1] = "k\x06\x16*?";
+		argvlen[1] = 6;
+		argv[2] = big;
+		argvlen[2] = c == 0 ? 0 : c == 1 ? 1 : c == 2 ? 9 : c == 3 ?
+		    10 : c == 4 ? 1234 : sizeof(big);
+		argv[3] = "300000";
+		argvlen[3] = 6;
+		argc = c == 5 ? 3 : 4;
+		want_len = (size_t)redisFormatCommandArgv(&want, argc, argv,
+		    argvlen);
+		assert_true((int)want_len > 0);
+		got = malloc(resp_size(argc, argv, argvlen));
+		assert_non_null(got);
+		n = resp_format(got, argc, argv, argvlen);
+		assert_int_equal(n, want_len);
+		assert_memory_equal(got, want, n);
+		assert_int_equal(got[n], '\0');
+		free(got);
+		free(want);
+	}
+}
+
 int
 main(void)
 {
@@ -296,6 +336,7 @@ main(void)
 		cmocka_unit_test(t_unknown_method),
 		cmocka_unit_test(t_decode_table),
 		cmocka_unit_test(t_take_same),
+		cmocka_unit_test(t_resp_equals_hiredis),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
