@@ -297,7 +297,7 @@ replies_send(const struct node_action *act)
 	char		 sis[3 * MAX_KEY];
 	const char	*push[3], *expire[3], *argv[3];
 	size_t		 pushlen[3], expirelen[3], argvlen[3], rklen, qlen;
-	size_t		 need, sislen;
+	size_t		 need, sislen, plen;
 	int		 mlen;
 
 	if (!link_is_up(rs.cmd) && !rs.stopping) {
@@ -306,8 +306,8 @@ replies_send(const struct node_action *act)
 	}
 	rklen = strlen(act->routing_key);
 	qlen = strlen(act->queue);
-	if (snprintf(list, sizeof(list), "%s%s", nm->keyprefix, act->queue) >=
-	    (int)sizeof(list) ||
+	plen = strlen(nm->keyprefix);
+	if (plen + qlen >= sizeof(list) ||
 	    (mlen = binding_member(act->routing_key, "", act->queue, member,
 	    sizeof(member))) == -1) {
 		log_warnx("reply to %s: names too long",
@@ -315,11 +315,13 @@ replies_send(const struct node_action *act)
 		rs.count.unrouted++;
 		return;
 	}
+	memcpy(list, nm->keyprefix, plen);
+	memcpy(list + plen, act->queue, qlen + 1);
 	/* the commands formatted once here, not by hiredis per argument */
 	push[0] = "LPUSH";
 	pushlen[0] = 5;
 	push[1] = expire[1] = list;
-	pushlen[1] = expirelen[1] = strlen(list);
+	pushlen[1] = expirelen[1] = plen + qlen;
 	push[2] = act->payload;
 	pushlen[2] = act->payloadlen;
 	expire[0] = "PEXPIRE";
