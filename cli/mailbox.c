@@ -1143,6 +1143,30 @@ wrap(struct session *s, const char *body, size_t bodylen, size_t *envlen)
 }
 
 /*
+ * Whether the first BRPOP is worth sending with the PUBLISH: not when
+ * the binding set says no node will answer (none bound, or none that
+ * -p matches), where its abandonment would cost a second connection.
+ */
+static int
+brpop_ahead(const struct session *s)
+{
+	struct json_object_iterator	 it, end;
+	const struct mailbox_request	*req = s->req;
+	const char			*errstr;
+
+	if (req->limit > 0 || req->ndestination > 0 || s->res->bound == NULL)
+		return 1;
+	it = json_object_iter_begin(s->res->bound);
+	end = json_object_iter_end(s->res->bound);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it))
+		if (req->pattern == NULL || match(json_object_iter_peek_name(
+		    &it), req->pattern, req->matcher, &errstr) == 1)
+			return 1;
+	return 0;
+}
+
+/*
  * Send one request to mailbox mb; with req->reply collect the replies.
  * cb (may be NULL) hears of every event with arg. res is filled in and
  * the caller frees it with mailbox_result_free().
@@ -1207,14 +1231,11 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	 * still waits for the SADD's answer: a round trip saved when the
 	 * request is collected. When the PUBLISH says not to collect (an
 	 * error, no listener) the BRPOP is abandoned with its connection
-	 * and the cleanup opens a fresh one: not sent when the binding set
-	 * says no node is bound, which is then likely.
+	 * and the cleanup opens a fresh one.
 	 */
 	if (req->reply) {
 		s->deadline = deadline_in(req->timeout);
-		if (res->bound == NULL ||
-		    json_object_object_length(res->bound) > 0 ||
-		    req->limit > 0 || req->ndestination > 0)
+		if (brpop_ahead(s))
 			(void)brpop_next(s, s->deadline, 1);
 	}
 	res->receivers = publish(s, env, envlen);
