@@ -11,6 +11,8 @@ import selectors
 import socket
 import sys
 
+import proxylib
+
 lport, tport, outfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
 
@@ -59,12 +61,7 @@ def parse(b):
     return name, b[i:]
 
 
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(('127.0.0.1', lport))
-ls.listen(64)
-sel = selectors.DefaultSelector()
-sel.register(ls, selectors.EVENT_READ)
+ls, sel = proxylib.listen(lport)
 peer, client = {}, {}
 print('READY', flush=True)
 while True:
