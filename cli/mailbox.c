@@ -73,6 +73,11 @@ struct session {
 	char				 member[MAX_KEY];
 	size_t				 memberlen;
 	int				 bound;	/* SADD sent: cleanup */
+	int64_t				 deadline; /* of the collect (-t) */
+	struct rcmd			 brpop;	/* the first, with PUBLISH */
+	char				 tmo[32]; /* its server timeout */
+	int64_t				 wait;	/* the same in ms */
+	int				 last;	/* the last before -t */
 };
 
 /*
@@ -184,15 +189,44 @@ broker_fail(struct session *s, const char *what, const char *why)
 	set_msg(&s->res->error, "%s: %s: %s", s->mb->redacted, what, buf);
 }
 
-/* Run one command; NULL after broker_fail() on any failure. */
+/*
+ * The broker did not prove alive: the connection failed or its liveness
+ * PING did (rconn_connect(), or RCONN_LAZY's with the first commands).
+ * No cleanup: the server did not answer what rode with that PING (a
+ * stopped server that resumes may still run its SADD: a member without
+ * lists, which pidboxctl gc removes).
+ */
+static void
+unreachable(struct session *s)
+{
+	s->bound = 0;
+	rconn_close(&s->rc);
+	if (*s->mb->intr.flag) {
+		s->res->status = MAILBOX_INTERRUPTED;
+		return;
+	}
+	s->res->status = MAILBOX_EBROKER;
+	set_msg(&s->res->error, "%s: %s", s->mb->redacted, s->rc.err);
+}
+
+/*
+ * Run one command; NULL after broker_fail() on any failure. With
+ * s->brpop set, the first BRPOP of the collect goes in the same write
+ * and stays in flight (rconn_next() in collect() reads its reply).
+ */
 static redisReply *
 command(struct session *s, const char *what, const struct rcmd *cmd)
 {
+	struct rcmd	 cmds[2];
 	redisReply	*r;
 	char		 e[256];
+	size_t		 ahead = s->brpop.argc > 0;
 
-	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 1, cmd, &r) !=
-	    RCONN_OK) {
+	cmds[0] = *cmd;
+	if (ahead)
+		cmds[1] = s->brpop;
+	if (rconn_run_ahead(&s->rc, deadline_in(CMD_TIMEOUT), 1, 1 + ahead,
+	    cmds, &r, ahead) != RCONN_OK) {
 		broker_fail(s, what, s->rc.err);
 		return NULL;
 	}
@@ -423,14 +457,14 @@ twin_grace_end(const struct session *s, int64_t deadline)
  * `pidboxctl gc` can remove what the cleanup could not.
  */
 static void
-broker_lost(struct session *s, double bound)
+broker_lost(struct session *s, const char *what, double bound)
 {
 	char	why[MAX_KEY + 256];
 
 	snprintf(why, sizeof(why), "no answer from the broker within "
 	    "%.1f s (request %s, reply queue %s)", bound, s->res->ticket,
 	    s->queue);
-	broker_fail(s, "BRPOP", why);
+	broker_fail(s, what, why);
 	tally(s->req, s->res);	/* who replied before, who did not */
 }
 
@@ -438,10 +472,12 @@ broker_lost(struct session *s, double bound)
  * Pop what is queued in our reply lists without blocking: up to 1,000
  * per list with RPOP's count (Redis >= 6.2; *ok cleared when the server
  * refuses it, then one each). 1, or what collect() returns: 0 when
- * interrupted, -1 after broker_fail().
+ * interrupted, -1 after broker_fail(). The server answers at once: a
+ * silence of bound seconds is a broker lost mid-collect, as for a BRPOP
+ * (a partition right after a reply came, before the next BRPOP).
  */
 static int
-drain(struct session *s, int *ok)
+drain(struct session *s, int *ok, double bound)
 {
 	struct rcmd	 cmds[4];
 	redisReply	*r[4];
@@ -453,9 +489,13 @@ drain(struct session *s, int *ok)
 		if (*ok)
 			rcmd_adds(&cmds[i], "1000");
 	}
-	rv = rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 4, cmds, r);
+	rv = rconn_run(&s->rc, deadline_in(bound), 1, 4, cmds, r);
 	if (rv == RCONN_INTR)
 		return 0;
+	if (rv == RCONN_TIMEOUT) {
+		broker_lost(s, "RPOP", bound);
+		return -1;
+	}
 	if (rv != RCONN_OK) {
 		broker_fail(s, "RPOP", s->rc.err);
 		return -1;
@@ -468,6 +508,45 @@ drain(struct session *s, int *ok)
 	}
 	replies_free(r, 4);
 	return 1;
+}
+
+/*
+ * The next BRPOP of a collect that ends at end (-t, or a twin's grace
+ * after it was complete) into s->brpop: its server timeout in s->tmo
+ * and s->wait (ms); s->last when it is the last before -t, then ending
+ * BRPOP_TICK_MS early (see collect()). -1 when no time is left.
+ */
+static int
+brpop_next(struct session *s, int64_t end, int float_ok)
+{
+	int64_t	 remain, wait;
+	int	 i;
+
+	remain = end - now_mono_ms();
+	if (remain < 1)
+		return -1;
+	/* A shorter server timeout keeps the progress line live. */
+	wait = remain;
+	if (s->req->tick_ms > 0 && wait > s->req->tick_ms)
+		wait = s->req->tick_ms;
+	if (wait > COLLECT_CHUNK_MS)
+		wait = COLLECT_CHUNK_MS;
+	s->last = float_ok && end == s->deadline && wait == remain &&
+	    wait > BRPOP_TICK_MS;
+	if (s->last)
+		wait -= BRPOP_TICK_MS;
+	if (float_ok)
+		snprintf(s->tmo, sizeof(s->tmo), "%.3f",
+		    (double)wait / 1000.0);
+	else
+		snprintf(s->tmo, sizeof(s->tmo), "%lld",
+		    (long long)((wait + 999) / 1000));
+	s->wait = wait;
+	rcmd_init(&s->brpop, "BRPOP");
+	for (i = 0; i < 4; i++)
+		rcmd_adds(&s->brpop, s->keys[i]);
+	rcmd_adds(&s->brpop, s->tmo);
+	return 0;
 }
 
 /*
@@ -488,24 +567,28 @@ drain(struct session *s, int *ok)
  * always abandoned, and the cleanup had to open a second connection. The
  * last one now ends BRPOP_TICK_MS early; the rest of -t is waited out
  * here and what arrived meanwhile is popped without blocking at -t.
+ *
+ * The first BRPOP usually went in the same write as the PUBLISH
+ * (mailbox_call()), with the timeout computed here: its reply is read
+ * first. When the collection is over before (a -p that matches no
+ * bound node), it is abandoned with the connection.
  */
 static int
 collect(struct session *s)
 {
 	struct mailbox_event	 ev;
-	struct rcmd		 cmd;
 	redisReply		*r;
-	char			 tmo[32], e[256];
-	int64_t			 deadline, end, remain, wait, silent, answer_by;
+	char			 e[256];
+	int64_t			 deadline, end, silent, answer_by;
 	int64_t			 grace_end = 0;
 	double			 bound;
-	int			 i, rv, popped, last, drain_ok = 1;
+	int			 rv, popped, ahead, drain_ok = 1;
 	int			 float_ok = 1;
 
 	bound = s->mb->url.connect_timeout > 0 ? s->mb->url.connect_timeout :
 	    5.0;
 	silent = (int64_t)(bound * 1000);
-	deadline = deadline_in(s->req->timeout);
+	deadline = s->deadline;
 	for (;;) {
 		end = deadline;
 		if (complete(s)) {
@@ -515,44 +598,28 @@ collect(struct session *s)
 				grace_end = twin_grace_end(s, deadline);
 			end = grace_end;
 		}
-		remain = end - now_mono_ms();
-		if (remain < 1)
+		/* the first BRPOP went with the PUBLISH: its reply is next */
+		ahead = s->rc.ahead > 0;
+		if (!ahead && brpop_next(s, end, float_ok) == -1)
 			break;
-		/* A shorter server timeout keeps the progress line live. */
-		wait = remain;
-		if (s->req->tick_ms > 0 && wait > s->req->tick_ms)
-			wait = s->req->tick_ms;
-		if (wait > COLLECT_CHUNK_MS)
-			wait = COLLECT_CHUNK_MS;
-		/* the last BRPOP before -t: answered before it (see above) */
-		last = float_ok && end == deadline && wait == remain &&
-		    wait > BRPOP_TICK_MS;
-		if (last)
-			wait -= BRPOP_TICK_MS;
-		if (float_ok)
-			snprintf(tmo, sizeof(tmo), "%.3f",
-			    (double)wait / 1000.0);
-		else
-			snprintf(tmo, sizeof(tmo), "%lld",
-			    (long long)((wait + 999) / 1000));
-		rcmd_init(&cmd, "BRPOP");
-		for (i = 0; i < 4; i++)
-			rcmd_adds(&cmd, s->keys[i]);
-		rcmd_adds(&cmd, tmo);
 		/*
 		 * Redis times blocked clients out with 100 ms granularity:
 		 * keep the deadline ourselves and abandon the connection
 		 * (cleanup opens a fresh one) when the server is late.
 		 */
-		answer_by = now_mono_ms() + (float_ok ? wait :
-		    (wait + 999) / 1000 * 1000) + silent;
-		rv = rconn_run(&s->rc, answer_by < deadline ? answer_by :
-		    deadline, 1, 1, &cmd, &r);
+		answer_by = now_mono_ms() + (float_ok ? s->wait :
+		    (s->wait + 999) / 1000 * 1000) + silent;
+		if (answer_by > deadline)
+			answer_by = deadline;
+		if (ahead)
+			rv = rconn_next(&s->rc, answer_by, 1, &r);
+		else
+			rv = rconn_run(&s->rc, answer_by, 1, 1, &s->brpop, &r);
 		if (rv == RCONN_INTR)
 			return 0;
 		if (rv == RCONN_TIMEOUT) {
 			if (now_mono_ms() < deadline) {
-				broker_lost(s, bound);
+				broker_lost(s, "BRPOP", bound);
 				return -1;
 			}
 			return 0;
@@ -580,17 +647,18 @@ collect(struct session *s)
 		freeReplyObject(r);
 		memset(&ev, 0, sizeof(ev));
 		emit(s, &ev, MAILBOX_EV_TICK);
-		if (!popped && last) {
+		if (!popped && s->last) {
 			if (rconn_sleep(&s->rc, deadline - now_mono_ms()) == -1)
 				return 0;
 			/* Redis < 6.2 refuses the count: then one per list */
-			if ((rv = drain(s, &drain_ok)) == 1 && !drain_ok)
-				rv = drain(s, &drain_ok);
+			if ((rv = drain(s, &drain_ok, bound)) == 1 &&
+			    !drain_ok)
+				rv = drain(s, &drain_ok, bound);
 			return rv == 1 ? 0 : rv;
 		}
 		if (!popped || complete(s) || !drain_ok)
 			continue;
-		if ((rv = drain(s, &drain_ok)) != 1)
+		if ((rv = drain(s, &drain_ok, bound)) != 1)
 			return rv;
 	}
 	return 0;
@@ -627,8 +695,10 @@ mailbox_bound_name(const struct mailbox *mb, const struct binding *b,
  * leaves res->bound NULL and the receiver count alone says how many
  * should answer. A refused SADD is: nothing is published then. The
  * PUBLISH stays a round trip of its own for that reason (a broker out
- * of memory refuses SADD but still delivers a PUBLISH). -1 only after
- * broker_fail().
+ * of memory refuses SADD but still delivers a PUBLISH). The connection's
+ * liveness PING goes in the same write (RCONN_LAZY); when it fails, so
+ * does the call, as when rconn_connect() fails. -1 only after
+ * broker_fail() or unreachable().
  */
 static int
 prepare(struct session *s, int bind, int bindings)
@@ -659,7 +729,10 @@ prepare(struct session *s, int bind, int bindings)
 		return 0;
 	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, n, cmds, r) !=
 	    RCONN_OK) {
-		broker_fail(s, bind ? "SADD" : "EVAL", s->rc.err);
+		if (s->rc.dead)
+			unreachable(s);
+		else
+			broker_fail(s, bind ? "SADD" : "EVAL", s->rc.err);
 		return -1;
 	}
 	if (bind && r[0]->type == REDIS_REPLY_ERROR) {
@@ -700,11 +773,11 @@ static long long
 publish_both(struct session *s, const char *env, size_t envlen)
 {
 	const struct names	*nm = &s->mb->names;
-	struct rcmd		 cmds[3];
+	struct rcmd		 cmds[4];
 	redisReply		*r[3], *a;
 	char			 e[256];
 	long long		 n = 0, both = -1;
-	size_t			 i;
+	size_t			 i, ahead = s->brpop.argc > 0;
 
 	rcmd_init(&cmds[0], "PUBSUB");
 	rcmd_adds(&cmds[0], "NUMSUB");
@@ -716,8 +789,11 @@ publish_both(struct session *s, const char *env, size_t envlen)
 		    nm->fanout_channel2);
 		rcmd_add(&cmds[i], env, envlen);
 	}
-	if (rconn_run(&s->rc, deadline_in(CMD_TIMEOUT), 1, 3, cmds, r) !=
-	    RCONN_OK) {
+	/* the first BRPOP too, as in command() */
+	if (ahead)
+		cmds[3] = s->brpop;
+	if (rconn_run_ahead(&s->rc, deadline_in(CMD_TIMEOUT), 1, 3 + ahead,
+	    cmds, r, ahead) != RCONN_OK) {
 		broker_fail(s, "PUBLISH", s->rc.err);
 		return -1;
 	}
@@ -1075,6 +1151,30 @@ wrap(struct session *s, const char *body, size_t bodylen, size_t *envlen)
 }
 
 /*
+ * Whether the first BRPOP is worth sending with the PUBLISH: not when
+ * the binding set says no node will answer (none bound, or none that
+ * -p matches), where its abandonment would cost a second connection.
+ */
+static int
+brpop_ahead(const struct session *s)
+{
+	struct json_object_iterator	 it, end;
+	const struct mailbox_request	*req = s->req;
+	const char			*errstr;
+
+	if (req->limit > 0 || req->ndestination > 0 || s->res->bound == NULL)
+		return 1;
+	it = json_object_iter_begin(s->res->bound);
+	end = json_object_iter_end(s->res->bound);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it))
+		if (req->pattern == NULL || match(json_object_iter_peek_name(
+		    &it), req->pattern, req->matcher, &errstr) == 1)
+			return 1;
+	return 0;
+}
+
+/*
  * Send one request to mailbox mb; with req->reply collect the replies.
  * cb (may be NULL) hears of every event with arg. res is filled in and
  * the caller frees it with mailbox_result_free().
@@ -1088,6 +1188,7 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	char			*body, *env;
 	char			 where[MAX_KEY * 3 + 64];
 	size_t			 bodylen, envlen;
+	int			 bind, bindings;
 
 	memset(res, 0, sizeof(*res));
 	res->expect.count = -1;
@@ -1109,12 +1210,16 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 		res->status = MAILBOX_EREQUEST;
 		goto done;
 	}
-	if (rconn_connect(&s->rc, &mb->url, 0, &mb->intr) == -1) {
-		res->status = *mb->intr.flag ? MAILBOX_INTERRUPTED :
-		    MAILBOX_EBROKER;
-		if (!*mb->intr.flag)
-			set_msg(&res->error, "%s: %s", mb->redacted,
-			    s->rc.err);
+	bind = req->reply;
+	bindings = req->reply || req->ndestination > 0 || req->pattern != NULL;
+	/*
+	 * When prepare() sends commands, the liveness PING goes with them;
+	 * a cast without them still waits for it before PUBLISH (a server
+	 * that resumes must not run a request we said failed).
+	 */
+	if (rconn_open(&s->rc, &mb->url, 0, &mb->intr,
+	    bind || bindings ? RCONN_LAZY : 0) == -1) {
+		unreachable(s);
 		goto done;
 	}
 	if (*mb->intr.flag) {
@@ -1124,12 +1229,23 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	/* Wrapped (and signed) first: a refusal leaves nothing bound. */
 	if ((env = wrap(s, body, bodylen, &envlen)) == NULL)
 		goto done;
-	if (prepare(s, req->reply, req->reply || req->ndestination > 0 ||
-	    req->pattern != NULL) == -1) {
+	if (prepare(s, bind, bindings) == -1) {
 		free(env);
 		goto done;
 	}
 	res->t0 = ctl_now_us();
+	/*
+	 * The first BRPOP goes in the same write as the PUBLISH, which
+	 * still waits for the SADD's answer: a round trip saved when the
+	 * request is collected. When the PUBLISH says not to collect (an
+	 * error, no listener) the BRPOP is abandoned with its connection
+	 * and the cleanup opens a fresh one.
+	 */
+	if (req->reply) {
+		s->deadline = deadline_in(req->timeout);
+		if (brpop_ahead(s))
+			(void)brpop_next(s, s->deadline, 1);
+	}
 	res->receivers = publish(s, env, envlen);
 	free(env);
 	if (res->receivers == -1) {

@@ -123,11 +123,19 @@ struct rcmd {
 #define RCONN_TIMEOUT	-2	/* the deadline passed */
 #define RCONN_INTR	-3	/* SIGINT/SIGTERM arrived */
 
+/* rconn_open() flags */
+#define RCONN_LAZY	0x01	/* PING with the first rconn_run() */
+
 /* A hiredis context driven by our own ppoll() loop. */
 struct rconn {
 	redisContext		*c;
 	struct tls		*tls;	/* rediss://: bytes go through it */
 	int			 dirty;	/* replies outstanding: unusable */
+	size_t			 ahead;	/* of them, rconn_next() reads */
+	int			 ping_due; /* RCONN_LAZY: PING not answered */
+	int			 dead;	/* the failure was that PING's */
+	double			 ping_secs;	/* its timeout */
+	int64_t			 ping_deadline;
 	struct rconn_intr	 intr;
 	char			 err[384];
 };
@@ -446,9 +454,14 @@ int	 celery_shutdown_exec(struct ctl *, struct cmd_args *);
 /* rconn.c */
 int	 rconn_connect(struct rconn *, const struct redis_url *, double,
 	    const struct rconn_intr *);
+int	 rconn_open(struct rconn *, const struct redis_url *, double,
+	    const struct rconn_intr *, int);
 int	 rconn_sleep(const struct rconn *, int64_t);
 int	 rconn_run(struct rconn *, int64_t, int, size_t, const struct rcmd *,
 	    redisReply **);
+int	 rconn_run_ahead(struct rconn *, int64_t, int, size_t,
+	    const struct rcmd *, redisReply **, size_t);
+int	 rconn_next(struct rconn *, int64_t, int, redisReply **);
 void	 rconn_close(struct rconn *);
 void	 rcmd_init(struct rcmd *, const char *);
 void	 rcmd_add(struct rcmd *, const char *, size_t);

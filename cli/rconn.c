@@ -68,16 +68,16 @@ replies_free(redisReply **r, size_t n)
 	}
 }
 
+/*
+ * Non-blocking and close-on-exec, without reading the flags first (two
+ * syscalls a run fewer): hiredis has just set the socket blocking, so
+ * no other status flag is on, and FD_CLOEXEC is the only fd flag.
+ */
 static int
 setup_fd(int fd)
 {
-	int	fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
-		return -1;
-	if ((fl = fcntl(fd, F_GETFD)) == -1 ||
-	    fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return -1;
 	return 0;
 }
@@ -281,14 +281,48 @@ next:
 }
 
 /*
+ * The liveness check (PING, or the Sentinel master's ROLE) failed with
+ * rv, after secs: say so in rc->err as a user reads it.
+ */
+static void
+alive_failed(struct rconn *rc, int rv, double secs)
+{
+	if (rv == RCONN_TIMEOUT)
+		snprintf(rc->err, sizeof(rc->err), "the broker accepted the "
+		    "connection but did not answer within %.1f s", secs);
+	else if (rv == RCONN_INTR)
+		snprintf(rc->err, sizeof(rc->err), "interrupted");
+	else if (rv == RCONN_ERR && rc->tls == NULL && rc->c != NULL &&
+	    rc->c->fd != -1 &&
+	    (rc->c->err == REDIS_ERR_EOF || rc->c->err == REDIS_ERR_IO))
+		/* a TLS port drops a plaintext client at its first bytes */
+		strlcat(rc->err, " (a TLS port? use rediss://)",
+		    sizeof(rc->err));
+}
+
+/*
  * Connect to the broker of u, AUTH and SELECT. Connect and handshake are
  * bounded by the URL's connect timeout (default 5 s), capped to cap
  * seconds when cap > 0; intr says which flag ends a wait early. -1 with
  * rc->err (no secrets in it) on failure.
+ *
+ * With RCONN_LAZY and a URL that needs no AUTH, SELECT or Sentinel, the
+ * liveness PING is not a round trip of its own: it goes in the same
+ * write as the first rconn_run()'s commands, whose answers prove the
+ * server alive just as well (issue 17.3). When it fails there, that run
+ * fails with rc->dead set and rc->err what rconn_connect() would have
+ * said.
  */
 int
 rconn_connect(struct rconn *rc, const struct redis_url *u, double cap,
     const struct rconn_intr *intr)
+{
+	return rconn_open(rc, u, cap, intr, 0);
+}
+
+int
+rconn_open(struct rconn *rc, const struct redis_url *u, double cap,
+    const struct rconn_intr *intr, int flags)
 {
 	struct rcmd	 cmds[4];
 	redisReply	*r[4] = { NULL, NULL, NULL, NULL };
@@ -313,6 +347,13 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap,
 		    u->port, secs);
 	if (rv == -1)
 		goto fail;
+	if ((flags & RCONN_LAZY) && u->password[0] == '\0' && u->db == 0 &&
+	    u->nsentinels == 0) {
+		rc->ping_due = 1;
+		rc->ping_secs = secs;
+		rc->ping_deadline = deadline_in(secs);
+		return 0;
+	}
 
 	if (u->password[0] != '\0') {
 		rcmd_init(&cmds[n], "AUTH");
@@ -344,18 +385,10 @@ rconn_connect(struct rconn *rc, const struct redis_url *u, double cap,
 	 */
 	rv = rconn_run(rc, deadline_in(secs), !*rc->intr.flag, n, cmds, r);
 	explicit_bzero(cmds, sizeof(cmds));
-	if (rv == RCONN_TIMEOUT)
-		snprintf(rc->err, sizeof(rc->err), "the broker accepted the "
-		    "connection but did not answer within %.1f s", secs);
-	else if (rv == RCONN_INTR)
-		snprintf(rc->err, sizeof(rc->err), "interrupted");
-	else if (rv == RCONN_ERR && !u->tls.on && rc->c->fd != -1 &&
-	    (rc->c->err == REDIS_ERR_EOF || rc->c->err == REDIS_ERR_IO))
-		/* a TLS port drops a plaintext client at its first bytes */
-		strlcat(rc->err, " (a TLS port? use rediss://)",
-		    sizeof(rc->err));
-	if (rv != RCONN_OK)
+	if (rv != RCONN_OK) {
+		alive_failed(rc, rv, secs);
 		goto fail;
+	}
 	for (i = 0; i < n; i++) {
 		if (r[i]->type == REDIS_REPLY_ERROR) {
 			snprintf(rc->err, sizeof(rc->err), "%s: %s", what[i],
@@ -405,6 +438,8 @@ rconn_close(struct rconn *rc)
 		redisFree(rc->c);
 	rc->c = NULL;
 	rc->dirty = 0;
+	rc->ahead = 0;
+	rc->ping_due = 0;
 }
 
 /* Write what hiredis formatted; *done when all of it went. */
@@ -476,6 +511,75 @@ conn_read(struct rconn *rc)
 }
 
 /*
+ * The liveness PING's reply, the first of a lazy connection's first run:
+ * 0 when the server answered it, -1 with rc->dead and rc->err as
+ * rconn_connect() would have failed.
+ */
+static int
+ping_check(struct rconn *rc, redisReply *r)
+{
+	int	rv = 0;
+
+	rc->ping_due = 0;
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(rc->err, sizeof(rc->err), "PING: %s",
+		    log_viss(r->str));
+		rc->dead = 1;
+		rv = -1;
+	}
+	freeReplyObject(r);
+	return rv;
+}
+
+/*
+ * Write what hiredis buffered and read replies into r[] until *got is
+ * want, before the monotonic deadline (ms); a lazy connection's PING
+ * reply comes first, is checked and not stored, and has the connect
+ * timeout as its own deadline. RCONN_OK, or the failure with rc->err.
+ */
+static int
+pump(struct rconn *rc, int64_t deadline, int intr, size_t want,
+    redisReply **r, size_t *got)
+{
+	redisContext	*c = rc->c;
+	void		*reply;
+	short		 revents;
+	int		 wdone, rv;
+
+	wdone = sdslen(c->obuf) == 0;
+	for (;;) {
+		if (!wdone && conn_write(rc, &wdone) == -1)
+			return RCONN_ERR;
+		while (*got < want) {
+			reply = NULL;
+			if (redisGetReplyFromReader(c, &reply) == REDIS_ERR) {
+				snprintf(rc->err, sizeof(rc->err), "%s",
+				    c->errstr[0] != '\0' ?
+				    log_viss(c->errstr) : "I/O error");
+				return RCONN_ERR;
+			}
+			if (reply == NULL)
+				break;
+			if (rc->ping_due) {
+				if (ping_check(rc, reply) == -1)
+					return RCONN_ERR;
+				continue;
+			}
+			r[(*got)++] = reply;
+		}
+		if (*got == want)
+			return RCONN_OK;
+		if ((rv = wait_fd(rc, c->fd, POLLIN | (wdone ? 0 : POLLOUT),
+		    rc->ping_due ? rc->ping_deadline : deadline, intr,
+		    &revents)) != RCONN_OK)
+			return rv;
+		if ((revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    conn_read(rc) == -1)
+			return RCONN_ERR;
+	}
+}
+
+/*
  * Send n commands in one write and read their n replies into r[], before
  * the monotonic deadline (ms). With intr, a pending SIGINT/SIGTERM ends
  * the wait (RCONN_INTR). Unless RCONN_OK, r[] is all NULL and the
@@ -485,56 +589,84 @@ int
 rconn_run(struct rconn *rc, int64_t deadline, int intr, size_t n,
     const struct rcmd *cmds, redisReply **r)
 {
-	redisContext	*c = rc->c;
-	const char	*argv[RCMD_MAXARGS];
-	void		*reply;
-	size_t		 i, got = 0;
-	short		 revents;
-	int		 wdone = 0, rv;
+	return rconn_run_ahead(rc, deadline, intr, n, cmds, r, 0);
+}
 
-	for (i = 0; i < n; i++)
+/*
+ * rconn_run(), but the replies of the last ahead of the n commands are
+ * not waited for: they stay in flight, rconn_next() reads them in turn
+ * (a round trip saved when the caller would send them next anyway), and
+ * the connection is dirty until it did. r[] has n - ahead slots.
+ */
+int
+rconn_run_ahead(struct rconn *rc, int64_t deadline, int intr, size_t n,
+    const struct rcmd *cmds, redisReply **r, size_t ahead)
+{
+	static const char *const	 ping[] = { "PING" };
+	static const size_t		 pinglen[] = { 4 };
+	redisContext			*c = rc->c;
+	const char			*argv[RCMD_MAXARGS];
+	size_t				 i, got = 0;
+	int				 rv;
+
+	for (i = 0; i + ahead < n; i++)
 		r[i] = NULL;
-	if (c == NULL || rc->dirty || c->err) {
+	if (c == NULL || rc->dirty || c->err || ahead > n) {
 		snprintf(rc->err, sizeof(rc->err), "connection unusable");
 		return RCONN_ERR;
 	}
+	/* hiredis 0.14 takes non-const argv arrays. */
+	if (rc->ping_due) {
+		memcpy(argv, ping, sizeof(ping));
+		if (redisAppendCommandArgv(c, 1, argv, pinglen) != REDIS_OK)
+			goto ioerr;
+	}
 	for (i = 0; i < n; i++) {
-		/* hiredis 0.14 takes a non-const argv array. */
 		memcpy(argv, cmds[i].argv, sizeof(argv));
 		if (redisAppendCommandArgv(c, cmds[i].argc, argv,
 		    cmds[i].argvlen) != REDIS_OK)
 			goto ioerr;
 	}
 	rc->dirty = 1;
-	for (;;) {
-		if (!wdone && conn_write(rc, &wdone) == -1)
-			goto connerr;
-		while (got < n) {
-			reply = NULL;
-			if (redisGetReplyFromReader(c, &reply) == REDIS_ERR)
-				goto ioerr;
-			if (reply == NULL)
-				break;
-			r[got++] = reply;
-		}
-		if (got == n) {
-			rc->dirty = 0;
-			return RCONN_OK;
-		}
-		if ((rv = wait_fd(rc, c->fd, POLLIN | (wdone ? 0 : POLLOUT),
-		    deadline, intr, &revents)) != RCONN_OK)
-			goto fail;
-		if ((revents & (POLLIN | POLLERR | POLLHUP)) &&
-		    conn_read(rc) == -1)
-			goto connerr;
-	}
+	if ((rv = pump(rc, deadline, intr, n - ahead, r, &got)) != RCONN_OK)
+		goto fail;
+	rc->ahead = ahead;
+	rc->dirty = ahead > 0;
+	return RCONN_OK;
 ioerr:
 	snprintf(rc->err, sizeof(rc->err), "%s",
 	    c->errstr[0] != '\0' ? log_viss(c->errstr) : "I/O error");
-connerr:
-	rc->dirty = 1;
 	rv = RCONN_ERR;
 fail:
+	if (rc->ping_due) {
+		/* the server never proved alive: a connect failure */
+		rc->dead = 1;
+		rc->ping_due = 0;
+		alive_failed(rc, rv, rc->ping_secs);
+	}
+	rc->dirty = 1;
 	replies_free(r, got);
 	return rv;
+}
+
+/*
+ * The reply of the next command rconn_run_ahead() left in flight, into
+ * *r, before the monotonic deadline (ms); as rconn_run() otherwise.
+ */
+int
+rconn_next(struct rconn *rc, int64_t deadline, int intr, redisReply **r)
+{
+	size_t	got = 0;
+	int	rv;
+
+	*r = NULL;
+	if (rc->c == NULL || rc->ahead == 0 || rc->c->err) {
+		snprintf(rc->err, sizeof(rc->err), "connection unusable");
+		return RCONN_ERR;
+	}
+	if ((rv = pump(rc, deadline, intr, 1, r, &got)) != RCONN_OK)
+		return rv;
+	if (--rc->ahead == 0)
+		rc->dirty = 0;
+	return RCONN_OK;
 }

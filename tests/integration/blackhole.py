@@ -9,13 +9,10 @@ import signal
 import socket
 import sys
 
+import proxylib
+
 lport, tport = int(sys.argv[1]), int(sys.argv[2])
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(('127.0.0.1', lport))
-ls.listen(64)
-sel = selectors.DefaultSelector()
-sel.register(ls, selectors.EVENT_READ)
+ls, sel = proxylib.listen(lport)
 peer = {}
 dead = set()
 
