@@ -295,7 +295,7 @@ r0=$(rss_kib "$OURS1") p0=$(pss_kib "$OURS1")
 out=$("$LG" rt -p "$PORT" -N bench -k 64 -c "$RSS_N" -w 0)
 sleep 11
 r1=$(rss_kib "$OURS1") p1=$(pss_kib "$OURS1")
-log "RSS growth over $RSS_N requests: $r0 -> $r1 KiB ($out)"
+log "RSS growth over $RSS_N requests: $r0 -> $r1 KiB, PSS $p0 -> $p1 KiB ($out)"
 row "RSS growth of a node over $RSS_N requests (after warm-up)" KiB "$((r1 - r0))" "" "" "" "0 (<= 64 KiB noise)" \
     "$(held "$r1 - $r0 <= 64")"
 row "PSS of a node after $RSS_N requests (idle again)" MiB "$(awk -v k="$p1" 'BEGIN { printf "%.2f", k / 1024 }')" \
