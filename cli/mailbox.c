@@ -262,7 +262,7 @@ handle_reply(struct session *s, const char *buf, size_t len)
 	struct envelope		 env;
 	struct reply_body	 rb;
 	json_object		*t;
-	const char		*errstr;
+	const char		*errstr, *tk;
 	enum trust_mark		 mark;
 	int64_t			 clock;
 	size_t			 i;
@@ -280,7 +280,8 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		res->nover++;
 		return;
 	}
-	if (envelope_decode(buf, len, &env, &errstr) == -1) {
+	/* kombu's shape read without json-c objects (the node's path too) */
+	if (envelope_decode_flat(buf, len, &env, &errstr) == -1) {
 		malformed(s, errstr);
 		goto done;
 	}
@@ -288,10 +289,9 @@ handle_reply(struct session *s, const char *buf, size_t len)
 		clock_adjust(&s->clock, clock);
 	/* kombu: a reply without a ticket header belongs to this call. */
 	ours = 1;
-	if (env.headers != NULL &&
-	    json_object_object_get_ex(env.headers, "ticket", &t))
-		ours = json_object_is_type(t, json_type_string) &&
-		    strcmp(json_object_get_string(t), res->ticket) == 0;
+	if (envelope_header_present(&env, "ticket"))
+		ours = (tk = envelope_header_string(&env, "ticket")) != NULL &&
+		    strcmp(tk, res->ticket) == 0;
 	if (!ours) {
 		emit(s, &ev, MAILBOX_EV_FOREIGN);
 		goto done;

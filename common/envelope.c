@@ -691,6 +691,17 @@ envelope_header_type(const struct envelope *env, const char *key)
 }
 
 int
+envelope_header_present(const struct envelope *env, const char *key)
+{
+	if (env == NULL)
+		return 0;
+	if (env->msg != NULL)
+		return flat_get(env->hdr.v, env->hdr.n, key) != NULL;
+	return env->headers != NULL &&
+	    json_object_object_get_ex(env->headers, key, NULL);
+}
+
+int
 envelope_header_true(const struct envelope *env, const char *key)
 {
 	const char	*s;

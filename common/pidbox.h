@@ -235,6 +235,8 @@ enum json_type envelope_header_type(const struct envelope *env,
 	    const char *key);
 /* 1 when a header is the boolean true, else 0. */
 int	 envelope_header_true(const struct envelope *env, const char *key);
+/* 1 when a header is there, whatever its value (null included). */
+int	 envelope_header_present(const struct envelope *env, const char *key);
 
 struct envelope_out {
 	const char	*body;		/* JSON text of the body */
