@@ -139,10 +139,12 @@ pct(double *v, size_t n, double p)
 static void
 print_pcts(double *v, size_t n, const char *unit, double scale)
 {
+	int	 d = scale == 1e3 ? 2 : 1;	/* ms: a /bin/true is 0.8 */
+
 	qsort(v, n, sizeof(*v), dcmp);
-	printf(" p50_%s=%.1f p90_%s=%.1f p99_%s=%.1f max_%s=%.1f", unit,
-	    pct(v, n, 0.5) * scale, unit, pct(v, n, 0.9) * scale, unit,
-	    pct(v, n, 0.99) * scale, unit, n ? v[n - 1] * scale : 0);
+	printf(" p50_%s=%.*f p90_%s=%.*f p99_%s=%.*f max_%s=%.*f", unit,
+	    d, pct(v, n, 0.5) * scale, unit, d, pct(v, n, 0.9) * scale, unit,
+	    d, pct(v, n, 0.99) * scale, unit, d, n ? v[n - 1] * scale : 0);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -1181,7 +1183,7 @@ cmd_exec(int argc, char **argv)
 	print_pcts(w, (size_t)reps, "ms", 1e3);
 	/* the command's own CPU (user + system), from wait4() */
 	qsort(cpu, (size_t)reps, sizeof(*cpu), dcmp);
-	printf(" min_ms=%.1f cpu_p50_ms=%.1f\n", w[0] * 1e3,
+	printf(" min_ms=%.2f cpu_p50_ms=%.2f\n", w[0] * 1e3,
 	    pct(cpu, (size_t)reps, 0.5) * 1e3);
 	return fails ? 1 : 0;
 }
