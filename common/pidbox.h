@@ -758,8 +758,6 @@ struct tls_ctx;
 struct tls;
 /* "required", "CERT_REQUIRED", "optional", "none"... (any case). */
 int	 tls_verify_parse(const char *s, enum tls_verify *v);
-/* "TLSv1.2" or "TLSv1.3" into 12 or 13. */
-int	 tls_proto_parse(const char *s, int *proto);
 /* One broker_tls key (ca_file, ca_dir, cert_file, key_file, server_name,
  * verify, min_protocol) into t; -1 with *why. */
 int	 tls_conf_set(struct redis_tls *t, const char *key, const char *v,

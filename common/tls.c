@@ -184,7 +184,8 @@ tls_verify_parse(const char *s, enum tls_verify *v)
 	return -1;
 }
 
-int
+/* "TLSv1.2" or "TLSv1.3" (or "1.2", "1.3") into 12 or 13. */
+static int
 tls_proto_parse(const char *s, int *proto)
 {
 	if (strcasecmp(s, "TLSv1.2") == 0 || strcmp(s, "1.2") == 0)
