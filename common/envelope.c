@@ -154,8 +154,7 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	*rootp = NULL;
 	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL)
 		return 1;
-	jscan_ws(&f);
-	if (f.p >= f.end || *f.p++ != '{')
+	if (jscan_open(&f) != 0)
 		return 1;
 	if ((root = json_object_new_object()) == NULL)
 		return 1;
@@ -319,19 +318,16 @@ flat_value(struct jscan *f, struct env_value *v)
 		v->type = json_type_string;
 		return 0;
 	}
-	if (f->end - f->p >= 4 && memcmp(f->p, "null", 4) == 0) {
-		f->p += 4;
+	if (jscan_lit(f, "null")) {
 		v->type = json_type_null;
 		return 0;
 	}
-	if (f->end - f->p >= 4 && memcmp(f->p, "true", 4) == 0) {
-		f->p += 4;
+	if (jscan_lit(f, "true")) {
 		v->type = json_type_boolean;
 		v->i = 1;
 		return 0;
 	}
-	if (f->end - f->p >= 5 && memcmp(f->p, "false", 5) == 0) {
-		f->p += 5;
+	if (jscan_lit(f, "false")) {
 		v->type = json_type_boolean;
 		return 0;
 	}
@@ -361,13 +357,8 @@ flat_object(struct jscan *f, struct env_values *o, struct env_values *sub)
 	int		 r;
 
 	o->n = 0;
-	if (f->p >= f->end || *f->p++ != '{')
-		return -1;
-	jscan_ws(f);
-	if (f->p < f->end && *f->p == '}') {
-		f->p++;
-		return 0;
-	}
+	if ((r = jscan_open(f)) != 0)
+		return r == 1 ? 0 : -1;
 	do {
 		if (o->n == ENV_FLAT_MAX)
 			return -1;
@@ -432,7 +423,7 @@ flat_decode(const char *buf, size_t len, struct envelope *env,
 
 	info.n = props.n = 0;
 	if ((env->msg = jscan_copy(buf, len, &f)) == NULL ||
-	    jscan_open(&f) == -1)
+	    jscan_open(&f) != 0)
 		return 1;
 	do {
 		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
@@ -446,9 +437,8 @@ flat_decode(const char *buf, size_t len, struct envelope *env,
 			} else if (i == 2)
 				ct = s;
 		} else if (i == 3) {
-			if (f.end - f.p >= 4 && memcmp(f.p, "null", 4) == 0)
-				f.p += 4;
-			else if (flat_object(&f, &env->hdr, NULL) == -1)
+			if (!jscan_lit(&f, "null") &&
+			    flat_object(&f, &env->hdr, NULL) == -1)
 				return 1;
 		} else if (flat_object(&f, &props, &info) == -1)
 			return 1;

@@ -147,7 +147,9 @@ json_object *pyjson_parse(const char *buf, size_t len, int *isnull,
  * after its value (1, 0, or -1); jscan_skip() finds the end of an object
  * value without checking it; jscan_num() takes a number (1 an integer,
  * 2 a float, 0 left to the tokener); jscan_member() a key out of a
- * table, each once; jscan_copy() makes the copy a flat decoding scans.
+ * table, each once; jscan_copy() makes the copy a flat decoding scans;
+ * jscan_open() takes an object's '{' (1: and its '}', the object empty);
+ * jscan_lit() a word (null, true, false).
  */
 #define JSCAN_DEPTH	8	/* nesting jscan_obj() takes */
 struct jscan {
@@ -162,6 +164,7 @@ int	 jscan_num(struct jscan *, int64_t *, double *);
 int	 jscan_member(struct jscan *, const char *const *, size_t, unsigned *);
 char	*jscan_copy(const char *, size_t, struct jscan *);
 int	 jscan_open(struct jscan *);
+int	 jscan_lit(struct jscan *, const char *);
 json_object *jscan_obj(struct jscan *, int);
 /*
  * Python repr() of a JSON value as kombu's error strings use it:

@@ -909,7 +909,10 @@ jscan_member(struct jscan *f, const char *const *keys, size_t nkeys,
 	return (int)i;
 }
 
-/* Whitespace and the '{' of an object: 0, or -1. */
+/*
+ * Whitespace and the '{' of an object: 0 with a member to come, 1 for
+ * an empty object (its '}' taken too), or -1.
+ */
 int
 jscan_open(struct jscan *f)
 {
@@ -917,7 +920,24 @@ jscan_open(struct jscan *f)
 	if (f->p >= f->end || *f->p != '{')
 		return -1;
 	f->p++;
+	jscan_ws(f);
+	if (f->p < f->end && *f->p == '}') {
+		f->p++;
+		return 1;
+	}
 	return 0;
+}
+
+/* 1 and past it when the text at f->p is word (null, true...), else 0. */
+int
+jscan_lit(struct jscan *f, const char *word)
+{
+	size_t	 n = strlen(word);
+
+	if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n) != 0)
+		return 0;
+	f->p += n;
+	return 1;
 }
 
 /*
@@ -1029,16 +1049,10 @@ jscan_obj(struct jscan *f, int depth)
 	double		 d;
 	int		 r;
 
-	if (depth > JSCAN_DEPTH || f->p >= f->end || *f->p != '{')
+	if (depth > JSCAN_DEPTH || (r = jscan_open(f)) == -1)
 		return NULL;
-	f->p++;
-	if ((o = json_object_new_object()) == NULL)
-		return NULL;
-	jscan_ws(f);
-	if (f->p < f->end && *f->p == '}') {
-		f->p++;
+	if ((o = json_object_new_object()) == NULL || r == 1)
 		return o;
-	}
 	do {
 		if (jscan_key(f, &k, &kl) == -1 || kl >= sizeof(key))
 			goto fail;
@@ -1067,15 +1081,12 @@ jscan_obj(struct jscan *f, int depth)
 		} else if (*f->p == '{') {
 			if ((v = jscan_obj(f, depth + 1)) == NULL)
 				goto fail;
-		} else if (f->end - f->p >= 4 && memcmp(f->p, "null", 4) == 0) {
-			f->p += 4;
+		} else if (jscan_lit(f, "null"))
 			v = NULL;
-		} else if (f->end - f->p >= 4 && memcmp(f->p, "true", 4) == 0) {
-			f->p += 4;
+		else if (jscan_lit(f, "true")) {
 			if ((v = json_object_new_boolean(1)) == NULL)
 				goto fail;
-		} else if (f->end - f->p >= 5 && memcmp(f->p, "false", 5) == 0) {
-			f->p += 5;
+		} else if (jscan_lit(f, "false")) {
 			if ((v = json_object_new_boolean(0)) == NULL)
 				goto fail;
 		} else {

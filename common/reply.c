@@ -209,8 +209,7 @@ reply_take(const char *body, size_t len, struct reply_body *rb,
 	rb->node = NULL;
 	if (len > MAX_ENVELOPE)
 		goto full;
-	jscan_ws(&f);
-	if (f.p >= f.end || *f.p++ != '{' || jscan_key(&f, &k, &kl) == -1 ||
+	if (jscan_open(&f) != 0 || jscan_key(&f, &k, &kl) == -1 ||
 	    kl >= sizeof(rb->name))
 		goto full;
 	start = f.p;

@@ -169,15 +169,14 @@ flat_decode(const char *body, size_t len, struct request *req,
 
 	memset(str, 0, sizeof(str));
 	if ((req->text = jscan_copy(body, len, &f)) == NULL ||
-	    jscan_open(&f) == -1)
+	    jscan_open(&f) != 0)
 		return 1;
 	do {
 		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
 			return 1;
-		if (f.end - f.p >= 4 && memcmp(f.p, "null", 4) == 0) {
+		if (jscan_lit(&f, "null")) {
 			if (i == 0)
 				return 1;	/* null: KeyError(None) */
-			f.p += 4;
 			continue;
 		}
 		switch (i) {
@@ -190,13 +189,10 @@ flat_decode(const char *body, size_t len, struct request *req,
 		case 6:
 			rk = x = NULL;
 			rkl = xl = 0;
-			if (f.p >= f.end || *f.p++ != '{')
+			if ((r = jscan_open(&f)) == -1)
 				return 1;
-			jscan_ws(&f);
-			if (f.p < f.end && *f.p == '}') {
-				f.p++;
+			if (r == 1)
 				break;		/* {}: a cast */
-			}
 			do {
 				if (jscan_key(&f, &k, &kl) == -1 ||
 				    jscan_str(&f, &s, &sl) == -1)
