@@ -121,6 +121,14 @@ decode_body(struct envelope *env, const char *body, size_t bodylen,
 }
 
 /*
+ * The only members of an envelope the scans below take (kombu writes
+ * these five), each once; the first three are strings.
+ */
+enum { K_BODY, K_ENCODING, K_CTYPE, K_HEADERS, K_PROPERTIES };
+static const char *const env_keys[] = { "body", "content-encoding",
+    "content-type", "headers", "properties" };
+
+/*
  * The fast path (issue 17): a collector decodes thousands of envelopes a
  * second, and json-c walking the ~400-byte base64 body character by
  * character, with a hash table per object, was most of the cost. An
@@ -142,8 +150,6 @@ static int
 fast_scan(const char *buf, size_t len, json_object **rootp,
     const char **body, size_t *bodylen)
 {
-	static const char *const keys[] = { "body", "content-encoding",
-	    "content-type", "headers", "properties" };
 	struct jscan	 f = { buf, buf + len };
 	json_object	*root, *v;
 	const char	*s, *errstr, *start, *b = NULL;
@@ -159,16 +165,17 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 	if ((root = json_object_new_object()) == NULL)
 		return 1;
 	do {
-		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
+		if ((i = jscan_member(&f, env_keys, nitems(env_keys),
+		    &seen)) == -1)
 			goto slow;
-		if (i < 3) {
+		if (i <= K_CTYPE) {
 			if (jscan_str(&f, &s, &sl) == -1)
 				goto slow;
-			if (i == 0) {
+			if (i == K_BODY) {
 				b = s;
 				bl = sl;
-			} else if (i == 2 && json_object_object_add(root,
-			    keys[i], json_object_new_string_len(s,
+			} else if (i == K_CTYPE && json_object_object_add(root,
+			    env_keys[i], json_object_new_string_len(s,
 			    (int)sl)) != 0)
 				goto slow;
 		} else {
@@ -176,14 +183,14 @@ fast_scan(const char *buf, size_t len, json_object **rootp,
 			if (jscan_skip(&f) == -1 || (v = pyjson_parse(start,
 			    (size_t)(f.p - start), &isnull, &errstr)) == NULL)
 				goto slow;
-			if (json_object_object_add(root, keys[i], v) != 0) {
+			if (json_object_object_add(root, env_keys[i], v) != 0) {
 				json_object_put(v);
 				goto slow;
 			}
 		}
 	} while ((r = jscan_next(&f)) == 1);
 	jscan_ws(&f);
-	if (r == -1 || f.p != f.end || !(seen & 1))
+	if (r == -1 || f.p != f.end || !(seen & (1u << K_BODY)))
 		goto slow;
 	/* Only now: the full parse takes the last of duplicate bodies. */
 	*rootp = root;
@@ -411,8 +418,6 @@ static int
 flat_decode(const char *buf, size_t len, struct envelope *env,
     const char **errstr, int *rc)
 {
-	static const char *const keys[] = { "body", "content-encoding",
-	    "content-type", "headers", "properties" };
 	struct env_values	 props, info;
 	struct jscan	 f;
 	const struct env_value *v, *enc;
@@ -426,17 +431,18 @@ flat_decode(const char *buf, size_t len, struct envelope *env,
 	    jscan_open(&f) != 0)
 		return 1;
 	do {
-		if ((i = jscan_member(&f, keys, nitems(keys), &seen)) == -1)
+		if ((i = jscan_member(&f, env_keys, nitems(env_keys),
+		    &seen)) == -1)
 			return 1;
-		if (i < 3) {
+		if (i <= K_CTYPE) {
 			if (flat_str(&f, &s, &sl) == -1)
 				return 1;
-			if (i == 0) {
+			if (i == K_BODY) {
 				body = s;
 				bodylen = sl;
-			} else if (i == 2)
+			} else if (i == K_CTYPE)
 				ct = s;
-		} else if (i == 3) {
+		} else if (i == K_HEADERS) {
 			if (!jscan_lit(&f, "null") &&
 			    flat_object(&f, &env->hdr, NULL) == -1)
 				return 1;
@@ -444,7 +450,7 @@ flat_decode(const char *buf, size_t len, struct envelope *env,
 			return 1;
 	} while ((r = jscan_next(&f)) == 1);
 	jscan_ws(&f);
-	if (r == -1 || f.p != f.end || !(seen & 1))
+	if (r == -1 || f.p != f.end || !(seen & (1u << K_BODY)))
 		return 1;
 
 	/* envelope_decode()'s checks, in its order */
@@ -452,7 +458,7 @@ flat_decode(const char *buf, size_t len, struct envelope *env,
 	if ((*errstr = ctype_refused_str(ct)) != NULL)
 		return 0;
 	env->content_type = ct;
-	if (!(seen & (1u << 4))) {
+	if (!(seen & (1u << K_PROPERTIES))) {
 		*errstr = "no properties";
 		return 0;
 	}
