@@ -121,99 +121,24 @@ decode_body(struct envelope *env, const char *body, size_t bodylen,
 }
 
 /*
- * The only members of an envelope the scans below take (kombu writes
- * these five), each once; the first three are strings.
+ * The only members of an envelope the flat scan below takes (kombu
+ * writes these five), each once; the first three are strings.
  */
 enum { K_BODY, K_ENCODING, K_CTYPE, K_HEADERS, K_PROPERTIES };
 static const char *const env_keys[] = { "body", "content-encoding",
     "content-type", "headers", "properties" };
-
-/*
- * The fast path (issue 17): a collector decodes thousands of envelopes a
- * second, and json-c walking the ~400-byte base64 body character by
- * character, with a hash table per object, was most of the cost. An
- * envelope of the shape kombu and pidbox write -- a top-level object of
- * only the five members kombu writes, each at most once, the three
- * strings without escapes and printable ASCII -- is scanned here; the
- * base64 body never becomes a json-c string, and only "headers" and
- * "properties" (small) go through pyjson_parse() (whose own fast path,
- * jscan_obj(), builds them when they are simple). Anything
- * else (escapes, other members, duplicates, deep nesting, other types)
- * returns 1 and the whole document goes through pyjson_parse(), so the
- * fast path decides nothing the full parse would decide otherwise.
- */
-/*
- * The scan: 0 with *rootp (content-type, headers and properties only)
- * and the body text in *body; 1 when buf is not of the simple shape.
- */
-static int
-fast_scan(const char *buf, size_t len, json_object **rootp,
-    const char **body, size_t *bodylen)
-{
-	struct jscan	 f = { buf, buf + len };
-	json_object	*root, *v;
-	const char	*s, *errstr, *start, *b = NULL;
-	size_t		 sl, bl = 0;
-	unsigned	 seen = 0;
-	int		 isnull, r, i;
-
-	*rootp = NULL;
-	if (len > MAX_ENVELOPE || memchr(buf, '\0', len) != NULL)
-		return 1;
-	if (jscan_open(&f) != 0)
-		return 1;
-	if ((root = json_object_new_object()) == NULL)
-		return 1;
-	do {
-		if ((i = jscan_member(&f, env_keys, nitems(env_keys),
-		    &seen)) == -1)
-			goto slow;
-		if (i <= K_CTYPE) {
-			if (jscan_str(&f, &s, &sl) == -1)
-				goto slow;
-			if (i == K_BODY) {
-				b = s;
-				bl = sl;
-			} else if (i == K_CTYPE && json_object_object_add(root,
-			    env_keys[i], json_object_new_string_len(s,
-			    (int)sl)) != 0)
-				goto slow;
-		} else {
-			start = f.p;
-			if (jscan_skip(&f) == -1 || (v = pyjson_parse(start,
-			    (size_t)(f.p - start), &isnull, &errstr)) == NULL)
-				goto slow;
-			if (json_object_object_add(root, env_keys[i], v) != 0) {
-				json_object_put(v);
-				goto slow;
-			}
-		}
-	} while ((r = jscan_next(&f)) == 1);
-	jscan_ws(&f);
-	if (r == -1 || f.p != f.end || !(seen & (1u << K_BODY)))
-		goto slow;
-	/* Only now: the full parse takes the last of duplicate bodies. */
-	*rootp = root;
-	*body = b;
-	*bodylen = bl;
-	return 0;
-slow:
-	json_object_put(root);
-	return 1;
-}
 
 int
 envelope_decode(const char *buf, size_t len, struct envelope *env,
     const char **errstr)
 {
 	json_object	*root, *v, *props, *info, *enc;
-	const char	*body = NULL, *why;
-	size_t		 bodylen = 0;
+	const char	*body, *why;
+	size_t		 bodylen;
 	int		 isnull;
 
 	memset(env, 0, sizeof(*env));
-	if (fast_scan(buf, len, &root, &body, &bodylen) != 0 &&
-	    (root = pyjson_parse(buf, len, &isnull, errstr)) == NULL) {
+	if ((root = pyjson_parse(buf, len, &isnull, errstr)) == NULL) {
 		if (isnull)
 			*errstr = "envelope is not an object";
 		return -1;
@@ -261,15 +186,13 @@ envelope_decode(const char *buf, size_t len, struct envelope *env,
 		env->headers = v;
 	}
 
-	if (body == NULL) {	/* not from the fast path */
-		if (!json_object_object_get_ex(root, "body", &v) ||
-		    !json_object_is_type(v, json_type_string)) {
-			*errstr = "body is not a string";
-			goto fail;
-		}
-		body = json_object_get_string(v);
-		bodylen = (size_t)json_object_get_string_len(v);
+	if (!json_object_object_get_ex(root, "body", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		*errstr = "body is not a string";
+		goto fail;
 	}
+	body = json_object_get_string(v);
+	bodylen = (size_t)json_object_get_string_len(v);
 
 	enc = NULL;
 	json_object_object_get_ex(props, "body_encoding", &enc);
@@ -288,8 +211,8 @@ fail:
 }
 
 /*
- * Flat decoding (issue 17, for pidboxd: a node decodes every request it
- * hears). Even through the fast path above, the json-c objects of the
+ * Flat decoding (issue 17: pidboxd decodes every request it hears,
+ * pidboxctl every reply). Through json-c, the objects of the
  * headers and properties (an object and its hash table each, a string
  * object per member) were a quarter of a node's instructions per request,
  * for the four or five values it reads. An envelope of kombu's simple

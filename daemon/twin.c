@@ -67,7 +67,7 @@ on_collect(struct link *l, const redisReply *reply, void *arg)
 		if (reply->element[i]->type != REDIS_REPLY_STRING)
 			continue;
 		root = NULL;
-		if (envelope_decode(reply->element[i]->str,
+		if (envelope_decode_flat(reply->element[i]->str,
 		    reply->element[i]->len, &env, &errstr) == 0 &&
 		    reply_decode(env.body, env.bodylen, &root, &node, &value,
 		    &errstr) == 0 &&

@@ -316,7 +316,7 @@ reply_index(struct tmpl *t, const char *buf, size_t len, int check)
 	idx = strtoll(p + TICKET_PFX_LEN, NULL, 10);
 	if (!check)
 		return idx;
-	if (envelope_decode(buf, len, &env, &errstr) == -1)
+	if (envelope_decode_flat(buf, len, &env, &errstr) == -1)
 		errx(1, "bad reply envelope: %s", errstr);
 	if (reply_decode(env.body, env.bodylen, &root, &node, &value,
 	    &errstr) == -1)
@@ -795,7 +795,7 @@ fcache_fill(struct fcache *fc, const char *msg, size_t len)
 	memcpy(fc->msg, msg, len);
 	fc->len = len;
 	fc->ok = 0;
-	if (envelope_decode(msg, len, &env, &errstr) == -1)
+	if (envelope_decode_flat(msg, len, &env, &errstr) == -1)
 		return 0;
 	if (request_decode(env.body, env.bodylen, &req, &errstr) == -1) {
 		envelope_free(&env);
