@@ -103,12 +103,14 @@ UNIT_DEPS_t_config	= $(NODE_DEPS)
 UNIT_DEPS_t_audit	= $(D)/audit.o
 UNIT_DEPS_t_policy	= $(D)/policy.o
 UNIT_DEPS_t_nonce	= $(D)/nonce.o $(D)/atomic.o
+UNIT_DEPS_t_atomic	= $(D)/atomic.o
 UNIT_DEPS_t_schema	= $(D)/schema.o
 # The CLI's parser and command table (t_cliargs stubs the table's exec
 # functions).
 UNIT_DEPS_t_cliargs	= $(B)/cli/args.o $(B)/cli/cmd.o
 UNIT_DEPS_t_verscmp	= $(B)/cli/verscmp.o
-DAEMON_TESTS	 = t_node t_sdnotify t_config t_audit t_policy t_nonce t_schema
+DAEMON_TESTS	 = t_node t_sdnotify t_config t_audit t_policy t_nonce t_schema \
+		   t_atomic
 $(foreach t,$(DAEMON_TESTS),$(eval UNIT_INC_$(t) = -Idaemon))
 UNIT_INC_t_cliargs	= -Icli
 UNIT_INC_t_verscmp	= -Icli
