@@ -91,7 +91,7 @@ $(B)/pidboxctl: $(CLI_OBJ) $(B)/libpidbox.a
 # (UNIT_DEPS_t_x), and sees the headers of their directory (UNIT_INC_t_x);
 # a test of common/ code sees common/ alone.
 D		 = $(B)/daemon
-NODE_DEPS	 = $(D)/node.o $(D)/registry.o $(D)/handlers.o $(D)/celery.o \
+NODE_DEPS	 = $(D)/atomic.o $(D)/node.o $(D)/registry.o $(D)/handlers.o $(D)/celery.o \
 		   $(D)/schema.o $(D)/exec.o $(D)/loop.o $(D)/audit.o \
 		   $(D)/policy.o $(D)/nonce.o $(D)/replies.o $(D)/service.o \
 		   $(D)/mailbox_in.o $(D)/health.o $(D)/link.o $(D)/events.o \
@@ -102,13 +102,15 @@ UNIT_DEPS_t_sdnotify	= $(D)/sdnotify.o $(D)/loop.o
 UNIT_DEPS_t_config	= $(NODE_DEPS)
 UNIT_DEPS_t_audit	= $(D)/audit.o
 UNIT_DEPS_t_policy	= $(D)/policy.o
-UNIT_DEPS_t_nonce	= $(D)/nonce.o
+UNIT_DEPS_t_nonce	= $(D)/nonce.o $(D)/atomic.o
+UNIT_DEPS_t_atomic	= $(D)/atomic.o
 UNIT_DEPS_t_schema	= $(D)/schema.o
 # The CLI's parser and command table (t_cliargs stubs the table's exec
 # functions).
 UNIT_DEPS_t_cliargs	= $(B)/cli/args.o $(B)/cli/cmd.o
 UNIT_DEPS_t_verscmp	= $(B)/cli/verscmp.o
-DAEMON_TESTS	 = t_node t_sdnotify t_config t_audit t_policy t_nonce t_schema
+DAEMON_TESTS	 = t_node t_sdnotify t_config t_audit t_policy t_nonce t_schema \
+		   t_atomic
 $(foreach t,$(DAEMON_TESTS),$(eval UNIT_INC_$(t) = -Idaemon))
 UNIT_INC_t_cliargs	= -Icli
 UNIT_INC_t_verscmp	= -Icli

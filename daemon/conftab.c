@@ -281,7 +281,10 @@ conf_walk(struct conf_err *ce, const char *path, const struct conf_section *s,
 			conf_error(ce, k, "expected a key");
 			continue;
 		}
-		/* a setting given twice is a mistake, never a silent override */
+		/*
+		 * A top-level setting given twice is a mistake; inside a
+		 * section (path set) the later value replaces the earlier.
+		 */
 		for (j = 0; path == NULL && j < i; j += 2)
 			if (map->kids[j]->type == YNODE_SCALAR &&
 			    strcmp(map->kids[j]->value, k->value) == 0)

@@ -12,9 +12,11 @@
  * can neither grow the file nor break its format.
  *
  * The file is written to a temporary file in its directory and renamed
- * over the old one: a reader (the collector) sees the old text or the
- * new, never a part. The temporary name does not end in ".prom", which
- * the collector would read.
+ * over the old one (atomic_write()): a reader (the collector) sees the
+ * old text or the new, never a part. The temporary name does not end in
+ * ".prom", which the collector would read; it is mode 0644, as the
+ * collector runs as another user. The loop forks exec handlers only
+ * between callbacks, and the descriptor is close-on-exec anyway.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -244,61 +246,6 @@ metrics_text(size_t *len)
 	return buf;
 }
 
-/*
- * Write text to a temporary file next to path and rename it over path.
- * The loop forks exec handlers only between callbacks, so the descriptor
- * (closed before we return) cannot leak into one.
- */
-static int
-write_atomic(const char *path, const char *text, size_t len,
-    const char **errstr)
-{
-	char	 tmp[PATH_MAX];
-	ssize_t	 w;
-	size_t	 off = 0;
-	int	 fd, save;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp)) {
-		*errstr = "path too long";
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		*errstr = "cannot create a temporary file";
-		return -1;
-	}
-	/* the collector runs as another user */
-	if (fchmod(fd, 0644) == -1)
-		goto fail;
-	while (off < len) {
-		if ((w = write(fd, text + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		*errstr = "cannot rename the temporary file";
-		goto out;
-	}
-	return 0;
-fail:
-	*errstr = "cannot write the temporary file";
-out:
-	save = errno;	/* what failed, not the clean-up */
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = save;
-	return -1;
-}
-
 static void
 metrics_write(void)
 {
@@ -312,7 +259,7 @@ metrics_write(void)
 	if ((text = metrics_text(&len)) == NULL) {
 		errstr = "out of memory";
 		save = ENOMEM;
-	} else if (write_atomic(file, text, len, &errstr) == 0) {
+	} else if (atomic_write(file, text, len, 0644, 0, &errstr) == 0) {
 		free(text);
 		if (mx.failing)
 			log_info("metrics: %s written again", file);

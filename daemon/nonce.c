@@ -200,23 +200,20 @@ record(char *buf, size_t len, const char *nonce, double expires)
 
 /*
  * Rewrite the file with the live nonces: a new file, synced, renamed over
- * the old one, the directory synced; then append to it.
+ * the old one, the directory synced (atomic_write()); then append to it.
  */
 static int
 rewrite(struct nonce_cache *c, double now)
 {
-	char	*tmp = NULL, *dir, *slash, rec[NONCE_RECLEN + 8];
-	FILE	*f = NULL;
-	double	 since;
-	size_t	 i;
-	int	 fd = -1, dfd, n;
+	char		*text = NULL, rec[NONCE_RECLEN + 8];
+	const char	*e;
+	FILE		*f;
+	double		 since;
+	size_t		 i, len;
+	int		 n, rc;
 
-	if (asprintf(&tmp, "%s.tmp", c->path) == -1)
+	if ((f = open_memstream(&text, &len)) == NULL)
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1 || (f = fdopen(fd, "w")) == NULL)
-		goto fail;
-	fd = -1;
 	since = floor(c->since * 1000);
 	fprintf(f, "%s %" PRId64 "\n", NONCE_MAGIC, (int64_t)since);
 	for (i = 0; i < c->cap; i++) {
@@ -226,26 +223,16 @@ rewrite(struct nonce_cache *c, double now)
 		    c->tab[i].expires);
 		fwrite(rec, 1, (size_t)n, f);
 	}
-	if (fflush(f) != 0 || fdatasync(fileno(f)) == -1 || ferror(f))
-		goto fail;
-	if (fclose(f) != 0) {
-		f = NULL;
-		goto fail;
+	n = ferror(f);
+	if (fclose(f) != 0 || n) {
+		free(text);
+		errno = ENOMEM;
+		return -1;
 	}
-	f = NULL;
-	if (rename(tmp, c->path) == -1)
-		goto fail;
-	if ((dir = strdup(c->path)) != NULL) {
-		if ((slash = strrchr(dir, '/')) != NULL)
-			*slash = '\0';
-		if ((dfd = open(slash != NULL && dir[0] != '\0' ? dir : ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-		free(dir);
-	}
-	free(tmp);
+	rc = atomic_write(c->path, text, len, 0600, ATOMIC_SYNC, &e);
+	free(text);
+	if (rc == -1)
+		return -1;
 	if (c->fd != -1)
 		close(c->fd);
 	if ((c->fd = open(c->path, O_WRONLY | O_APPEND | O_CLOEXEC |
@@ -254,14 +241,6 @@ rewrite(struct nonce_cache *c, double now)
 	c->appended = 0;
 	c->dirty = 0;
 	return 0;
-fail:
-	if (f != NULL)
-		fclose(f);
-	if (fd != -1)
-		close(fd);
-	(void)unlink(tmp);
-	free(tmp);
-	return -1;
 }
 
 static int

@@ -584,6 +584,12 @@ int	 exec_job_main(int argc, char **argv);
 int	 policy_allows(const struct policy_conf *p, const char *method,
 	    int dangerous, const char *identity, const char **why);
 
+/* atomic.c: files replaced whole, through a temporary file and rename(2). */
+#define ATOMIC_SYNC	 0x01	/* fsync the file, then its directory */
+#define ATOMIC_NOREPLACE 0x02	/* link(2): an existing file stays */
+int	 atomic_write(const char *path, const char *text, size_t len,
+	    mode_t mode, int flags, const char **errstr);
+
 /* state.c: the state directory (node key, certificate, replay cache). */
 /* Make dir (0700) if missing; -1 when unusable. */
 int	 state_dir_check(const char *dir, const char **errstr);

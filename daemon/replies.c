@@ -100,19 +100,17 @@ replies_flush(void)
 
 /*
  * A reply on its way: its client's binding is being checked (SISMEMBER),
- * then it is pushed. rk, queue and list point into buf, after the
- * payload.
+ * then it is pushed. rk and queue point into buf, after the payload.
  */
 struct route {
 	TAILQ_ENTRY(route)	 entry;
 	const char	*rk;
-	const char	*queue;
-	const char	*list;		/* key prefix + queue */
+	const char	*queue;		/* the list is key prefix + queue */
 	const char	*payload;	/* in the LPUSH */
 	size_t		 payloadlen;
 	size_t		 pushlen;	/* LPUSH, formatted, at buf */
 	size_t		 expirelen;	/* PEXPIRE, formatted, after it */
-	char		 buf[];		/* LPUSH, PEXPIRE, rk, queue, list */
+	char		 buf[];		/* LPUSH, PEXPIRE, rk, queue */
 };
 
 static void	 on_member(struct link *, const redisReply *, void *);
@@ -219,14 +217,22 @@ route_scan(const struct route *r)
 static void
 route_push(const struct route *r)
 {
+	char	list[MAX_KEY];
+	int	e;
+
 	if (link_cmd_formatted(rs.cmd, on_pushed, r->buf, r->pushlen) == -1) {
 		log_warn("reply to %s lost", log_viss(r->rk));
 		rs.count.unrouted++;
 		return;
 	}
 	if (link_cmd_formatted(rs.cmd, on_expire, r->buf + r->pushlen + 1,
-	    r->expirelen) == -1)
-		log_warn("reply list %s: no TTL", log_viss(r->list));
+	    r->expirelen) == -1) {
+		e = errno;	/* for log_warn */
+		(void)snprintf(list, sizeof(list), "%s%s",
+		    rs.node->names.keyprefix, r->queue);
+		errno = e;
+		log_warn("reply list %s: no TTL", log_viss(list));
+	}
 }
 
 /* Hold r again: the connection went before the binding was confirmed. */
@@ -330,7 +336,7 @@ replies_send(const struct node_action *act)
 	expirelen[2] = (size_t)snprintf(ttl, sizeof(ttl), "%d",
 	    rs.node->conf->reply_ttl * 1000);
 	need = resp_size(3, push, pushlen) + resp_size(3, expire, expirelen) +
-	    rklen + 1 + qlen + 1 + pushlen[1] + 1;
+	    rklen + 1 + qlen + 1;
 	if ((r = malloc(sizeof(*r) + need)) == NULL) {
 		log_warn("reply to %s lost", log_viss(act->routing_key));
 		rs.count.unrouted++;
@@ -348,9 +354,6 @@ replies_send(const struct node_action *act)
 	p += rklen + 1;
 	r->queue = p;
 	memcpy(p, act->queue, qlen + 1);
-	p += qlen + 1;
-	r->list = p;
-	memcpy(p, list, pushlen[1] + 1);
 
 	argv[0] = "SISMEMBER";
 	argvlen[0] = 9;

@@ -46,37 +46,22 @@ state_dir_check(const char *dir, const char **errstr)
 	return 0;
 }
 
-/* Write text to dir/name through a private temporary and link(2). */
+/* Write text to dir/name, synced; exclusive: never replacing it. */
 static int
 put_file(const char *dir, const char *name, const char *text, mode_t mode,
     int exclusive)
 {
-	char	tmp[PATH_MAX], path[PATH_MAX];
-	int	fd, rc = -1, e;
+	char		 path[PATH_MAX];
+	const char	*e;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%ld", dir, name,
-	    (long)getpid()) >= sizeof(tmp) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, mode)) == -1)
-		return -1;
-	if (fchmod(fd, mode) == 0 &&
-	    write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
-	    fsync(fd) == 0)
-		rc = 0;
-	close(fd);
 	/* link() never replaces: two first starts agree on one key. */
-	if (rc == 0)
-		rc = exclusive ? link(tmp, path) : rename(tmp, path);
-	e = errno;
-	(void)unlink(tmp);
-	errno = e;
-	return rc;
+	return atomic_write(path, text, strlen(text), mode, ATOMIC_SYNC |
+	    (exclusive ? ATOMIC_NOREPLACE : 0), &e);
 }
 
 int
