@@ -191,6 +191,7 @@ struct mailbox_request {
 	int		  tick_ms;	/* > 0: a TICK event this often */
 	const char	 *filter;	/* -F/-S as text: x-pidbox-filter */
 	int		  record;	/* x-pidbox-record: replies recorded */
+	json_object	 *bound;	/* borrowed: bound, read already */
 };
 
 /* Who should have replied: names, or only a count (-1: unknown). */
@@ -481,6 +482,7 @@ int	 mailbox_bound_name(const struct mailbox *, const struct binding *,
 /* fleet.c: inventory, targeting by labels and facts, jobs and results. */
 struct fleet {
 	json_object	*nodes;		/* {name: {status, kind, ...}} */
+	json_object	*bound;		/* {name: null}: the binding set */
 	size_t		 ninvalid;	/* entries not as pidboxd writes them */
 	char		 invalid[512];	/* the first, and why */
 };
