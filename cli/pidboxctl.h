@@ -532,7 +532,6 @@ enum trust_mark {
 struct trust;
 /* NULL with *msg NULL: no trust anchor configured (nothing checked). */
 struct trust *trust_load(char **);
-void	 trust_free(struct trust *);
 enum trust_mark trust_check(struct trust *, const struct envelope *,
 	    const char *, const char *, const char **);
 const char *trust_name(enum trust_mark);
