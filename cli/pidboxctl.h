@@ -425,7 +425,6 @@ _Noreturn void	 cmd_usage(const struct cmd_entry *);
 
 /* pidboxctl.c */
 _Noreturn void	 usage(void);
-void	 ctl_setup(struct ctl *);
 
 /* cmd.c */
 extern const struct cmd_entry cmd_table[];
