@@ -136,6 +136,8 @@ call_exec(struct ctl *ctl, struct cmd_args *args)
 		rv = batch_exec(ctl, args, &f);
 		goto done;
 	}
+	/* the binding set was read with the inventory: not again */
+	args->req.bound = f.bound;
 	ctl->names_only = args->names;
 	output_init(ctl, args->cmd->style);
 	args->req.tick_ms = args->async ? 0 : output_tick_ms();
@@ -154,6 +156,7 @@ call_exec(struct ctl *ctl, struct cmd_args *args)
 done:
 	free((char *)(uintptr_t)args->req.filter);
 	args->req.filter = NULL;
+	args->req.bound = NULL;
 	fleet_free(&f);
 	return rv;
 }

@@ -178,8 +178,10 @@ run1(struct ctl *ctl, struct rconn *rc, const char *what,
  * kind, bound, expires, entry, why}}, status ok (live), stale (not
  * refreshed within its TTL), unbound (live but not subscribed), invalid
  * (not as pidboxd writes it); kind pidboxd (an entry) or kombu (a name
- * in the binding set only). 0, or -1 when the broker failed (warned).
- * Names come from the broker: escape them before a terminal sees them.
+ * in the binding set only); the names bound into f->bound too, as
+ * mailbox_call() would read them (struct mailbox_request's bound). 0,
+ * or -1 when the broker failed (warned). Names come from the broker:
+ * escape them before a terminal sees them.
  */
 int
 fleet_read(struct ctl *ctl, struct fleet *f)
@@ -197,7 +199,8 @@ fleet_read(struct ctl *ctl, struct fleet *f)
 	size_t			 i;
 
 	memset(f, 0, sizeof(*f));
-	if ((f->nodes = json_object_new_object()) == NULL)
+	if ((f->nodes = json_object_new_object()) == NULL ||
+	    (f->bound = json_object_new_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	if (fleet_keys(&k, mb->names.keyprefix, mb->ns) == -1) {
 		warnx("namespace %s: names too long", log_viss(mb->ns));
@@ -234,6 +237,7 @@ fleet_read(struct ctl *ctl, struct fleet *f)
 			continue;
 		json_object_object_add(node_of(f, name), "bound",
 		    json_object_new_boolean(1));
+		json_object_object_add(f->bound, name, NULL);
 	}
 	/* expiries */
 	if ((exp = json_object_new_object()) == NULL)
@@ -298,6 +302,7 @@ void
 fleet_free(struct fleet *f)
 {
 	json_object_put(f->nodes);
+	json_object_put(f->bound);
 	memset(f, 0, sizeof(*f));
 }
 

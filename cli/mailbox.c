@@ -1188,7 +1188,7 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	char			*body, *env;
 	char			 where[MAX_KEY * 3 + 64];
 	size_t			 bodylen, envlen;
-	int			 bind, bindings;
+	int			 bind, bindings, known;
 
 	memset(res, 0, sizeof(*res));
 	res->expect.count = -1;
@@ -1212,6 +1212,10 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 	}
 	bind = req->reply;
 	bindings = req->reply || req->ndestination > 0 || req->pattern != NULL;
+	/* the binding set the caller read already (-F, -S, nodes) */
+	known = bindings && req->bound != NULL;
+	if (known)
+		bindings = 0;
 	/*
 	 * When prepare() sends commands, the liveness PING goes with them;
 	 * a cast without them still waits for it before PUBLISH (a server
@@ -1233,6 +1237,8 @@ mailbox_call(const struct mailbox *mb, const struct mailbox_request *req,
 		free(env);
 		goto done;
 	}
+	if (known)
+		res->bound = json_object_get(req->bound);
 	res->t0 = ctl_now_us();
 	/*
 	 * The first BRPOP goes in the same write as the PUBLISH, which

@@ -196,7 +196,7 @@ done:
  * fleet's), the -c file, the default. Namespace and type: -N/-T, the -c
  * file, the defaults.
  */
-void
+static void
 ctl_setup(struct ctl *ctl)
 {
 	struct mailbox	*mb = &ctl->mbox;

@@ -191,6 +191,7 @@ struct mailbox_request {
 	int		  tick_ms;	/* > 0: a TICK event this often */
 	const char	 *filter;	/* -F/-S as text: x-pidbox-filter */
 	int		  record;	/* x-pidbox-record: replies recorded */
+	json_object	 *bound;	/* borrowed: bound, read already */
 };
 
 /* Who should have replied: names, or only a count (-1: unknown). */
@@ -424,7 +425,6 @@ _Noreturn void	 cmd_usage(const struct cmd_entry *);
 
 /* pidboxctl.c */
 _Noreturn void	 usage(void);
-void	 ctl_setup(struct ctl *);
 
 /* cmd.c */
 extern const struct cmd_entry cmd_table[];
@@ -481,6 +481,7 @@ int	 mailbox_bound_name(const struct mailbox *, const struct binding *,
 /* fleet.c: inventory, targeting by labels and facts, jobs and results. */
 struct fleet {
 	json_object	*nodes;		/* {name: {status, kind, ...}} */
+	json_object	*bound;		/* {name: null}: the binding set */
 	size_t		 ninvalid;	/* entries not as pidboxd writes them */
 	char		 invalid[512];	/* the first, and why */
 };
@@ -530,7 +531,6 @@ enum trust_mark {
 struct trust;
 /* NULL with *msg NULL: no trust anchor configured (nothing checked). */
 struct trust *trust_load(char **);
-void	 trust_free(struct trust *);
 enum trust_mark trust_check(struct trust *, const struct envelope *,
 	    const char *, const char *, const char **);
 const char *trust_name(enum trust_mark);

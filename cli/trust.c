@@ -73,6 +73,22 @@ load_keys(const char *file, struct sign_edkey **keys, size_t *n,
 	return 0;
 }
 
+static void
+trust_free(struct trust *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nfleet; i++)
+		sign_ed_clear(&t->fleet[i]);
+	for (i = 0; i < t->nknown; i++)
+		sign_ed_clear(&t->known[i]);
+	free(t->fleet);
+	free(t->known);
+	free(t);
+}
+
 struct trust *
 trust_load(char **msg)
 {
@@ -99,22 +115,6 @@ trust_load(char **msg)
 fail:
 	trust_free(t);
 	return NULL;
-}
-
-void
-trust_free(struct trust *t)
-{
-	size_t i;
-
-	if (t == NULL)
-		return;
-	for (i = 0; i < t->nfleet; i++)
-		sign_ed_clear(&t->fleet[i]);
-	for (i = 0; i < t->nknown; i++)
-		sign_ed_clear(&t->known[i]);
-	free(t->fleet);
-	free(t->known);
-	free(t);
 }
 
 static const struct sign_edkey *

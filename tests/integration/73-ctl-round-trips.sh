@@ -7,7 +7,8 @@
 # cast, and a URL with SELECT, still wait for the PING on its own; when
 # the binding set says nobody will answer (none bound, a -p that matches
 # none) the PUBLISH goes alone, so that no pending BRPOP makes the
-# cleanup open a second connection. Output and exit codes as before.
+# cleanup open a second connection. -S and nodes read the binding set
+# with the inventory and not again. Output and exit codes as before.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 need pidboxd pidboxctl
@@ -73,5 +74,18 @@ via match 0 --json ping --pattern 'node*'
 expect_eq match_exit_0 "$RC" 0
 expect_json match_output "$OUT" '{"node1": {"ok": "pong"}}'
 expect_eq match_three_round_trips "$TURNS" "[$P1, [\"PUBLISH\", \"BRPOP\"], $CLEAN]"
+# -S and nodes read the binding set with the inventory, on a connection
+# of their own: the call does not read it again (one EVAL in all)
+INV='[["PING"], ["EVAL"]]'
+P1S='["PING", "SADD"]'
+via select_S 0 --json ping -S 'name=node1'
+expect_eq select_S_exit_0 "$RC" 0
+expect_json select_S_output "$OUT" '{"node1": {"ok": "pong"}}'
+expect_eq select_S_binding_set_read_once "$TURNS" "$INV
+[$P1S, [\"PUBLISH\", \"BRPOP\"], $CLEAN]"
+via nodes 0 nodes
+expect_eq nodes_exit_0 "$RC" 0
+expect_eq nodes_binding_set_read_once "$TURNS" "$INV
+[$P1S, [\"PUBLISH\", \"BRPOP\"], $CLEAN]"
 assert_no_reply_keys no_reply_keys_left
 finish
