@@ -122,20 +122,6 @@ gc_command(struct gc *g, const char *what, const struct rcmd *cmd)
 	return r;
 }
 
-/* Escape glob metacharacters for SCAN MATCH. */
-static void
-glob_escape(char *dst, size_t size, const char *s)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0' && n + 2 < size; s++) {
-		if (strchr("*?[]\\", *s) != NULL)
-			dst[n++] = '\\';
-		dst[n++] = *s;
-	}
-	dst[n] = '\0';
-}
-
 static void
 report(struct gc *g, const char *what, const char *s, size_t len,
     const char *why)
@@ -169,8 +155,9 @@ gc_lists(struct gc *g)
 	const char	*q;
 	size_t		 i, j, plen = strlen(ctl->mbox.names.keyprefix);
 
-	glob_escape(p1, sizeof(p1), ctl->mbox.names.keyprefix);
-	glob_escape(p2, sizeof(p2), ctl->ns);
+	if (glob_escape(ctl->mbox.names.keyprefix, p1, sizeof(p1)) == -1 ||
+	    glob_escape(ctl->ns, p2, sizeof(p2)) == -1)
+		gc_fail(g, "SCAN", "key prefix or namespace too long");
 	snprintf(pat, sizeof(pat), "%s*.reply.%s.pidbox", p1, p2);
 	do {
 		rcmd_init(&cmd, "SCAN");

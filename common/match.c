@@ -595,3 +595,23 @@ match_check(const char *pattern, const char *matcher, const char **errstr)
 	}
 	return m->check(pattern, errstr);
 }
+
+int
+glob_escape(const char *s, char *buf, size_t len)
+{
+	size_t	 i = 0;
+	int	 meta;
+
+	for (; *s != '\0'; s++) {
+		meta = strchr("*?[]\\", *s) != NULL;
+		if (i + (size_t)meta + 2 > len)	/* [\\] char NUL */
+			return -1;
+		if (meta)
+			buf[i++] = '\\';
+		buf[i++] = *s;
+	}
+	if (len == 0)
+		return -1;
+	buf[i] = '\0';
+	return 0;
+}

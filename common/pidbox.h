@@ -452,6 +452,11 @@ int	 match_pcre(const char *name, const char *pattern, const char **errstr);
 /* kombu.matcher.match(): matcher "glob"/"pcre"/NULL(glob); -1 otherwise. */
 int	 match(const char *name, const char *pattern, const char *matcher,
 	    const char **errstr);
+/*
+ * s with the glob metacharacters of Redis' MATCH (SCAN, SSCAN) escaped,
+ * into buf[len]; -1 when it does not fit.
+ */
+int	 glob_escape(const char *s, char *buf, size_t len);
 /* 0 when matcher is known and pattern compiles; -1 with *errstr. */
 int	 match_check(const char *pattern, const char *matcher,
 	    const char **errstr);

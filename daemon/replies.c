@@ -167,23 +167,6 @@ on_scan(struct link *l, const redisReply *reply, void *arg)
 		log_debug("reply dropped: no reply queue bound");
 }
 
-/* Escape the glob metacharacters of Redis' MATCH. */
-static int
-glob_escape(const char *s, char *buf, size_t len)
-{
-	size_t i = 0;
-
-	for (; *s != '\0'; s++) {
-		if (i + 3 >= len)
-			return -1;
-		if (strchr("*?[]\\", *s) != NULL)
-			buf[i++] = '\\';
-		buf[i++] = *s;
-	}
-	buf[i] = '\0';
-	return 0;
-}
-
 /*
  * The binding was not there: look for members of rk for other queues
  * (one bounded SSCAN step), only to tell the operator why.

@@ -279,6 +279,25 @@ test_matcher_names(void **state)
 	assert_int_equal(match_glob(NULL, "x"), 0);
 }
 
+/* glob_escape(): what Redis' MATCH takes literally, and what fits. */
+static void
+test_glob_escape(void **state)
+{
+	char	 buf[32];
+
+	(void)state;
+	assert_int_equal(glob_escape("a*b?c[d]e\\f", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a\\*b\\?c\\[d\\]e\\\\f");
+	assert_int_equal(glob_escape("", buf, 1), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(glob_escape("abc", buf, 4), 0);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(glob_escape("abc", buf, 3), -1);	/* no room for NUL */
+	assert_int_equal(glob_escape("ab*", buf, 4), -1);	/* nor for \\ */
+	assert_int_equal(glob_escape("ab*", buf, 5), 0);
+	assert_string_equal(buf, "ab\\*");
+}
+
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_glob_table),
 	cmocka_unit_test(test_glob_not_glibc),
@@ -287,6 +306,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_pcre_match_limit),
 	cmocka_unit_test(test_pattern_too_long),
 	cmocka_unit_test(test_matcher_names),
+	cmocka_unit_test(test_glob_escape),
 };
 
 static char *
