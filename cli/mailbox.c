@@ -513,8 +513,9 @@ drain(struct session *s, int *ok, double bound)
 /*
  * The next BRPOP of a collect that ends at end (-t, or a twin's grace
  * after it was complete) into s->brpop: its server timeout in s->tmo
- * and s->wait (ms); s->last when it is the last before -t, then ending
- * BRPOP_TICK_MS early (see collect()). -1 when no time is left.
+ * and s->wait (ms, whole seconds without float_ok); s->last when it is
+ * the last before -t, then ending BRPOP_TICK_MS early (see collect()).
+ * -1 when no time is left.
  */
 static int
 brpop_next(struct session *s, int64_t end, int float_ok)
@@ -538,9 +539,11 @@ brpop_next(struct session *s, int64_t end, int float_ok)
 	if (float_ok)
 		snprintf(s->tmo, sizeof(s->tmo), "%.3f",
 		    (double)wait / 1000.0);
-	else
+	else {
+		wait = (wait + 999) / 1000 * 1000;
 		snprintf(s->tmo, sizeof(s->tmo), "%lld",
-		    (long long)((wait + 999) / 1000));
+		    (long long)(wait / 1000));
+	}
 	s->wait = wait;
 	rcmd_init(&s->brpop, "BRPOP");
 	for (i = 0; i < 4; i++)
@@ -607,8 +610,7 @@ collect(struct session *s)
 		 * keep the deadline ourselves and abandon the connection
 		 * (cleanup opens a fresh one) when the server is late.
 		 */
-		answer_by = now_mono_ms() + (float_ok ? s->wait :
-		    (s->wait + 999) / 1000 * 1000) + silent;
+		answer_by = now_mono_ms() + s->wait + silent;
 		if (answer_by > deadline)
 			answer_by = deadline;
 		if (ahead)
