@@ -189,6 +189,16 @@ broker_fail(struct session *s, const char *what, const char *why)
 	set_msg(&s->res->error, "%s: %s: %s", s->mb->redacted, what, buf);
 }
 
+/* The broker answered what with an error: broker_fail() with its text. */
+static void
+broker_refused(struct session *s, const char *what, const redisReply *r)
+{
+	char	e[256];
+
+	snprintf(e, sizeof(e), "%s", log_viss(r->str));
+	broker_fail(s, what, e);
+}
+
 /*
  * The broker did not prove alive: the connection failed or its liveness
  * PING did (rconn_connect(), or RCONN_LAZY's with the first commands).
@@ -219,7 +229,6 @@ command(struct session *s, const char *what, const struct rcmd *cmd)
 {
 	struct rcmd	 cmds[2];
 	redisReply	*r;
-	char		 e[256];
 	size_t		 ahead = s->brpop.argc > 0;
 
 	cmds[0] = *cmd;
@@ -231,9 +240,8 @@ command(struct session *s, const char *what, const struct rcmd *cmd)
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(e, sizeof(e), "%s", log_viss(r->str));
+		broker_refused(s, what, r);
 		freeReplyObject(r);
-		broker_fail(s, what, e);
 		return NULL;
 	}
 	return r;
@@ -513,8 +521,9 @@ drain(struct session *s, int *ok, double bound)
 /*
  * The next BRPOP of a collect that ends at end (-t, or a twin's grace
  * after it was complete) into s->brpop: its server timeout in s->tmo
- * and s->wait (ms); s->last when it is the last before -t, then ending
- * BRPOP_TICK_MS early (see collect()). -1 when no time is left.
+ * and s->wait (ms, whole seconds without float_ok); s->last when it is
+ * the last before -t, then ending BRPOP_TICK_MS early (see collect()).
+ * -1 when no time is left.
  */
 static int
 brpop_next(struct session *s, int64_t end, int float_ok)
@@ -538,9 +547,11 @@ brpop_next(struct session *s, int64_t end, int float_ok)
 	if (float_ok)
 		snprintf(s->tmo, sizeof(s->tmo), "%.3f",
 		    (double)wait / 1000.0);
-	else
+	else {
+		wait = (wait + 999) / 1000 * 1000;
 		snprintf(s->tmo, sizeof(s->tmo), "%lld",
-		    (long long)((wait + 999) / 1000));
+		    (long long)(wait / 1000));
+	}
 	s->wait = wait;
 	rcmd_init(&s->brpop, "BRPOP");
 	for (i = 0; i < 4; i++)
@@ -578,7 +589,6 @@ collect(struct session *s)
 {
 	struct mailbox_event	 ev;
 	redisReply		*r;
-	char			 e[256];
 	int64_t			 deadline, end, silent, answer_by;
 	int64_t			 grace_end = 0;
 	double			 bound;
@@ -607,8 +617,7 @@ collect(struct session *s)
 		 * keep the deadline ourselves and abandon the connection
 		 * (cleanup opens a fresh one) when the server is late.
 		 */
-		answer_by = now_mono_ms() + (float_ok ? s->wait :
-		    (s->wait + 999) / 1000 * 1000) + silent;
+		answer_by = now_mono_ms() + s->wait + silent;
 		if (answer_by > deadline)
 			answer_by = deadline;
 		if (ahead)
@@ -635,9 +644,8 @@ collect(struct session *s)
 				freeReplyObject(r);
 				continue;
 			}
-			snprintf(e, sizeof(e), "%s", log_viss(r->str));
+			broker_refused(s, "BRPOP", r);
 			freeReplyObject(r);
-			broker_fail(s, "BRPOP", e);
 			return -1;
 		}
 		/* Nil: the server timed out, the lists were empty. */
@@ -708,7 +716,7 @@ prepare(struct session *s, int bind, int bindings)
 	struct rcmd		 cmds[2];
 	redisReply		*r[2], *e;
 	json_object		*set;
-	char			 lim[16], name[MAX_NAME + 1], why[256];
+	char			 lim[16], name[MAX_NAME + 1];
 	size_t			 i, n = 0;
 
 	if (bind) {
@@ -736,9 +744,8 @@ prepare(struct session *s, int bind, int bindings)
 		return -1;
 	}
 	if (bind && r[0]->type == REDIS_REPLY_ERROR) {
-		snprintf(why, sizeof(why), "%s", log_viss(r[0]->str));
+		broker_refused(s, "SADD", r[0]);
 		replies_free(r, n);
-		broker_fail(s, "SADD", why);
 		return -1;
 	}
 	if (!bindings || r[n - 1]->type != REDIS_REPLY_ARRAY) {
@@ -775,7 +782,6 @@ publish_both(struct session *s, const char *env, size_t envlen)
 	const struct names	*nm = &s->mb->names;
 	struct rcmd		 cmds[4];
 	redisReply		*r[3], *a;
-	char			 e[256];
 	long long		 n = 0, both = -1;
 	size_t			 i, ahead = s->brpop.argc > 0;
 
@@ -799,9 +805,8 @@ publish_both(struct session *s, const char *env, size_t envlen)
 	}
 	for (i = 1; i < 3; i++) {
 		if (r[i]->type == REDIS_REPLY_ERROR) {
-			snprintf(e, sizeof(e), "%s", log_viss(r[i]->str));
+			broker_refused(s, "PUBLISH", r[i]);
 			replies_free(r, 3);
-			broker_fail(s, "PUBLISH", e);
 			return -1;
 		}
 		if (r[i]->type == REDIS_REPLY_INTEGER)

@@ -442,6 +442,14 @@ rconn_close(struct rconn *rc)
 	rc->ping_due = 0;
 }
 
+/* hiredis's error on rc's connection into rc->err. */
+static void
+conn_err(struct rconn *rc)
+{
+	snprintf(rc->err, sizeof(rc->err), "%s", rc->c->errstr[0] != '\0' ?
+	    log_viss(rc->c->errstr) : "I/O error");
+}
+
 /* Write what hiredis formatted; *done when all of it went. */
 static int
 conn_write(struct rconn *rc, int *done)
@@ -454,8 +462,7 @@ conn_write(struct rconn *rc, int *done)
 	if (rc->tls == NULL) {
 		if (redisBufferWrite(c, done) == REDIS_OK)
 			return 0;
-		snprintf(rc->err, sizeof(rc->err), "%s", c->errstr[0] != '\0' ?
-		    log_viss(c->errstr) : "I/O error");
+		conn_err(rc);
 		return -1;
 	}
 	*done = 0;
@@ -487,8 +494,7 @@ conn_read(struct rconn *rc)
 	if (rc->tls == NULL) {
 		if (redisBufferRead(c) == REDIS_OK)
 			return 0;
-		snprintf(rc->err, sizeof(rc->err), "%s", c->errstr[0] != '\0' ?
-		    log_viss(c->errstr) : "I/O error");
+		conn_err(rc);
 		return -1;
 	}
 	/* all of it: bytes decrypted inside libssl make no POLLIN */
@@ -553,9 +559,7 @@ pump(struct rconn *rc, int64_t deadline, int intr, size_t want,
 		while (*got < want) {
 			reply = NULL;
 			if (redisGetReplyFromReader(c, &reply) == REDIS_ERR) {
-				snprintf(rc->err, sizeof(rc->err), "%s",
-				    c->errstr[0] != '\0' ?
-				    log_viss(c->errstr) : "I/O error");
+				conn_err(rc);
 				return RCONN_ERR;
 			}
 			if (reply == NULL)
@@ -634,8 +638,7 @@ rconn_run_ahead(struct rconn *rc, int64_t deadline, int intr, size_t n,
 	rc->dirty = ahead > 0;
 	return RCONN_OK;
 ioerr:
-	snprintf(rc->err, sizeof(rc->err), "%s",
-	    c->errstr[0] != '\0' ? log_viss(c->errstr) : "I/O error");
+	conn_err(rc);
 	rv = RCONN_ERR;
 fail:
 	if (rc->ping_due) {

@@ -11,24 +11,27 @@ need pidboxd pidboxctl
 start_redis
 start_pidboxd node1 || exit 1
 
-replied() {	# node1's replies so far
-	ctl --json stats -d node1 -t 2 | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["node1"]["counters"]["replied"])'
+info() {	# SECTION FIELD: FIELD's number (a command's calls) in the broker's INFO
+	rcli info "$1" | tr -d '\r' | awk -F '[:=,]' -v f="$2" \
+	    '$1 == f { n = $2 == "calls" ? $3 : $2 } END { print n + 0 }'
 }
 
 lost() {	# NAME ARGS...: one call through a proxy black-holed mid-collect
-	local name=$1 pport proxy client t0 el replied rc
+	local name=$1 pport proxy client t0 el rpops rc
 	shift
 	pport=$((REDIS_PORT + 1))
 	bg "proxy_$name" "$PY" "$(dirname "$0")/blackhole.py" "$pport" "$REDIS_PORT"
 	proxy=$BG_PID
 	wait_for "grep -q READY '$T/proxy_$name.log'" 10 || { fail "${name}_proxy" "$(cat "$T/proxy_$name.log")"; return; }
-	replied=$(replied)
+	rpops=$(info commandstats cmdstat_rpop)
 	bg "client_$name" "${CTL_CMD[@]}" -b "redis://127.0.0.1:$pport/0?socket_connect_timeout=2" \
 	    "$@" -d node1,ghost -t 60
 	client=$BG_PID
-	# node1 replied (the reply queue is then bound and polled)
-	if ! wait_for "[ \"\$(replied)\" -gt $replied ] && [ -z \"\$(rcli --scan --pattern '*-*.reply.pidbox.pidbox')\" ]" 10; then
-		fail "${name}_replied" "node1 did not reply (replied $replied, now $(replied 2>&1), keys $(rcli --scan --pattern "*.reply.*")): $(cat "$T/client_$name.log")"
+	# node1's reply was popped and drained (only pidboxctl RPOPs), and
+	# the next BRPOP blocks (pidboxd SUBSCRIBEs to a fanout): the
+	# partition lands there, not before the reply or during the drain
+	if ! wait_for "[ \"\$(info commandstats cmdstat_rpop)\" -gt $rpops ] && [ \"\$(info clients blocked_clients)\" -gt 0 ]" 10; then
+		fail "${name}_replied" "node1's reply was not drained before a BRPOP (RPOPs $rpops, now $(info commandstats cmdstat_rpop 2>&1), blocked $(info clients blocked_clients 2>&1), keys $(rcli --scan --pattern "*.reply.*")): $(cat "$T/client_$name.log")"
 	fi
 	kill -USR2 "$proxy"	# new connections too: the cleanup fails
 	t0=$(now_ms)
